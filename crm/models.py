@@ -1,0 +1,339 @@
+"""The CRM's own data: persons, their custom field values and list subscriptions, and the
+append-only consent ledger.
+
+Only ``crm.services`` writes these rows; everything else reads them (``crm.selectors``)
+or reacts to the signals the services send (``crm.signals``).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from crm.choices import (
+    ConsentAction,
+    CustomFieldType,
+    OptInStatus,
+    OptOutReason,
+    Source,
+    SubscriptionState,
+)
+from crm.phone import mask_mdn
+
+EXTERNAL_PERSON_ID_MAX_LENGTH = 128
+
+
+def new_link_secret() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Person(models.Model):
+    external_person_id = models.CharField(
+        _("external person id"),
+        max_length=EXTERNAL_PERSON_ID_MAX_LENGTH,
+        unique=True,
+        help_text=_("The CRM's own id, sent to Vibes as external_person_id."),
+    )
+    person_key = models.CharField(
+        _("Vibes person key"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("Vibes' id for this person; empty until Vibes knows them."),
+    )
+    mdn = PhoneNumberField(
+        _("mobile number"),
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("Confirmed mobile number in E.164, as Vibes knows it."),
+    )
+    carrier_code = models.CharField(_("carrier code"), max_length=16, blank=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    custom_fields = models.JSONField(
+        _("custom field values"),
+        default=dict,
+        blank=True,
+        help_text=_("Values keyed by custom field key, validated against the definitions."),
+    )
+    link_secret = models.CharField(
+        _("link secret"),
+        max_length=64,
+        default=new_link_secret,
+        editable=False,
+        help_text=_("Part of every preference-center link; rotating it revokes them all."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return (
+            f"{name or self.external_person_id} ({mask_mdn(self.mdn)})"
+            if self.mdn
+            else (name or self.external_person_id)
+        )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class CustomField(models.Model):
+    key = models.SlugField(
+        _("key"),
+        max_length=64,
+        unique=True,
+        help_text=_("The custom field's key in Vibes."),
+    )
+    label = models.CharField(_("label"), max_length=150)
+    field_type = models.CharField(
+        _("type"), max_length=20, choices=CustomFieldType.choices, default=CustomFieldType.TEXT
+    )
+    options = models.JSONField(
+        _("options"),
+        default=list,
+        blank=True,
+        help_text=_('For choice fields: [{"key": "red", "label": "Red"}, ...].'),
+    )
+    help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    visible_to_subscribers = models.BooleanField(_("subscribers see it"), default=True)
+    editable_by_subscribers = models.BooleanField(_("subscribers may edit it"), default=True)
+    synced_to_vibes = models.BooleanField(_("synced to Vibes"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["order", "key"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def option_keys(self) -> list[str]:
+        return [option["key"] for option in self.options or []]
+
+    def clean(self) -> None:
+        from crm.custom_fields import validate_options
+
+        validate_options(self.field_type, self.options)
+
+
+class SubscriptionList(models.Model):
+    list_id = models.CharField(
+        _("Vibes list id"),
+        max_length=64,
+        unique=True,
+        help_text=_("The subscription list's id in Vibes."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    disclosure = models.TextField(
+        _("SMS consent disclosure"),
+        blank=True,
+        help_text=_(
+            "Shown next to the button that signs a number up; stored verbatim with every consent."
+        ),
+    )
+    acquisition_campaign_id = models.CharField(
+        _("acquisition campaign id"),
+        max_length=64,
+        blank=True,
+        help_text=_("Vibes acquisition campaign used for web double opt-in to this list."),
+    )
+    keyword = models.CharField(
+        _("keyword"),
+        max_length=64,
+        blank=True,
+        help_text=_("The keyword that joins this list by text."),
+    )
+    shown_in_preference_center = models.BooleanField(_("shown in preference center"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("subscription list")
+        verbose_name_plural = _("subscription lists")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="subscriptions")
+    subscription_list = models.ForeignKey(
+        SubscriptionList, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=20,
+        choices=SubscriptionState.choices,
+        default=SubscriptionState.UNSUBSCRIBED,
+    )
+    opt_in_date = models.DateTimeField(_("opt-in date"), null=True, blank=True)
+    opt_out_date = models.DateTimeField(_("opt-out date"), null=True, blank=True)
+    opt_out_reason = models.CharField(
+        _("opt-out reason"), max_length=32, blank=True, choices=OptOutReason.choices
+    )
+    source = models.CharField(_("source"), max_length=32, choices=Source.choices)
+    event_date = models.DateTimeField(
+        _("last event date"),
+        null=True,
+        blank=True,
+        help_text=_("When the last change applied happened; older events change nothing."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["subscription_list__order", "subscription_list__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "subscription_list"], name="crm_subscription_unique_person_list"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["subscription_list", "state"], name="crm_subscription_list_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} - {self.subscription_list}: {self.get_state_display()}"
+
+
+class OptInRequest(models.Model):
+    """One web double opt-in (Vibes Add Participant) of a number to a list."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="opt_in_requests")
+    subscription_list = models.ForeignKey(
+        SubscriptionList, on_delete=models.PROTECT, related_name="opt_in_requests"
+    )
+    mdn = PhoneNumberField(_("mobile number"), db_index=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OptInStatus.choices, default=OptInStatus.REQUESTED
+    )
+    source = models.CharField(_("source"), max_length=32, choices=Source.choices)
+    message = models.CharField(
+        _("message"),
+        max_length=300,
+        blank=True,
+        help_text=_("A plain sentence for the subscriber about this request's state."),
+    )
+    error_code = models.CharField(_("Vibes error code"), max_length=64, blank=True)
+    expire_date = models.DateTimeField(_("expires"), null=True, blank=True)
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("opt-in request")
+        verbose_name_plural = _("opt-in requests")
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["person", "subscription_list", "status"],
+                name="crm_optin_person_list_status",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask_mdn(self.mdn)} → {self.subscription_list}: {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in {OptInStatus.REQUESTED, OptInStatus.PENDING}
+
+
+class ConsentEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise LedgerIsAppendOnly("Consent events cannot be updated.")
+
+    def delete(self):
+        raise LedgerIsAppendOnly("Consent events cannot be deleted.")
+
+    update.queryset_only = True
+    delete.queryset_only = True
+
+
+class LedgerIsAppendOnly(ValidationError):
+    """Raised on any attempt to change or remove a consent event through the application."""
+
+
+class ConsentEvent(models.Model):
+    """The append-only consent ledger: what a person agreed to, when, where and how."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consent_events")
+    subscription_list = models.ForeignKey(
+        SubscriptionList, on_delete=models.PROTECT, related_name="consent_events"
+    )
+    action = models.CharField(_("action"), max_length=20, choices=ConsentAction.choices)
+    source = models.CharField(_("source"), max_length=32, choices=Source.choices)
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    mdn = PhoneNumberField(_("mobile number"), blank=True, default="")
+    ip_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    user_agent = models.TextField(_("user agent"), blank=True)
+    disclosure_text = models.TextField(_("disclosure shown"), blank=True)
+    opt_out_reason = models.CharField(
+        _("opt-out reason"), max_length=32, blank=True, choices=OptOutReason.choices
+    )
+    reference = models.CharField(
+        _("caused by"),
+        max_length=200,
+        blank=True,
+        db_index=True,
+        help_text=_("What caused it: request:<id>, callback:<event id>, staff:<user>, ..."),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = ConsentEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["person", "subscription_list", "occurred_at"],
+                name="crm_consent_person_list_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_action_display()} - {self.subscription_list} ({self.occurred_at:%Y-%m-%d})"
+        )
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise LedgerIsAppendOnly("Consent events cannot be changed once recorded.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerIsAppendOnly("Consent events cannot be deleted.")
+
+
+__all__ = [
+    "ConsentEvent",
+    "CustomField",
+    "LedgerIsAppendOnly",
+    "OptInRequest",
+    "Person",
+    "Subscription",
+    "SubscriptionList",
+]

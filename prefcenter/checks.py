@@ -1,0 +1,54 @@
+"""System checks for the project-wide settings (ids ``prefcenter.E0xx`` / ``W0xx``)."""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+
+@register(Tags.database, deploy=True)
+def check_database(app_configs=None, **kwargs):
+    messages = []
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if settings.PRODUCTION and engine.endswith("sqlite3"):
+        messages.append(
+            Warning(
+                "Production is running on SQLite.",
+                hint="Set DATABASE_URL=postgres://user:password@host:5432/name; SQLite serves "
+                "one writer at a time and cannot be shared by several machines.",
+                id="prefcenter.W001",
+            )
+        )
+    return messages
+
+
+@register(deploy=True)
+def check_email(app_configs=None, **kwargs):
+    if settings.PRODUCTION and settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+        return [
+            Warning(
+                "Preference-center link emails are printed to the console, not sent.",
+                hint="Set EMAIL_URL=smtp://user:password@host:587.",
+                id="prefcenter.W002",
+            )
+        ]
+    return []
+
+
+@register()
+def check_site_url(app_configs=None, **kwargs):
+    if not settings.SITE_URL.startswith(("http://", "https://")):
+        return [
+            Error(
+                f"SITE_URL={settings.SITE_URL!r} is not an http(s) URL.",
+                hint="Set SITE_URL=https://preferences.example.com.",
+                id="prefcenter.E001",
+            )
+        ]
+    if settings.PRODUCTION and not settings.SITE_URL.startswith("https://"):
+        return [
+            Warning(
+                "SITE_URL is not https: links sent to subscribers carry a secret token.",
+                hint="Serve the site over TLS and set SITE_URL=https://...",
+                id="prefcenter.W003",
+            )
+        ]
+    return []

@@ -1,0 +1,223 @@
+"""Django settings for prefcenter.
+
+Every value an operator may change comes from the environment through
+``prefcenter.conf.env`` (documented in the README's configuration table). Production mode
+(``DJANGO_ENV=production``) refuses to start with settings that would be unsafe there.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from prefcenter.conf import DEVELOPMENT_SECRET_KEY, env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+DJANGO_ENV = env("DJANGO_ENV")
+if DJANGO_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV={DJANGO_ENV!r} is not valid: use 'development' or 'production'."
+    )
+PRODUCTION = DJANGO_ENV == "production"
+
+DEBUG = env("DEBUG", default="0" if PRODUCTION else "1")
+SECRET_KEY = env("SECRET_KEY") or (DEVELOPMENT_SECRET_KEY if not PRODUCTION else "")
+ALLOWED_HOSTS = env("ALLOWED_HOSTS") or ([] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
+SITE_URL = env("SITE_URL").rstrip("/")
+
+if PRODUCTION:
+    problems = []
+    if DEBUG:
+        problems.append("DEBUG is on (set DEBUG=0)")
+    if not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
+        problems.append("SECRET_KEY is missing, the development key, or shorter than 50 characters")
+    if not ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS is empty (set ALLOWED_HOSTS=www.example.com)")
+    if problems:
+        raise ImproperlyConfigured(
+            "prefcenter refuses to start in production: " + "; ".join(problems) + "."
+        )
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "phonenumber_field",
+    "django_tasks",
+    "django_tasks_db",
+    "prefcenter",
+    "crm",
+    "vibes_integration",
+    "vibes_integration.callbacks",
+    "vibes_integration.sync",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "prefcenter.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "prefcenter.urls"
+WSGI_APPLICATION = "prefcenter.wsgi.application"
+ASGI_APPLICATION = "prefcenter.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict:
+    if not url:
+        VAR_DIR.mkdir(exist_ok=True)
+        url = f"sqlite:///{VAR_DIR / 'prefcenter.sqlite3'}"
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL={url!r} is not valid: {exc}") from exc
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
+        # BEGIN so two writers queue on the busy timeout instead of failing mid-transaction.
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+        # Tests use a file, not memory, so that worker and sandbox processes started by
+        # the tests can share the test database.
+        config["TEST"] = {"NAME": str(VAR_DIR / "test-prefcenter.sqlite3")}
+        VAR_DIR.mkdir(exist_ok=True)
+    return config
+
+
+DATABASES = {"default": _database(env("DATABASE_URL"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+_cache_url = env("CACHE_URL")
+if _cache_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+PHONENUMBER_DEFAULT_REGION = "US"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+PHONENUMBER_DB_FORMAT = "E164"
+
+_email_url = env("EMAIL_URL")
+if _email_url:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    _email = dj_database_url.urlparse.urlparse(_email_url)
+    EMAIL_HOST = _email.hostname or "localhost"
+    EMAIL_PORT = _email.port or 25
+    EMAIL_HOST_USER = _email.username or ""
+    EMAIL_HOST_PASSWORD = _email.password or ""
+    EMAIL_USE_TLS = _email.scheme == "smtp+tls"
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
+
+# Vibes (read at run time through vibes_integration.conf.get_setting).
+VIBES_API_URL = env("VIBES_API_URL").rstrip("/")
+VIBES_COMPANY_KEY = env("VIBES_COMPANY_KEY")
+VIBES_USERNAME = env("VIBES_USERNAME")
+VIBES_PASSWORD = env("VIBES_PASSWORD")
+VIBES_RATE_LIMIT = env("VIBES_RATE_LIMIT")
+VIBES_CONNECT_TIMEOUT = env("VIBES_CONNECT_TIMEOUT")
+VIBES_READ_TIMEOUT = env("VIBES_READ_TIMEOUT")
+VIBES_CALLBACK_CREDENTIALS = (
+    [(env("VIBES_CALLBACK_USERNAME"), env("VIBES_CALLBACK_PASSWORD"))]
+    if env("VIBES_CALLBACK_USERNAME")
+    else []
+) + env("VIBES_CALLBACK_CREDENTIALS")
+VIBES_CALLBACK_TOKENS = env("VIBES_CALLBACK_TOKENS")
+VIBES_CALLBACK_ALLOWED_IPS = env("VIBES_CALLBACK_ALLOWED_IPS", default=None if PRODUCTION else "*")
+VIBES_TRUSTED_PROXIES = env("VIBES_TRUSTED_PROXIES")
+VIBES_CALLBACK_BASE_URL = env("VIBES_CALLBACK_BASE_URL") or f"{SITE_URL}/vibes/callbacks/"
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from prefcenter.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("vibes/callbacks/", include("vibes_integration.callbacks.urls")),
+    path("", include("prefcenter.preferences.urls")),
+]
