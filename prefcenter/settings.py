@@ -5,6 +5,7 @@ Every value an operator may change comes from the environment through
 (``DJANGO_ENV=production``) refuses to start with settings that would be unsafe there.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -92,6 +93,10 @@ TEMPLATES = [
 ]
 
 
+# Several test suites on one machine (or one checkout) each name their own test database.
+_TEST_DATABASE = os.environ.get("PREFCENTER_TEST_DATABASE", "prefcenter")
+
+
 def _database(url: str) -> dict:
     if not url:
         VAR_DIR.mkdir(exist_ok=True)
@@ -109,10 +114,12 @@ def _database(url: str) -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
-        # Tests use a file, not memory, so that worker and sandbox processes started by
-        # the tests can share the test database.
-        config["TEST"] = {"NAME": str(VAR_DIR / "test-prefcenter.sqlite3")}
+        # Tests use a file, not memory, so that worker processes started by the tests
+        # can share the test database.
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test-{_TEST_DATABASE}.sqlite3")}
         VAR_DIR.mkdir(exist_ok=True)
+    else:
+        config["TEST"] = {"NAME": f"test_{_TEST_DATABASE}"}
     return config
 
 

@@ -6,4 +6,5 @@ loaded here for every test package.
 
 pytest_plugins = [
     "tests.fixtures.builders",
+    "tests.fixtures.tasks",
 ]
