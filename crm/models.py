@@ -11,6 +11,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -77,6 +78,17 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("persons")
         ordering = ["-id"]
+        constraints = [
+            # An empty string would be a second "unknown" value that the unique constraints
+            # do not treat like NULL: two persons could then share it.
+            models.CheckConstraint(
+                condition=~Q(person_key=""), name="crm_person_person_key_not_empty"
+            ),
+            models.CheckConstraint(condition=~Q(mdn=""), name="crm_person_mdn_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(external_person_id=""), name="crm_person_external_id_not_empty"
+            ),
+        ]
 
     def __str__(self) -> str:
         name = " ".join(part for part in (self.first_name, self.last_name) if part)
@@ -209,6 +221,9 @@ class Subscription(models.Model):
             models.UniqueConstraint(
                 fields=["person", "subscription_list"], name="crm_subscription_unique_person_list"
             ),
+            models.CheckConstraint(
+                condition=Q(state__in=SubscriptionState.values), name="crm_subscription_state_valid"
+            ),
         ]
         indexes = [
             models.Index(fields=["subscription_list", "state"], name="crm_subscription_list_state")
@@ -307,6 +322,11 @@ class ConsentEvent(models.Model):
         verbose_name = _("consent event")
         verbose_name_plural = _("consent events")
         ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=ConsentAction.values), name="crm_consent_action_valid"
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["person", "subscription_list", "occurred_at"],

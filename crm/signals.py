@@ -20,3 +20,6 @@ opt_in_requested = Signal()
 
 # opt_in_request, previous_status: str, source: Source
 opt_in_request_changed = Signal()
+
+# consent_event, source: Source (every append to the consent ledger)
+consent_recorded = Signal()

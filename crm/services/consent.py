@@ -1,0 +1,79 @@
+"""Appending to the consent ledger."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import signals
+from crm.choices import ConsentAction, Source
+from crm.models import ConsentEvent, Person, SubscriptionList
+from crm.services.validation import ConsentContext, check_source, clean_consent, clean_mdn
+
+
+def append_consent_event(
+    *,
+    person: Person,
+    subscription_list: SubscriptionList,
+    action: ConsentAction,
+    source: Source,
+    consent: ConsentContext | None,
+    mdn: str | None = None,
+    opt_out_reason: str = "",
+) -> ConsentEvent:
+    consent = clean_consent(consent)
+    disclosure = consent.disclosure_text
+    if disclosure is None:
+        disclosure = (
+            subscription_list.disclosure if action == ConsentAction.OPT_IN_REQUESTED else ""
+        )
+    event = ConsentEvent(
+        person=person,
+        subscription_list=subscription_list,
+        action=action,
+        source=source,
+        occurred_at=consent.occurred_at or timezone.now(),
+        mdn=clean_mdn(mdn) or (str(person.mdn) if person.mdn else ""),
+        ip_address=consent.ip_address or None,
+        user_agent=(consent.user_agent or "")[:2000],
+        disclosure_text=disclosure,
+        opt_out_reason=opt_out_reason or "",
+        reference=(consent.reference or "")[:200],
+    )
+    event.full_clean(exclude=["person", "subscription_list"])
+    event.save()
+    signals.consent_recorded.send(sender=ConsentEvent, consent_event=event, source=source)
+    return event
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    person: Person,
+    subscription_list: SubscriptionList,
+    action: ConsentAction,
+    source: Source,
+    consent: ConsentContext | None = None,
+    mdn: str | None = None,
+    opt_out_reason: str = "",
+) -> ConsentEvent:
+    """Append one event to the ledger without changing a subscription (imports, notes)."""
+    try:
+        action = ConsentAction(action)
+    except ValueError as exc:
+        raise ValidationError({"action": _("Unknown consent action.")}) from exc
+    if opt_out_reason and action != ConsentAction.OPTED_OUT:
+        raise ValidationError(
+            {"opt_out_reason": _("Only an opt-out has an opt-out reason.")}, code="invalid"
+        )
+    return append_consent_event(
+        person=person,
+        subscription_list=subscription_list,
+        action=action,
+        source=check_source(source),
+        consent=consent,
+        mdn=mdn,
+        opt_out_reason=opt_out_reason,
+    )

@@ -1,0 +1,180 @@
+"""Moving a person's subscription to a list between states, with its consent record."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import signals
+from crm.choices import ConsentAction, OptInStatus, OptOutReason, Source, SubscriptionState
+from crm.models import ConsentEvent, OptInRequest, Person, Subscription, SubscriptionList
+from crm.services.consent import append_consent_event
+from crm.services.validation import (
+    ConsentContext,
+    check_source,
+    clean_aware,
+    clean_consent,
+    clean_mdn,
+)
+
+
+@dataclass(frozen=True)
+class SubscriptionChange:
+    subscription: Subscription
+    changed: bool
+    stale: bool = False
+    consent_event: ConsentEvent | None = None
+
+
+_CONSENT_ACTION_FOR_STATE = {
+    SubscriptionState.PENDING: ConsentAction.OPT_IN_REQUESTED,
+    SubscriptionState.SUBSCRIBED: ConsentAction.OPTED_IN,
+    SubscriptionState.UNSUBSCRIBED: ConsentAction.OPTED_OUT,
+}
+
+
+@transaction.atomic
+def subscription_change(
+    *,
+    person: Person,
+    subscription_list: SubscriptionList,
+    state: SubscriptionState,
+    source: Source,
+    event_date: datetime.datetime | None = None,
+    opt_in_date: datetime.datetime | None = None,
+    opt_out_date: datetime.datetime | None = None,
+    opt_out_reason: str = "",
+    consent: ConsentContext | None = None,
+    mdn: str | None = None,
+    record_consent: bool = True,
+) -> SubscriptionChange:
+    """Move ``person``'s subscription to ``subscription_list`` into ``state``.
+
+    ``event_date`` is when the change happened at its origin: an event older than the last
+    one applied to this person and list is stale and changes nothing (callbacks arrive out
+    of order). A real change of state appends a consent event unless ``record_consent`` is
+    False (used when the caller records a more specific one itself).
+    """
+    source = check_source(source)
+    try:
+        state = SubscriptionState(state)
+    except ValueError as exc:
+        raise ValidationError({"state": _("Unknown subscription state.")}) from exc
+    if opt_out_reason and opt_out_reason not in OptOutReason.values:
+        raise ValidationError(
+            {
+                "opt_out_reason": _("%(value)s is not a Vibes opt-out reason.")
+                % {"value": opt_out_reason}
+            }
+        )
+    event_date = clean_aware(event_date, "event_date")
+    opt_in_date = clean_aware(opt_in_date, "opt_in_date")
+    opt_out_date = clean_aware(opt_out_date, "opt_out_date")
+    consent = clean_consent(consent, default_occurred_at=event_date)
+    mdn = clean_mdn(mdn)
+    subscription, _created = Subscription.objects.select_for_update().get_or_create(
+        person=person,
+        subscription_list=subscription_list,
+        defaults={"state": SubscriptionState.UNSUBSCRIBED, "source": source},
+    )
+    if event_date and subscription.event_date and event_date < subscription.event_date:
+        return SubscriptionChange(subscription=subscription, changed=False, stale=True)
+
+    previous_state = subscription.state
+    now = timezone.now()
+    if event_date:
+        subscription.event_date = event_date
+    changed = previous_state != state
+    if state == SubscriptionState.SUBSCRIBED:
+        if changed or opt_in_date:
+            subscription.opt_in_date = opt_in_date or subscription.opt_in_date or event_date or now
+        if changed:
+            subscription.opt_out_date = None
+            subscription.opt_out_reason = ""
+    elif state == SubscriptionState.UNSUBSCRIBED:
+        if changed and previous_state == SubscriptionState.SUBSCRIBED:
+            subscription.opt_out_date = opt_out_date or event_date or now
+            subscription.opt_out_reason = opt_out_reason or ""
+        elif opt_out_date:
+            subscription.opt_out_date = opt_out_date
+            subscription.opt_out_reason = opt_out_reason or subscription.opt_out_reason
+    if changed:
+        subscription.state = state
+        subscription.source = source
+    subscription.save()
+
+    consent_event = None
+    if changed and record_consent:
+        consent_event = append_consent_event(
+            person=person,
+            subscription_list=subscription_list,
+            action=_CONSENT_ACTION_FOR_STATE[state],
+            source=source,
+            consent=consent,
+            mdn=mdn,
+            opt_out_reason=opt_out_reason if state == SubscriptionState.UNSUBSCRIBED else "",
+        )
+    if changed:
+        signals.subscription_changed.send(
+            sender=Subscription,
+            subscription=subscription,
+            previous_state=previous_state,
+            consent_event=consent_event,
+            source=source,
+        )
+    return SubscriptionChange(
+        subscription=subscription, changed=changed, consent_event=consent_event
+    )
+
+
+@transaction.atomic
+def subscription_leave(
+    *,
+    person: Person,
+    subscription_list: SubscriptionList,
+    source: Source,
+    consent: ConsentContext | None = None,
+    opt_out_reason: str = "",
+) -> SubscriptionChange:
+    """The person leaves the list (also withdraws a pending web opt-in to it)."""
+    OptInRequest.objects.filter(
+        person=person,
+        subscription_list=subscription_list,
+        status__in=[OptInStatus.REQUESTED, OptInStatus.PENDING],
+    ).update(status=OptInStatus.EXPIRED, message=_("Withdrawn before it was confirmed."))
+    return subscription_change(
+        person=person,
+        subscription_list=subscription_list,
+        state=SubscriptionState.UNSUBSCRIBED,
+        source=source,
+        consent=consent,
+        opt_out_reason=opt_out_reason,
+    )
+
+
+@transaction.atomic
+def person_stop_all(
+    *, person: Person, source: Source, consent: ConsentContext | None = None
+) -> list[SubscriptionChange]:
+    """ "Stop all texts": leave every list the person is on or waiting to join."""
+    changes = []
+    active = (
+        Subscription.objects.filter(person=person)
+        .exclude(state=SubscriptionState.UNSUBSCRIBED)
+        .select_related("subscription_list")
+    )
+    for subscription in active:
+        changes.append(
+            subscription_leave(
+                person=person,
+                subscription_list=subscription.subscription_list,
+                source=source,
+                consent=consent,
+            )
+        )
+    return changes

@@ -1,0 +1,107 @@
+"""Cleaning of the values that several services take, each error naming its field."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.choices import Source
+from crm.models import EXTERNAL_PERSON_ID_MAX_LENGTH
+from crm.phone import parse_mdn
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+"""Marks an argument that was not given, as opposed to one given as empty or None."""
+
+
+@dataclass(frozen=True)
+class ConsentContext:
+    """How a consent was given: what the law asks us to be able to show later."""
+
+    occurred_at: datetime.datetime | None = None
+    ip_address: str | None = None
+    user_agent: str = ""
+    disclosure_text: str | None = None
+    reference: str = ""
+
+
+def check_source(source: Any) -> Source:
+    try:
+        return Source(source)
+    except ValueError as exc:
+        raise ValidationError(
+            {"source": _("%(value)s is not a known source.") % {"value": source}}
+        ) from exc
+
+
+def clean_external_person_id(value: Any) -> str:
+    text = str(value or "").strip()
+    if not text:
+        raise ValidationError({"external_person_id": _("An external person id is required.")})
+    if len(text) > EXTERNAL_PERSON_ID_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "external_person_id": _("Use at most %(n)d characters.")
+                % {"n": EXTERNAL_PERSON_ID_MAX_LENGTH}
+            }
+        )
+    return text
+
+
+def clean_mdn(value: Any, field_name: str = "mdn") -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return parse_mdn(value)
+    except ValidationError as exc:
+        raise ValidationError({field_name: exc.messages}) from exc
+
+
+def clean_email(value: Any) -> str:
+    text = str(value or "").strip()
+    if text:
+        try:
+            validate_email(text)
+        except ValidationError as exc:
+            raise ValidationError({"email": _("Enter a valid email address.")}) from exc
+    return text
+
+
+def clean_name(value: Any, field_name: str) -> str:
+    text = str(value or "").strip()
+    if len(text) > 150:
+        raise ValidationError({field_name: _("Use at most 150 characters.")})
+    return text
+
+
+def clean_aware(value: Any, field_name: str) -> datetime.datetime | None:
+    """Dates are compared with each other (stale events): a naive one cannot be."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime.datetime) or timezone.is_naive(value):
+        raise ValidationError(
+            {field_name: _("Give a date and time with a time zone.")}, code="invalid"
+        )
+    return value
+
+
+def clean_consent(consent: Any, *, default_occurred_at: datetime.datetime | None = None):
+    if consent is None:
+        return ConsentContext(occurred_at=default_occurred_at)
+    if not isinstance(consent, ConsentContext):
+        raise ValidationError({"consent": _("Describe the consent with a ConsentContext.")})
+    clean_aware(consent.occurred_at, "occurred_at")
+    if consent.occurred_at is None and default_occurred_at is not None:
+        return replace(consent, occurred_at=default_occurred_at)
+    return consent
