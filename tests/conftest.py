@@ -7,4 +7,5 @@ loaded here for every test package.
 pytest_plugins = [
     "tests.fixtures.builders",
     "tests.fixtures.tasks",
+    "tests.fixtures.browser",
 ]
