@@ -103,6 +103,10 @@ def subscription_change(
         elif opt_out_date:
             subscription.opt_out_date = opt_out_date
             subscription.opt_out_reason = opt_out_reason or subscription.opt_out_reason
+        if opt_in_date:
+            # Vibes reports an opt-out with the opt-in date of the subscription it ended;
+            # keeping it gives the same result whichever of the two callbacks comes first.
+            subscription.opt_in_date = opt_in_date
     if changed:
         subscription.state = state
         subscription.source = source
