@@ -1,0 +1,318 @@
+"""Staff pages for persons: find anyone by number, edit them, see their consent history.
+
+Every change a staff member saves goes through ``crm.services`` with ``Source.STAFF``, so
+that it is validated like any other change, recorded in the consent ledger, and synced to
+Vibes by whoever listens to the services' signals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef, Prefetch
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from crm import selectors, services
+from crm.admin.pagination import LargeTableAdmin
+from crm.choices import Source, SubscriptionState
+from crm.forms import SubscriptionInlineForm, custom_field_form_name, person_form_class
+from crm.models import ConsentEvent, CustomField, OptInRequest, Person, Subscription
+from crm.phone import mask_mdn
+
+
+def staff_consent(request: HttpRequest) -> services.ConsentContext:
+    """How a staff member's change is recorded in the consent ledger."""
+    return services.ConsentContext(
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.headers.get("User-Agent", ""),
+        reference=f"staff:{request.user.get_username()}",
+    )
+
+
+class SubscribedToListFilter(admin.SimpleListFilter):
+    title = _("subscribed to")
+    parameter_name = "subscribed_to"
+
+    def lookups(self, request, model_admin):
+        return [(str(sl.pk), sl.name) for sl in selectors.all_subscription_lists()]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        return queryset.filter(
+            Exists(
+                Subscription.objects.filter(
+                    person=OuterRef("pk"),
+                    subscription_list_id=self.value(),
+                    state=SubscriptionState.SUBSCRIBED,
+                )
+            )
+        )
+
+
+class HasMobileNumberFilter(admin.SimpleListFilter):
+    title = _("mobile number")
+    parameter_name = "has_mdn"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Has a number")), ("no", _("No number"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(mdn__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(mdn__isnull=True)
+        return queryset
+
+
+class SubscriptionInline(admin.TabularInline):
+    model = Subscription
+    form = SubscriptionInlineForm
+    extra = 0
+    can_delete = False
+    fields = (
+        "subscription_list",
+        "state",
+        "opt_out_reason",
+        "opt_in_date",
+        "opt_out_date",
+        "source",
+        "updated_at",
+    )
+    readonly_fields = ("opt_in_date", "opt_out_date", "source", "updated_at")
+    verbose_name_plural = _("subscriptions (changes are recorded in the consent history)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("subscription_list")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        list_field = formset.form.base_fields["subscription_list"]
+        # Read the lists once for every row instead of once per row.
+        list_field.choices = list(list_field.choices)
+        return formset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OptInRequestInline(ReadOnlyInline):
+    model = OptInRequest
+    fields = ("requested_at", "subscription_list", "mdn", "status", "message", "expire_date")
+    readonly_fields = fields
+    verbose_name_plural = _("web opt-in requests")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("subscription_list")
+
+
+class ConsentEventInline(ReadOnlyInline):
+    model = ConsentEvent
+    fields = (
+        "occurred_at",
+        "subscription_list",
+        "action",
+        "source",
+        "mdn",
+        "opt_out_reason",
+        "reference",
+    )
+    readonly_fields = fields
+    ordering = ("-occurred_at", "-id")
+    verbose_name_plural = _("consent history (read-only)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("subscription_list")
+
+
+@admin.action(description=_("Stop all texts: leave every list"))
+def stop_all_texts(modeladmin, request, queryset):
+    consent = staff_consent(request)
+    left = 0
+    for person in queryset:
+        left += sum(
+            change.changed
+            for change in services.person_stop_all(
+                person=person, source=Source.STAFF, consent=consent
+            )
+        )
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d subscription ended.", "%(count)d subscriptions ended.", left)
+        % {"count": left},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Revoke preference-center links"))
+def revoke_preference_links(modeladmin, request, queryset):
+    count = 0
+    for person in queryset:
+        services.person_rotate_link_secret(person=person)
+        count += 1
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "Links revoked for %(count)d person.", "Links revoked for %(count)d persons.", count
+        )
+        % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+class PersonAdmin(LargeTableAdmin):
+    #: Actions on selected persons. Apps that build on the CRM add theirs to this list from
+    #: their own admin module (``PersonAdmin.actions.append(...)``) so that crm never
+    #: imports them.
+    actions = [stop_all_texts, revoke_preference_links]
+
+    #: Renders the read-only "Vibes sync" field of the change page. The Vibes integration
+    #: sets it from its own admin module (``PersonAdmin.vibes_sync_renderer = ...``); it is
+    #: called with the person and returns the HTML or text to show.
+    vibes_sync_renderer: Callable[[Person], Any] | None = None
+
+    list_display = (
+        "display_name",
+        "masked_mdn",
+        "email",
+        "external_person_id",
+        "subscribed_lists",
+        "created_at",
+    )
+    list_display_links = ("display_name", "external_person_id")
+    list_filter = (SubscribedToListFilter, HasMobileNumberFilter, "created_at")
+    search_fields = ("external_person_id",)
+    search_help_text = _(
+        "A mobile number in any format, an external id, a Vibes person key, an email "
+        "address, or the start of a name."
+    )
+    inlines = (SubscriptionInline, OptInRequestInline, ConsentEventInline)
+
+    def get_queryset(self, request):
+        subscribed = Subscription.objects.filter(state=SubscriptionState.SUBSCRIBED).select_related(
+            "subscription_list"
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("subscriptions", subscribed, to_attr="subscribed"))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        return selectors.person_search(search_term, queryset), False
+
+    # The change page.
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = person_form_class(self._custom_fields(request))
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        custom = [custom_field_form_name(f) for f in self._custom_fields(request)]
+        fieldsets = [
+            (None, {"fields": ["external_person_id", "first_name", "last_name", "email", "mdn"]}),
+        ]
+        if custom:
+            fieldsets.append((_("Custom fields"), {"fields": custom}))
+        fieldsets.append(
+            (_("Vibes"), {"fields": ["person_key", "carrier_code", "vibes_sync"]}),
+        )
+        fieldsets.append((_("Record"), {"fields": ["created_at", "updated_at"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["person_key", "carrier_code", "vibes_sync", "created_at", "updated_at"]
+        if obj is not None:
+            # Vibes knows the person by this id: changing it would make a stranger of them.
+            readonly.insert(0, "external_person_id")
+        return readonly
+
+    def _custom_fields(self, request) -> list[CustomField]:
+        if not hasattr(request, "_crm_custom_fields"):
+            request._crm_custom_fields = list(CustomField.objects.order_by("order", "key"))
+        return request._crm_custom_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            person = services.person_update(
+                person=obj, source=Source.STAFF, **form.service_arguments(changed_only=True)
+            ).person
+        else:
+            person = services.person_create(
+                source=Source.STAFF, **form.service_arguments(changed_only=False)
+            )
+        obj.pk = person.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Subscription:
+            return super().save_formset(request, form, formset, change)
+        consent = staff_consent(request)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            if not inline_form.has_changed():
+                continue
+            data = inline_form.cleaned_data
+            state = data["state"]
+            result = services.subscription_change(
+                person=form.instance,
+                subscription_list=data["subscription_list"],
+                state=state,
+                source=Source.STAFF,
+                opt_out_reason=data.get("opt_out_reason") or "",
+                consent=consent,
+            )
+            if inline_form.instance.pk is None:
+                formset.new_objects.append(result.subscription)
+            else:
+                formset.changed_objects.append((result.subscription, inline_form.changed_data))
+        return None
+
+    def has_delete_permission(self, request, obj=None):
+        # A person's consent history must outlive any edit; persons leave lists, they are
+        # not deleted from here.
+        return False
+
+    # Columns.
+
+    @admin.display(description=_("name"))
+    def display_name(self, obj: Person) -> str:
+        return obj.full_name or "—"
+
+    @admin.display(description=_("mobile number"))
+    def masked_mdn(self, obj: Person) -> str:
+        return mask_mdn(obj.mdn) or "—"
+
+    @admin.display(description=_("subscribed to"))
+    def subscribed_lists(self, obj: Person) -> str:
+        lists = getattr(obj, "subscribed", None)
+        if lists is None:
+            lists = selectors.person_subscriptions(obj).filter(state=SubscriptionState.SUBSCRIBED)
+        return ", ".join(s.subscription_list.name for s in lists) or "—"
+
+    @admin.display(description=_("Vibes sync"))
+    def vibes_sync(self, obj: Person) -> Any:
+        renderer = type(self).vibes_sync_renderer
+        if renderer is None or obj.pk is None:
+            return "—"
+        return renderer(obj)
+
+
+admin.site.register(Person, PersonAdmin)

@@ -1,0 +1,1 @@
+"""A realistic, repeatable demo data set (``python manage.py load_demo``)."""
