@@ -7,5 +7,6 @@ loaded here for every test package.
 pytest_plugins = [
     "tests.fixtures.builders",
     "tests.fixtures.tasks",
+    "tests.fixtures.sandbox",
     "tests.fixtures.browser",
 ]

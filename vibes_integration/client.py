@@ -1,0 +1,499 @@
+"""A thin, typed client for the parts of the Vibes Platform API that prefcenter uses.
+
+One method per Vibes operation; each returns Vibes' JSON (unknown fields are kept but never
+relied on) or raises an exception from ``vibes_integration.errors``. The client never
+retries: callers (the sync tasks) decide, using ``errors.Retryable``.
+
+Every request carries Basic auth, ``Content-Type: application/json``, ``X-API-Version: 2``
+and a (connect, read) timeout, goes through ONE ``requests.Session`` per process (so
+connections are reused), and calls ``throttle()`` first so that all workers together stay
+under the per-company rate limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from vibes_integration.errors import (
+    NotFound,
+    TransientError,
+    VibesError,
+    error_class_for,
+    mask_mdns_in,
+)
+
+logger = logging.getLogger(__name__)
+
+JSONDict = dict[str, Any]
+
+API_VERSION = "2"
+
+_session: requests.Session | None = None
+_session_pid: int | None = None
+_session_lock = threading.Lock()
+
+
+def get_session() -> requests.Session:
+    """The process-wide session, created on first use (and again after a fork)."""
+    global _session, _session_pid
+    with _session_lock:
+        if _session is None or _session_pid != os.getpid():
+            _session = requests.Session()
+            _session_pid = os.getpid()
+        return _session
+
+
+@dataclass(frozen=True)
+class AddPersonResult:
+    """Add Person's answer: ``created`` is False when Vibes merged into the person of that MDN."""
+
+    person: JSONDict
+    created: bool
+
+
+@dataclass(frozen=True)
+class ParticipantResult:
+    """Add Participant's answer.
+
+    ``http_status`` 201 means a new request (``status`` ``PENDING``: Vibes texted the
+    number; ``SUBSCRIBED``: joined at once); 200 means a pending request already existed.
+    """
+
+    http_status: int
+    status: str
+    person: JSONDict
+    person_key: str | None
+    expire_date: str | None
+    participation_date: str | None
+    raw: JSONDict = field(repr=False)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status.upper() == "PENDING"
+
+    @property
+    def is_subscribed(self) -> bool:
+        return self.status.upper() == "SUBSCRIBED"
+
+
+def _segment(value: object) -> str:
+    """A path segment, percent-encoded completely (``/`` and ``+`` included)."""
+    return quote(str(value), safe="")
+
+
+def _query(params: Mapping[str, object]) -> str:
+    """A query string with every reserved character encoded, so ``+`` travels as ``%2B``."""
+    pairs = [
+        f"{quote(str(key), safe='')}={quote(str(value), safe='')}"
+        for key, value in params.items()
+        if value is not None
+    ]
+    return "&".join(pairs)
+
+
+class VibesClient:
+    """Calls Vibes for one company. Cheap to build; share the process-wide session."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        company_key: str,
+        username: str,
+        password: str,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 10.0,
+        throttle: Callable[[], None] | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.company_key = company_key
+        self.auth = (username, password)
+        self.timeout = (float(connect_timeout), float(read_timeout))
+        self.throttle = throttle
+        self._session = session
+
+    @classmethod
+    def from_settings(cls, *, throttle: Callable[[], None] | None = None) -> VibesClient:
+        """A client configured from the ``VIBES_*`` settings, read now (not at import)."""
+        from vibes_integration.conf import get_setting
+
+        return cls(
+            base_url=get_setting("VIBES_API_URL"),
+            company_key=get_setting("VIBES_COMPANY_KEY"),
+            username=get_setting("VIBES_USERNAME"),
+            password=get_setting("VIBES_PASSWORD"),
+            connect_timeout=get_setting("VIBES_CONNECT_TIMEOUT"),
+            read_timeout=get_setting("VIBES_READ_TIMEOUT"),
+            throttle=throttle,
+        )
+
+    @property
+    def session(self) -> requests.Session:
+        return self._session or get_session()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, object] | None = None,
+        json: Any = None,
+    ) -> requests.Response:
+        """Send one request; answer the response when it is 2xx, raise otherwise."""
+        relative = f"/companies/{_segment(self.company_key)}{path}"
+        query = _query(params or {})
+        if query:
+            relative = f"{relative}?{query}"
+        url = f"{self.base_url}{relative}"
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "X-API-Version": API_VERSION,
+        }
+        if self.throttle is not None:
+            self.throttle()
+        started = time.monotonic()
+        shown = mask_mdns_in(relative.replace("%2B", "+"))
+        try:
+            response = self.session.request(
+                method,
+                url,
+                headers=headers,
+                auth=self.auth,
+                json=json,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.Timeout as exc:
+            logger.warning("Vibes %s %s timed out: %s", method, shown, exc.__class__.__name__)
+            raise TransientError(
+                f"timed out ({exc.__class__.__name__})", method=method, path=shown
+            ) from exc
+        except requests.RequestException as exc:
+            logger.warning("Vibes %s %s failed: %s", method, shown, exc.__class__.__name__)
+            raise TransientError(
+                f"connection failed ({exc.__class__.__name__})", method=method, path=shown
+            ) from exc
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logger.info(
+            "Vibes %s %s answered %s in %.0f ms", method, shown, response.status_code, elapsed_ms
+        )
+        if 200 <= response.status_code < 300:
+            return response
+        body = _parse_body(response)
+        errors = _error_entries(body)
+        error_class = error_class_for(response.status_code)
+        raise error_class(
+            response.reason or "",
+            status=response.status_code,
+            errors=errors,
+            body=body,
+            method=method,
+            path=shown,
+        )
+
+    def _json(self, response: requests.Response) -> Any:
+        body = _parse_body(response)
+        if isinstance(body, str) and body:
+            raise VibesError(
+                "the answer is not JSON",
+                status=response.status_code,
+                body=body[:500],
+                method=response.request.method or "",
+                path=mask_mdns_in(response.request.path_url),
+            )
+        return body
+
+    def _object(self, response: requests.Response) -> JSONDict:
+        body = self._json(response)
+        return body if isinstance(body, dict) else {}
+
+    def _array(self, response: requests.Response) -> list[JSONDict]:
+        body = self._json(response)
+        if isinstance(body, dict):
+            return [body]
+        return [item for item in body or [] if isinstance(item, dict)]
+
+    # -- persons --------------------------------------------------------------------------
+
+    def get_person(self, person_key: str) -> JSONDict:
+        return self._object(self._request("GET", f"/mobiledb/persons/{_segment(person_key)}"))
+
+    def get_person_by_external_id(self, external_person_id: str) -> JSONDict:
+        path = f"/mobiledb/persons/external/{_segment(external_person_id)}"
+        return self._object(self._request("GET", path))
+
+    def find_person_by_mdn(self, mdn: str) -> JSONDict | None:
+        """The person holding ``mdn`` (E.164), or None when Vibes has no such person."""
+        try:
+            response = self._request("GET", "/mobiledb/persons", params={"mdn": mdn})
+        except NotFound:
+            return None
+        body = self._json(response)
+        if isinstance(body, list):
+            return body[0] if body else None
+        return body or None
+
+    def add_person(self, payload: Mapping[str, Any]) -> AddPersonResult:
+        """Add Person: 201 created, or 200 merged into the existing person of that MDN."""
+        response = self._request("POST", "/mobiledb/persons/", json=dict(payload))
+        return AddPersonResult(person=self._object(response), created=response.status_code == 201)
+
+    def update_person(self, person_key: str, payload: Mapping[str, Any]) -> JSONDict:
+        path = f"/mobiledb/persons/{_segment(person_key)}"
+        return self._object(self._request("PUT", path, json=dict(payload)))
+
+    def update_person_by_external_id(
+        self, external_person_id: str, payload: Mapping[str, Any]
+    ) -> JSONDict:
+        path = f"/mobiledb/persons/external/{_segment(external_person_id)}"
+        return self._object(self._request("PUT", path, json=dict(payload)))
+
+    # -- subscriptions ----------------------------------------------------------------------
+
+    def list_subscriptions(self, person_key: str, *, active_only: bool = False) -> list[JSONDict]:
+        """Every subscription record of the person (history included unless ``active_only``)."""
+        path = f"/mobiledb/persons/{_segment(person_key)}/subscriptions"
+        params = {"active_only": "true"} if active_only else None
+        return self._array(self._request("GET", path, params=params))
+
+    def list_subscriptions_by_external_id(
+        self, external_person_id: str, *, active_only: bool = False
+    ) -> list[JSONDict]:
+        path = f"/mobiledb/persons/external/{_segment(external_person_id)}/subscriptions"
+        params = {"active_only": "true"} if active_only else None
+        return self._array(self._request("GET", path, params=params))
+
+    def get_subscription(self, person_key: str, list_id: str) -> list[JSONDict]:
+        """The person's subscription records on one list, oldest first.
+
+        Vibes answers an array here (one record per opt-in; an opt-out closes a record);
+        the record without ``opt_out_date`` is the active one. NotFound when the person is
+        unknown or has never been on the list.
+        """
+        path = f"/mobiledb/persons/{_segment(person_key)}/subscriptions/{_segment(list_id)}"
+        return self._array(self._request("GET", path))
+
+    def get_subscription_by_external_id(
+        self, external_person_id: str, list_id: str
+    ) -> list[JSONDict]:
+        path = (
+            f"/mobiledb/persons/external/{_segment(external_person_id)}"
+            f"/subscriptions/{_segment(list_id)}"
+        )
+        return self._array(self._request("GET", path))
+
+    def unsubscribe(self, person_key: str, list_id: str) -> bool:
+        """Unsubscribe; False when Vibes answered 404 (unknown or already not subscribed)."""
+        path = f"/mobiledb/persons/{_segment(person_key)}/subscriptions/{_segment(list_id)}"
+        return self._delete_subscription(path)
+
+    def unsubscribe_by_external_id(self, external_person_id: str, list_id: str) -> bool:
+        path = (
+            f"/mobiledb/persons/external/{_segment(external_person_id)}"
+            f"/subscriptions/{_segment(list_id)}"
+        )
+        return self._delete_subscription(path)
+
+    def _delete_subscription(self, path: str) -> bool:
+        try:
+            self._request("DELETE", path)
+        except NotFound:
+            return False
+        return True
+
+    # -- subscription lists and acquisition campaigns ---------------------------------------
+
+    def list_subscription_lists(self) -> list[JSONDict]:
+        return self._array(self._request("GET", "/mobiledb/subscription_lists/"))
+
+    def get_subscription_list(self, list_id: str) -> JSONDict:
+        path = f"/mobiledb/subscription_lists/{_segment(list_id)}"
+        return self._object(self._request("GET", path))
+
+    def list_acquisition_campaigns(self, list_id: str) -> list[JSONDict]:
+        """The acquisition campaigns that opt people in to ``list_id``."""
+        path = f"/mobiledb/subscription_lists/{_segment(list_id)}/acquisition_campaigns/"
+        return self._array(self._request("GET", path))
+
+    def get_acquisition_campaign(self, acquisition_id: str) -> JSONDict:
+        path = f"/campaigns/acquisition/{_segment(acquisition_id)}"
+        return self._object(self._request("GET", path))
+
+    def add_participant(
+        self,
+        acquisition_id: str,
+        *,
+        mdn: str,
+        external_person_id: str | None = None,
+        custom_fields: Mapping[str, Any] | None = None,
+    ) -> ParticipantResult:
+        """Start a web double opt-in of ``mdn`` (E.164) into the campaign's list."""
+        payload: JSONDict = {"mobile_phone": {"mdn": mdn}}
+        if external_person_id is not None:
+            payload["external_person_id"] = external_person_id
+        if custom_fields:
+            payload["custom_fields"] = dict(custom_fields)
+        path = f"/campaigns/acquisition/{_segment(acquisition_id)}/participants"
+        response = self._request("POST", path, json=payload)
+        raw = self._object(response)
+        person = raw.get("person") if isinstance(raw.get("person"), dict) else {}
+        return ParticipantResult(
+            http_status=response.status_code,
+            status=str(raw.get("status") or ""),
+            person=person,
+            person_key=person.get("person_key") or person.get("person_id") or None,
+            expire_date=raw.get("expire_date"),
+            participation_date=raw.get("participation_date"),
+            raw=raw,
+        )
+
+    def list_pending_participants(
+        self,
+        acquisition_id: str,
+        *,
+        mdn: str | None = None,
+        person_id: str | None = None,
+        external_person_id: str | None = None,
+    ) -> list[JSONDict]:
+        """Pending (unanswered, unexpired) requests of one number or person in a campaign."""
+        params = {"mdn": mdn, "person_id": person_id, "external_person_id": external_person_id}
+        path = f"/campaigns/acquisition/{_segment(acquisition_id)}/participants"
+        return self._array(self._request("GET", path, params=params))
+
+    # -- callbacks ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _callback_body(
+        callback_type: str,
+        *,
+        url: str,
+        method: str,
+        content_type: str,
+        list_id: str | None,
+        campaign_id: str | None,
+    ) -> JSONDict:
+        body: JSONDict = {
+            "callback_type": callback_type,
+            "destination": {"url": url, "method": method, "content_type": content_type},
+        }
+        if list_id is not None:
+            body[callback_type] = {"list_id": list_id}
+        elif campaign_id is not None:
+            body[callback_type] = {"campaign_id": campaign_id}
+        return body
+
+    def register_callback(
+        self,
+        callback_type: str,
+        *,
+        url: str,
+        method: str = "POST",
+        content_type: str = "application/json",
+        list_id: str | None = None,
+        campaign_id: str | None = None,
+    ) -> JSONDict:
+        """Register a destination for one callback type (one registration per type)."""
+        body = self._callback_body(
+            callback_type,
+            url=url,
+            method=method,
+            content_type=content_type,
+            list_id=list_id,
+            campaign_id=campaign_id,
+        )
+        return self._object(self._request("POST", "/config/callbacks/", json=body))
+
+    def list_callbacks(self) -> list[JSONDict]:
+        return self._array(self._request("GET", "/config/callbacks/"))
+
+    def get_callback(self, callback_id: str) -> JSONDict:
+        return self._object(self._request("GET", f"/config/callbacks/{_segment(callback_id)}"))
+
+    def update_callback(
+        self,
+        callback_id: str,
+        *,
+        callback_type: str,
+        url: str,
+        method: str = "POST",
+        content_type: str = "application/json",
+        list_id: str | None = None,
+        campaign_id: str | None = None,
+    ) -> JSONDict:
+        body = self._callback_body(
+            callback_type,
+            url=url,
+            method=method,
+            content_type=content_type,
+            list_id=list_id,
+            campaign_id=campaign_id,
+        )
+        path = f"/config/callbacks/{_segment(callback_id)}"
+        return self._object(self._request("PUT", path, json=body))
+
+    def delete_callback(self, callback_id: str) -> JSONDict:
+        path = f"/config/callbacks/{_segment(callback_id)}"
+        return self._object(self._request("DELETE", path))
+
+    def create_test_callback_event(
+        self,
+        callback_type: str,
+        *,
+        list_id: str | None = None,
+        campaign_id: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+    ) -> JSONDict:
+        """Ask Vibes to send a test event of ``callback_type`` to its registered destination.
+
+        ``payload`` adds type-specific fields (e.g. ``{"person": {...}}``) as documented
+        for the test-event request. Answers ``{"message", "event_id"}``.
+        """
+        body: JSONDict = {"callback_type": callback_type}
+        if list_id is not None:
+            body[callback_type] = {"list_id": list_id}
+        if campaign_id is not None:
+            body["acquisition_campaign_changed"] = {"campaign_id": campaign_id}
+        body.update(payload or {})
+        return self._object(self._request("POST", "/config/callback_events/test", json=body))
+
+
+def _parse_body(response: requests.Response) -> Any:
+    """The JSON answer, its text when it is not JSON, or None when it is empty."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _error_entries(body: Any) -> list[JSONDict]:
+    """Vibes' ``errors`` entries, tolerating a missing or oddly shaped envelope."""
+    if not isinstance(body, dict):
+        return []
+    entries = body.get("errors")
+    if isinstance(entries, dict):
+        entries = [entries]
+    if not isinstance(entries, list):
+        message = body.get("message") or body.get("error")
+        return [{"message": str(message)}] if message else []
+    result = []
+    for entry in entries:
+        if isinstance(entry, dict):
+            result.append(entry)
+        elif entry:
+            result.append({"message": str(entry)})
+    return result

@@ -1,0 +1,84 @@
+"""``python manage.py vibes_sandbox``: run the local Vibes stand-in in the foreground."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from vibes_integration.sandbox.config import DEMO_CONFIG_PATH, ConfigError
+from vibes_integration.sandbox.server import SandboxServer
+
+
+class Command(BaseCommand):
+    # The sandbox stands in for Vibes and uses nothing of the project's configuration.
+    requires_system_checks: list[str] = []
+    help = (
+        "Run the Vibes sandbox: Vibes' API, callbacks and a simulated phone, "
+        "from a JSON config, until Ctrl-C or SIGTERM."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+        parser.add_argument("--port", type=int, default=8001, help="Port (default 8001).")
+        parser.add_argument(
+            "--config",
+            default=str(DEMO_CONFIG_PATH),
+            help="Seed config JSON: company key, credentials, lists, campaigns, custom fields.",
+        )
+        parser.add_argument(
+            "--state",
+            default=None,
+            help="SQLite file that keeps the sandbox's data across restarts (default: memory).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not 0 <= options["port"] <= 65535:
+            raise CommandError(f"--port {options['port']} is not a port number (0-65535).")
+        config_path = Path(options["config"])
+        if not config_path.is_file():
+            raise CommandError(f"--config {config_path} does not exist.")
+        try:
+            server = SandboxServer(
+                config=config_path,
+                host=options["host"],
+                port=options["port"],
+                state_path=options["state"],
+            )
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            server.start()
+        except OSError as exc:
+            server.sandbox.close()
+            raise CommandError(
+                f"Cannot listen on {options['host']}:{options['port']}: {exc.strerror or exc}"
+            ) from exc
+        stopping = threading.Event()
+
+        def request_stop(signum: int, frame: object) -> None:
+            stopping.set()
+
+        previous = {
+            sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        config = server.config
+        self.stdout.write(
+            f"Vibes sandbox for company {config['company_key']} at {server.url}\n"
+            f"  API:     {server.url}/companies/{config['company_key']}/...\n"
+            f"  phone:   {server.url}/_sandbox/phone/\n"
+            f"  control: {server.url}/_sandbox/\n"
+            f"  state:   {options['state'] or 'in memory'}\n"
+            "Press Ctrl-C to stop."
+        )
+        try:
+            while not stopping.wait(0.5):
+                pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            server.stop()
+            self.stdout.write("Vibes sandbox stopped.")

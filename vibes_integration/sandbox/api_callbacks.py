@@ -1,0 +1,226 @@
+"""Callback registrations (``/config/callbacks/``) and test events.
+
+One registration per callback type per company; ``subscription_added``/``_removed`` may be
+filtered to one list and ``ack_participant_added``/``_changed`` to one campaign. A test
+event is delivered to the registration of its type like any other event.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from vibes_integration.sandbox import clock
+from vibes_integration.sandbox.events import (
+    FILTERS,
+    KNOWN_TYPES,
+    emit,
+    registration_for,
+)
+from vibes_integration.sandbox.rendering import render_callback
+from vibes_integration.sandbox.wire import ApiError, ApiRequest, ApiResponse, error
+
+if TYPE_CHECKING:
+    from vibes_integration.sandbox.core import Sandbox
+
+METHODS = ("POST", "PUT")
+CONTENT_TYPES = ("application/json", "text/json")
+MAX_REGISTRATIONS = 50
+
+
+def _url(sandbox: Sandbox, registration: dict[str, Any]) -> str:
+    return sandbox.url(f"/config/callbacks/{registration['callback_id']}")
+
+
+def _clean(sandbox: Sandbox, request: ApiRequest) -> dict[str, Any]:
+    body = request.body
+    if not isinstance(body, dict):
+        raise ApiError(error(400, "The request body must be a JSON object."))
+    callback_type = body.get("callback_type")
+    if callback_type not in KNOWN_TYPES:
+        raise ApiError(error(400, f"Unknown callback_type: {callback_type!r}."))
+    destination = body.get("destination")
+    if not isinstance(destination, dict) or not isinstance(destination.get("url"), str):
+        raise ApiError(error(400, "destination.url is required."))
+    parts = urlsplit(destination["url"])
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ApiError(error(400, "destination.url must be an http or https URL."))
+    method = str(destination.get("method") or "POST").upper()
+    if method not in METHODS:
+        raise ApiError(error(400, "destination.method must be POST or PUT."))
+    content_type = str(destination.get("content_type") or "application/json").lower()
+    if content_type not in CONTENT_TYPES:
+        raise ApiError(
+            error(400, "destination.content_type must be application/json or text/json.")
+        )
+    cleaned: dict[str, Any] = {
+        "callback_type": callback_type,
+        "destination": {"url": destination["url"], "method": method, "content_type": content_type},
+        "filter": None,
+        "start_date": body.get("start_date"),
+        "end_date": body.get("end_date"),
+    }
+    filter_key = FILTERS.get(callback_type)
+    wanted = body.get(callback_type)
+    if filter_key and isinstance(wanted, dict) and wanted.get(filter_key):
+        value = str(wanted[filter_key])
+        if filter_key == "list_id" and sandbox.subscription_list(value) is None:
+            raise ApiError(error(422, f"Unknown subscription list: {value}."))
+        if filter_key == "campaign_id" and sandbox.campaign(value) is None:
+            raise ApiError(error(422, f"Unknown acquisition campaign: {value}."))
+        cleaned["filter"] = {filter_key: value}
+    return cleaned
+
+
+def register(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
+    cleaned = _clean(sandbox, request)
+    if registration_for(sandbox, cleaned["callback_type"]) is not None:
+        return error(
+            409, f"A {cleaned['callback_type']} callback is already registered for this company."
+        )
+    if sandbox.store.count("callback") >= MAX_REGISTRATIONS:
+        return error(422, f"At most {MAX_REGISTRATIONS} callbacks can be registered.")
+    stamp = clock.iso(clock.now())
+    callback_id = str(sandbox.store.next_id("callback"))
+    registration = dict(
+        cleaned,
+        callback_id=callback_id,
+        api_version=request.api_version,
+        created_date=stamp,
+        updated_date=stamp,
+    )
+    sandbox.store.put("callback", callback_id, registration)
+    return ApiResponse(201, render_callback(registration, _url(sandbox, registration)))
+
+
+def list_registrations(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
+    registrations = sorted(sandbox.store.all("callback"), key=lambda item: int(item["callback_id"]))
+    return ApiResponse(200, [render_callback(item, _url(sandbox, item)) for item in registrations])
+
+
+def get_registration(sandbox: Sandbox, request: ApiRequest, callback_id: str) -> ApiResponse:
+    registration = sandbox.store.get("callback", callback_id)
+    if registration is None:
+        return error(404, "The callback_id is not recognized.")
+    return ApiResponse(200, render_callback(registration, _url(sandbox, registration)))
+
+
+def update_registration(sandbox: Sandbox, request: ApiRequest, callback_id: str) -> ApiResponse:
+    registration = sandbox.store.get("callback", callback_id)
+    if registration is None:
+        return error(404, "The callback_id is not recognized.")
+    cleaned = _clean(sandbox, request)
+    other = registration_for(sandbox, cleaned["callback_type"])
+    if other is not None and other["callback_id"] != callback_id:
+        return error(
+            409, f"A {cleaned['callback_type']} callback is already registered for this company."
+        )
+    updated = dict(
+        registration,
+        **cleaned,
+        api_version=request.api_version,
+        updated_date=clock.iso(clock.now()),
+    )
+    sandbox.store.put("callback", callback_id, updated)
+    return ApiResponse(200, render_callback(updated, _url(sandbox, updated)))
+
+
+def delete_registration(sandbox: Sandbox, request: ApiRequest, callback_id: str) -> ApiResponse:
+    registration = sandbox.store.get("callback", callback_id)
+    if registration is None:
+        return error(404, "The callback_id cannot be found.")
+    sandbox.store.delete("callback", callback_id)
+    return ApiResponse(200, render_callback(registration, _url(sandbox, registration)))
+
+
+def test_event(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
+    body = request.body
+    if not isinstance(body, dict) or body.get("callback_type") not in KNOWN_TYPES:
+        return error(400, "callback_type is required and must be a known callback type.")
+    callback_type = body["callback_type"]
+    if registration_for(sandbox, callback_type) is None:
+        return error(404, "An active callback does not exist.")
+    payload = sample_payload(sandbox, callback_type, body)
+    queued = emit(sandbox, callback_type, payload)
+    return ApiResponse(
+        201,
+        {"message": f"Test {callback_type} callback queued.", "event_id": queued["event_id"]},
+    )
+
+
+def sample_payload(sandbox: Sandbox, callback_type: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A plausible body for a test event, completed with what the request supplied."""
+    first_list = (sandbox.config["subscription_lists"] or [{"id": "1", "name": "Test"}])[0]
+    stamp = clock.iso(clock.now())
+    test_person = {
+        "id": "test-person",
+        "external_id": None,
+        "url": sandbox.url("/mobiledb/persons/test-person"),
+    }
+    if callback_type in ("person_added", "person_updated"):
+        given = body.get("person") or {}
+        mobile = given.get("mobile") or given.get("mobile_phone") or {}
+        return {
+            "person": {
+                "person_key": given.get("person_id", "test-person"),
+                "external_person_id": given.get("external_person_id"),
+                "mobile_phone": {
+                    "mdn": mobile.get("mdn"),
+                    "carrier_code": mobile.get("carrier_code"),
+                },
+                "custom_fields": given.get("custom_fields") or {},
+                "timezone": sandbox.config["timezone"],
+                "created_at": stamp,
+                "updated_at": stamp,
+                "url": test_person["url"],
+            }
+        }
+    if callback_type in ("subscription_added", "subscription_removed"):
+        given = copy.deepcopy(body.get("subscription") or {})
+        list_id = (
+            (body.get(callback_type) or {}).get("list_id")
+            or (given.get("subscription_list") or {}).get("id")
+            or first_list["id"]
+        )
+        subscription = {
+            "person": {**test_person, **(given.get("person") or {})},
+            "subscription_list": {
+                "id": str(list_id),
+                "url": sandbox.url(f"/mobiledb/subscription_lists/{list_id}"),
+            },
+            "opt_in_date": stamp,
+            "url": sandbox.url(f"/mobiledb/persons/test-person/subscriptions/{list_id}"),
+        }
+        if callback_type == "subscription_removed":
+            subscription.update(opt_out_date=stamp, opt_out_reason="user_opt_out")
+        return {"subscription": subscription}
+    if callback_type.startswith(("ack_participant", "company_participant")):
+        given = body.get("participant") or {}
+        campaign_id = (body.get("acquisition_campaign_changed") or {}).get("campaign_id") or (
+            given.get("acquisition_campaign") or {}
+        ).get("api_key")
+        return {
+            "participant": {
+                "person": {**test_person, "id": given.get("id", "test-person")},
+                "mobile_phone": given.get("mobile_phone") or {"mdn": None},
+                "acquisition_campaign": {
+                    "id": campaign_id,
+                    "description": (given.get("acquisition_campaign") or {}).get("description"),
+                    "keyword": (given.get("acquisition_campaign") or {}).get("keyword"),
+                    "url": sandbox.url(f"/campaigns/acquisition/{campaign_id}"),
+                },
+                "participation_date": stamp,
+                "expire_date": stamp,
+                "status": "PENDING" if callback_type.endswith("added") else "CONFIRMED",
+            }
+        }
+    if callback_type.startswith("subscription_list"):
+        given = body.get("subscription_list") or {}
+        return {
+            "subscription_list": {
+                "id": str(given.get("id", first_list["id"])),
+                "name": given.get("name", first_list["name"]),
+            }
+        }
+    return {"test": True}

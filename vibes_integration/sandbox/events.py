@@ -1,0 +1,253 @@
+"""Callback events: their bodies, as Vibes documents them, and which registration gets them.
+
+Every body carries ``callback_id``, ``event_id``, ``callback_type``, ``event_type`` (the
+deprecated twin), ``event_date`` and ``delivery_attempt`` (set per attempt by the delivery
+queue), plus one object named for the kind of event: ``subscription``, ``person``,
+``participant`` or ``subscription_list``.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from vibes_integration.sandbox import clock
+from vibes_integration.sandbox.custom_fields import options_as_objects
+from vibes_integration.sandbox.mdn import format_mdn
+
+if TYPE_CHECKING:
+    from vibes_integration.sandbox.core import Sandbox
+
+KNOWN_TYPES = (
+    "ack_participant_added",
+    "ack_participant_changed",
+    "company_participant_added",
+    "company_participant_changed",
+    "event_processed",
+    "person_added",
+    "person_updated",
+    "device_added",
+    "device_removed",
+    "device_updated",
+    "subscription_added",
+    "subscription_removed",
+    "subscription_list_added",
+    "subscription_list_updated",
+    "unmatched_message_received",
+    "wallet_item_install",
+    "wallet_item_remove",
+)
+
+# The filter object each type may carry, and the key inside it.
+FILTERS = {
+    "subscription_added": "list_id",
+    "subscription_removed": "list_id",
+    "ack_participant_added": "campaign_id",
+    "ack_participant_changed": "campaign_id",
+}
+
+_DATE_KEYS = (
+    "event_date",
+    "opt_in_date",
+    "opt_out_date",
+    "created_at",
+    "updated_at",
+    "participation_date",
+    "expire_date",
+)
+
+
+def registration_for(sandbox: Sandbox, callback_type: str) -> dict[str, Any] | None:
+    for registration in sandbox.store.all("callback"):
+        if registration["callback_type"] == callback_type:
+            return registration
+    return None
+
+
+def emit(
+    sandbox: Sandbox,
+    callback_type: str,
+    payload: dict[str, Any],
+    *,
+    list_id: str | None = None,
+    campaign_id: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Queue one event for the registration of ``callback_type``, if its filter matches.
+
+    Answers the body queued (without ``delivery_attempt``), or None when nobody listens.
+    """
+    registration = registration_for(sandbox, callback_type)
+    if registration is None:
+        return None
+    wanted = registration.get("filter") or {}
+    if wanted.get("list_id") and list_id is not None and wanted["list_id"] != str(list_id):
+        return None
+    if (
+        wanted.get("campaign_id")
+        and campaign_id is not None
+        and wanted["campaign_id"] != str(campaign_id)
+    ):
+        return None
+    body: dict[str, Any] = {
+        "callback_id": registration["callback_id"],
+        "event_id": str(uuid.uuid4()),
+        "callback_type": callback_type,
+        "event_type": callback_type,
+        "event_date": clock.iso(clock.now()),
+    }
+    body.update(_respelled(sandbox, registration, copy.deepcopy(payload)))
+    body.update(overrides or {})
+    sandbox.delivery.enqueue(registration, body)
+    return body
+
+
+def _respelled(sandbox: Sandbox, registration: dict[str, Any], payload: Any) -> Any:
+    """Apply the registration's MDN format and the date/id spelling knobs to a body."""
+    mdn_format = sandbox.faults["mdn_format"] or (
+        "e164" if registration.get("api_version", 2) >= 2 else "national"
+    )
+    date_format = sandbox.faults["date_format"]
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            result = {}
+            for key, value in node.items():
+                if key == "mdn" and isinstance(value, str):
+                    value = format_mdn(value, version=2 if mdn_format == "e164" else 1)
+                elif key in _DATE_KEYS and isinstance(value, str):
+                    value = clock.respell(value, date_format, sandbox.rng)
+                else:
+                    value = walk(value)
+                result[key] = value
+            return result
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return walk(payload)
+
+
+def person_reference(sandbox: Sandbox, person: dict[str, Any] | None) -> dict[str, Any]:
+    """The short person object of subscription and participant callbacks.
+
+    Spelled as in Vibes' own examples (``id``, ``external_id``) unless the
+    ``person_id_field`` knob asks for another spelling, or ``mixed`` for a random one.
+    """
+    if person is None:
+        return {}
+    field = sandbox.faults["person_id_field"]
+    external_field = "external_id"
+    if field == "mixed":
+        field = sandbox.rng.choice(("id", "person_key", "person_id"))
+        external_field = sandbox.rng.choice(("external_id", "external_person_id"))
+    elif field != "id":
+        external_field = "external_person_id"
+    return {
+        field: person["person_key"],
+        external_field: person.get("external_person_id"),
+        "url": sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
+    }
+
+
+def person_body(sandbox: Sandbox, person: dict[str, Any]) -> dict[str, Any]:
+    """The complete state of a person, as person_added and person_updated carry it."""
+    definitions = sandbox.custom_field_definitions()
+    custom_fields: dict[str, Any] = {}
+    for key, value in person.get("custom_fields", {}).items():
+        definition = definitions.get(key)
+        if definition and definition.get("type") == "multiple_choice":
+            value = options_as_objects(value, definition)
+        custom_fields[key] = value
+    mobile_phone = (
+        {"mdn": person["mdn"], "carrier_code": person.get("carrier_code")}
+        if person.get("mdn")
+        else None
+    )
+    return {
+        "person_key": person["person_key"],
+        "person_id": str(person["person_id"]),
+        "external_person_id": person.get("external_person_id"),
+        "mobile_phone": mobile_phone,
+        "custom_fields": custom_fields,
+        "timezone": sandbox.config["timezone"],
+        "created_at": person["created_at"],
+        "updated_at": person["updated_at"],
+        "url": sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
+    }
+
+
+def emit_person(sandbox: Sandbox, callback_type: str, person: dict[str, Any]) -> None:
+    emit(sandbox, callback_type, {"person": person_body(sandbox, person)})
+
+
+def subscription_body(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, Any]:
+    person = sandbox.person(record["person_key"])
+    body: dict[str, Any] = {
+        "person": person_reference(sandbox, person),
+        "subscription_list": {
+            "id": record["list_id"],
+            "url": sandbox.url(f"/mobiledb/subscription_lists/{record['list_id']}"),
+        },
+        "opt_in_date": record["opt_in_date"],
+    }
+    if record.get("opt_out_date"):
+        body["opt_out_date"] = record["opt_out_date"]
+        body["opt_out_reason"] = record["opt_out_reason"]
+    if record.get("acquisition_campaign_id"):
+        campaign_id = record["acquisition_campaign_id"]
+        body["acquisition_campaign"] = {
+            "id": campaign_id,
+            "url": sandbox.url(f"/campaigns/acquisition/{campaign_id}"),
+        }
+    body["url"] = sandbox.url(
+        f"/mobiledb/persons/{record['person_key']}/subscriptions/{record['list_id']}"
+    )
+    return body
+
+
+def emit_subscription(sandbox: Sandbox, callback_type: str, record: dict[str, Any]) -> None:
+    emit(
+        sandbox,
+        callback_type,
+        {"subscription": subscription_body(sandbox, record)},
+        list_id=record["list_id"],
+    )
+
+
+def participant_body(sandbox: Sandbox, participant: dict[str, Any]) -> dict[str, Any]:
+    found = sandbox.campaign(participant["acquisition_id"])
+    campaign, subscription_list = found if found else ({}, {"id": participant["list_id"]})
+    return {
+        "person": person_reference(sandbox, sandbox.person(participant["person_key"])),
+        "mobile_phone": {"mdn": participant["mdn"]},
+        "acquisition_campaign": {
+            "id": participant["acquisition_id"],
+            "description": campaign.get("description", ""),
+            "keyword": campaign.get("keyword") or subscription_list.get("keyword") or "",
+            "url": sandbox.url(f"/campaigns/acquisition/{participant['acquisition_id']}"),
+        },
+        "subscription_list": {
+            "id": participant["list_id"],
+            "url": sandbox.url(f"/mobiledb/subscription_lists/{participant['list_id']}"),
+        },
+        "participation_date": participant["participation_date"],
+        "expire_date": participant["expire_date"],
+        "status": participant["status"],
+    }
+
+
+def emit_participant(sandbox: Sandbox, callback_type: str, participant: dict[str, Any]) -> None:
+    emit(
+        sandbox,
+        callback_type,
+        {"participant": participant_body(sandbox, participant)},
+        campaign_id=participant["acquisition_id"],
+    )
+
+
+def list_body(sandbox: Sandbox, subscription_list: dict[str, Any]) -> dict[str, Any]:
+    from vibes_integration.sandbox.rendering import render_list
+
+    return render_list(sandbox, subscription_list)

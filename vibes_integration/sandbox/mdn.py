@@ -1,0 +1,57 @@
+"""Vibes' MDN rules per API version.
+
+Version 2 takes and answers E.164 (``+12015550123``). Version 1, still Vibes' default when
+no ``X-API-Version`` header is sent, takes and answers national digits without the country
+code (``2015550123``) and refuses E.164. The sandbox stores E.164 either way.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+
+class InvalidMdn(ValueError):
+    """The MDN is not in the format the API version requires, or cannot exist."""
+
+
+_DIGITS = re.compile(r"^\d{4,15}$")
+
+
+def parse_mdn(raw: object, *, version: int, region: str = "US") -> str:
+    """The E.164 form of ``raw`` as Vibes API ``version`` would read it, or InvalidMdn."""
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise InvalidMdn("Invalid MDN format.")
+    text = str(raw).strip()
+    if version >= 2:
+        if not text.startswith("+") or not _DIGITS.match(text[1:]):
+            raise InvalidMdn(
+                "Invalid MDN format. If you are using E.164 format, be sure to include "
+                "%2B in place of +."
+            )
+        return _checked(text, None)
+    if not _DIGITS.match(text):
+        raise InvalidMdn("Invalid MDN format. API version 1 expects digits without '+'.")
+    return _checked(text, region)
+
+
+def _checked(text: str, region: str | None) -> str:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidMdn("Invalid MDN format.") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidMdn("Invalid MDN: not a valid mobile number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_mdn(mdn: str | None, *, version: int) -> str | None:
+    """How Vibes spells a stored E.164 MDN for API ``version`` (national digits for 1)."""
+    if not mdn or version >= 2:
+        return mdn
+    try:
+        number = phonenumbers.parse(mdn, None)
+    except phonenumbers.NumberParseException:
+        return mdn
+    return str(number.national_number)

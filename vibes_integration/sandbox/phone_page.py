@@ -1,0 +1,154 @@
+"""``/_sandbox/phone/``: the sandbox's numbers, the texts they got, and a reply form each.
+
+Plain HTML forms (no JavaScript), so a person can play the subscriber in a browser and an
+end-to-end test can click through it. A post answers 303 back to the page (post/redirect/
+get), with the outcome in the query string so the page can say what happened.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlencode
+
+from vibes_integration.sandbox.mdn import format_mdn
+from vibes_integration.sandbox.phone import receive_text
+from vibes_integration.sandbox.wire import ApiRequest, ApiResponse
+
+if TYPE_CHECKING:
+    from vibes_integration.sandbox.core import Sandbox
+
+PAGE_PATH = "/_sandbox/phone/"
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:60rem;color:#222}
+section{border:1px solid #ccc;border-radius:8px;padding:1rem;margin:1rem 0}
+ol{list-style:none;padding:0}
+li{margin:.3rem 0;padding:.4rem .6rem;border-radius:6px;max-width:40rem}
+li.out{background:#eef}li.in{background:#efe;margin-left:4rem}
+.outcome{background:#ffd;padding:.5rem;border-radius:6px}
+button{margin:.2rem}
+"""
+
+
+def handle(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
+    from vibes_integration.sandbox.control_api import ControlError, control_mdn, form_fields
+
+    if request.method == "POST":
+        fields = form_fields(request)
+        text = (fields.get("reply") or fields.get("text") or "").strip()
+        try:
+            mdn = control_mdn(sandbox, fields.get("mdn"))
+        except ControlError as exc:
+            return _redirect({"error": exc.message})
+        if not text:
+            return _redirect({"error": "Type a reply first.", "mdn": mdn})
+        with sandbox.lock:
+            outcome = receive_text(sandbox, mdn, text)
+        return _redirect({"mdn": mdn, "text": text, "outcome": outcome["action"]})
+    query = {key: values[-1] for key, values in parse_qs(request.raw_query).items()}
+    with sandbox.lock:
+        page = render(sandbox, query)
+    return ApiResponse(200, page, content_type="text/html")
+
+
+def _redirect(params: dict[str, str]) -> ApiResponse:
+    location = f"{PAGE_PATH}?{urlencode(params)}"
+    return ApiResponse(303, None, headers={"Location": location})
+
+
+def _numbers(sandbox: Sandbox) -> list[str]:
+    numbers = {person["mdn"] for person in sandbox.store.all("person") if person.get("mdn")}
+    numbers.update(message["mdn"] for message in sandbox.store.all("message"))
+    return sorted(numbers)
+
+
+def _keywords(sandbox: Sandbox) -> list[str]:
+    words = []
+    for entry in sandbox.config["subscription_lists"]:
+        for word in [entry.get("keyword")] + [
+            campaign.get("keyword") for campaign in entry["acquisition_campaigns"]
+        ]:
+            if word and word.upper() not in words:
+                words.append(word.upper())
+    return words
+
+
+def render(sandbox: Sandbox, query: dict[str, str]) -> str:
+    keywords = _keywords(sandbox)
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>Sandbox phone: {escape(sandbox.company_key)}</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>Sandbox phone <small>({escape(sandbox.company_key)})</small></h1>",
+        "<p>Every number the sandbox knows, and the texts it sent and received. "
+        "Reply as the subscriber would: Y confirms a pending sign-up, N declines it, "
+        "STOP leaves every list, a keyword joins its list.</p>",
+    ]
+    if query.get("error"):
+        parts.append(f"<p class='outcome' role='alert'>{escape(query['error'])}</p>")
+    elif query.get("outcome"):
+        parts.append(
+            f"<p class='outcome' role='status'>{escape(query.get('mdn', ''))} texted "
+            f"{escape(query.get('text', ''))!s}: {escape(query['outcome'].replace('_', ' '))}</p>"
+        )
+    parts.append(_new_number_form(keywords))
+    numbers = _numbers(sandbox)
+    if not numbers:
+        parts.append("<p id='no-numbers'>No numbers yet.</p>")
+    for mdn in numbers:
+        parts.append(_number_section(sandbox, mdn, keywords))
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def _number_section(sandbox: Sandbox, mdn: str, keywords: list[str]) -> str:
+    anchor = f"n{mdn.lstrip('+')}"
+    person = sandbox.person_by_mdn(mdn)
+    subtitle = ""
+    if person is not None:
+        active = [
+            record["list_id"]
+            for record in sandbox.subscriptions_of(person["person_key"])
+            if not record.get("opt_out_date")
+        ]
+        external = person.get("external_person_id")
+        subtitle = (
+            f"<p>Person {escape(person['person_key'])}"
+            f"{f' ({escape(external)})' if external else ''}"
+            f"; subscribed to: {escape(', '.join(active) or 'nothing')}</p>"
+        )
+    items = []
+    for message in sandbox.messages(mdn):
+        who = "Sent to the phone" if message["direction"] == "out" else "Texted by the phone"
+        items.append(
+            f"<li class='{message['direction']}' title='{who} at {escape(message['date'])}'>"
+            f"{escape(message['text'])}</li>"
+        )
+    buttons = "".join(
+        f"<button type='submit' name='reply' value='{escape(word)}'>{escape(word)}</button>"
+        for word in ["Y", "N", "STOP", *keywords]
+    )
+    national = format_mdn(mdn, version=1)
+    return (
+        f"<section id='{anchor}' data-mdn='{escape(mdn)}' aria-label='{escape(mdn)}'>"
+        f"<h2>{escape(mdn)} <small>({escape(national or '')})</small></h2>{subtitle}"
+        f"<ol>{''.join(items) or '<li>No texts yet.</li>'}</ol>"
+        f"<form method='post' action='{PAGE_PATH}'>"
+        f"<input type='hidden' name='mdn' value='{escape(mdn)}'>"
+        f"{buttons}"
+        f"<label>Other text <input name='text' autocomplete='off'></label>"
+        f"<button type='submit'>Send</button></form></section>"
+    )
+
+
+def _new_number_form(keywords: list[str]) -> str:
+    hint = ", ".join(keywords) or "a keyword"
+    return (
+        "<section id='new-number'><h2>Text from another number</h2>"
+        f"<form method='post' action='{PAGE_PATH}'>"
+        "<label>Number <input name='mdn' placeholder='+12015550123' required></label> "
+        f"<label>Text <input name='text' placeholder='{escape(hint)}' required></label> "
+        "<button type='submit'>Send</button></form></section>"
+    )

@@ -1,0 +1,110 @@
+"""The JSON the sandbox's Vibes API answers with, in the shapes of Vibes' OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vibes_integration.sandbox.mdn import format_mdn
+
+if TYPE_CHECKING:
+    from vibes_integration.sandbox.core import Sandbox
+
+
+def render_person(sandbox: Sandbox, person: dict[str, Any], *, version: int) -> dict[str, Any]:
+    mobile_phone = None
+    if person.get("mdn"):
+        mobile_phone = {
+            "mdn": format_mdn(person["mdn"], version=version),
+            "carrier_code": person.get("carrier_code"),
+        }
+    return {
+        "person_key": person["person_key"],
+        "external_person_id": person.get("external_person_id"),
+        "mobile_phone": mobile_phone,
+        "custom_fields": dict(person.get("custom_fields", {})),
+        "created_at": person["created_at"],
+        "updated_at": person["updated_at"],
+        "url": sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
+    }
+
+
+def render_subscription(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "person": {
+            "id": record["person_key"],
+            "url": sandbox.url(f"/mobiledb/persons/{record['person_key']}"),
+        },
+        "subscription_list": {
+            "id": record["list_id"],
+            "url": sandbox.url(f"/mobiledb/subscription_lists/{record['list_id']}"),
+        },
+        "opt_in_date": record["opt_in_date"],
+        "opt_out_date": record.get("opt_out_date"),
+        "opt_out_reason": record.get("opt_out_reason"),
+        "url": sandbox.url(
+            f"/mobiledb/persons/{record['person_key']}/subscriptions/{record['list_id']}"
+        ),
+    }
+
+
+def render_list(sandbox: Sandbox, subscription_list: dict[str, Any]) -> dict[str, Any]:
+    base = f"/mobiledb/subscription_lists/{subscription_list['id']}"
+    return {
+        "id": subscription_list["id"],
+        "name": subscription_list["name"],
+        "url": sandbox.url(base),
+        "subscribers_url": sandbox.url(f"{base}/subscribers"),
+        "acquisition_campaigns_url": sandbox.url(f"{base}/acquisition_campaigns"),
+    }
+
+
+def render_campaign(
+    sandbox: Sandbox, campaign: dict[str, Any], subscription_list: dict[str, Any]
+) -> dict[str, Any]:
+    keyword = campaign.get("keyword") or subscription_list.get("keyword")
+    return {
+        "acquisition_id": campaign["id"],
+        "description": campaign.get("description", ""),
+        "campaign_type": {"code": "acquisition"},
+        "status": campaign.get("status", "active"),
+        "start_date": campaign.get("start_date", sandbox.seeded_at),
+        "end_date": campaign.get("end_date"),
+        "created_date": sandbox.seeded_at,
+        "updated_date": sandbox.seeded_at,
+        "acquisition_campaign": {"keywords": [keyword] if keyword else []},
+        "url": sandbox.url(f"/campaigns/acquisition/{campaign['id']}"),
+    }
+
+
+def render_participant_person(sandbox: Sandbox, person: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "person_id": str(person["person_id"]),
+        "person_key": person["person_key"],
+        "url": sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
+    }
+
+
+def render_participant(sandbox: Sandbox, participant: dict[str, Any]) -> dict[str, Any]:
+    person = sandbox.person(participant["person_key"]) or {}
+    return {
+        "person": render_participant_person(sandbox, person) if person else {},
+        "participation_date": participant["participation_date"],
+        "expire_date": participant["expire_date"],
+        "status": participant["status"],
+    }
+
+
+def render_callback(registration: dict[str, Any], url: str) -> dict[str, Any]:
+    body = {
+        "callback_id": registration["callback_id"],
+        "callback_type": registration["callback_type"],
+        "destination": dict(registration["destination"]),
+        "start_date": registration.get("start_date"),
+        "end_date": registration.get("end_date"),
+        "url": url,
+        "created_date": registration["created_date"],
+        "updated_date": registration["updated_date"],
+    }
+    if registration.get("filter"):
+        body[registration["callback_type"]] = dict(registration["filter"])
+    return body
