@@ -1,1 +1,13 @@
-urlpatterns: list = []
+from django.urls import path
+from django.views.generic import RedirectView
+
+from prefcenter.preferences import views
+
+app_name = "preferences"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="preferences:link_request"), name="home"),
+    path("preferences/", views.link_request, name="link_request"),
+    path("preferences/link-sent/", views.link_sent, name="link_sent"),
+    path("preferences/<str:token>/", views.preference_page, name="page"),
+]

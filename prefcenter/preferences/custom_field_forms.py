@@ -1,0 +1,134 @@
+"""One form field per subscriber-visible custom field, with the control that fits its type.
+
+The form fields only shape the input (which control, what the browser offers); the values
+are then checked by ``crm.custom_fields`` so that the page, the admin and the API share one
+set of rules. Numbers are typed into a text input with a numeric keyboard rather than
+``type=number``: browsers silently empty a number input that holds something invalid, and
+the subscriber must get their own text back with an error next to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from crm.choices import CustomFieldType
+from crm.custom_fields import TEXT_MAX_LENGTH, clean_custom_field_value
+from crm.models import CustomField
+
+FIELD_PREFIX = "cf_"
+RADIO_MAX_OPTIONS = 5
+YES, NO = "yes", "no"
+
+
+def form_field_name(custom_field: CustomField) -> str:
+    return f"{FIELD_PREFIX}{custom_field.key}"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _choices(custom_field: CustomField, *, with_empty: bool) -> list[tuple[str, str]]:
+    choices = [(option["key"], option["label"]) for option in custom_field.options or []]
+    if with_empty:
+        choices.append(("", _("No answer")))
+    return choices
+
+
+def build_form_field(custom_field: CustomField) -> forms.Field:
+    """The Django form field for ``custom_field``; disabled when subscribers may not edit it."""
+    editable = custom_field.editable_by_subscribers
+    common: dict[str, Any] = {
+        "label": custom_field.label,
+        "help_text": custom_field.help_text,
+        # A field the subscriber cannot change must not stop them saving the rest.
+        "required": custom_field.required and editable,
+        "disabled": not editable,
+    }
+    field_type = custom_field.field_type
+    if field_type == CustomFieldType.NUMBER:
+        return forms.CharField(
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            max_length=50,
+            **common,
+        )
+    if field_type == CustomFieldType.DATE:
+        return forms.DateField(
+            widget=DateInput(),
+            input_formats=["%Y-%m-%d"],
+            error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+            **common,
+        )
+    if field_type == CustomFieldType.BOOLEAN:
+        choices = [(YES, _("Yes")), (NO, _("No"))]
+        if not custom_field.required:
+            choices.append(("", _("No answer")))
+        return forms.ChoiceField(
+            choices=choices,
+            widget=forms.RadioSelect,
+            error_messages={"required": _("Choose yes or no.")},
+            **common,
+        )
+    if field_type == CustomFieldType.CHOICE:
+        few = len(custom_field.options or []) <= RADIO_MAX_OPTIONS
+        if few:
+            return forms.ChoiceField(
+                choices=_choices(custom_field, with_empty=not custom_field.required),
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Choose one of the options.")},
+                **common,
+            )
+        return forms.ChoiceField(
+            choices=[("", _("Choose…")), *_choices(custom_field, with_empty=False)],
+            error_messages={"required": _("Choose one of the options.")},
+            **common,
+        )
+    if field_type == CustomFieldType.MULTIPLE_CHOICE:
+        return forms.MultipleChoiceField(
+            choices=_choices(custom_field, with_empty=False),
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={"required": _("Choose at least one option.")},
+            **common,
+        )
+    return forms.CharField(max_length=TEXT_MAX_LENGTH, **common)
+
+
+def initial_value(custom_field: CustomField, stored: Any) -> Any:
+    """The stored JSON value as the form field expects it."""
+    if stored is None:
+        return [] if custom_field.field_type == CustomFieldType.MULTIPLE_CHOICE else None
+    if custom_field.field_type == CustomFieldType.BOOLEAN:
+        return YES if stored is True else NO if stored is False else None
+    if custom_field.field_type == CustomFieldType.NUMBER:
+        return str(stored)
+    return stored
+
+
+def to_service_value(custom_field: CustomField, cleaned: Any) -> Any:
+    """The form's cleaned value as ``crm.services.person_update`` takes it (None clears)."""
+    if cleaned in (None, "", []):
+        return None
+    if custom_field.field_type == CustomFieldType.BOOLEAN:
+        return cleaned == YES
+    if custom_field.field_type == CustomFieldType.DATE:
+        return cleaned.isoformat()
+    return cleaned
+
+
+def validate_value(custom_field: CustomField, cleaned: Any) -> Any:
+    """Apply the CRM's rules for this field; raise ``ValidationError`` with plain messages."""
+    value = to_service_value(custom_field, cleaned)
+    try:
+        clean_custom_field_value(custom_field, value)
+    except ValidationError as exc:
+        raise ValidationError(
+            [message for messages in exc.message_dict.values() for message in messages]
+        ) from exc
+    return value

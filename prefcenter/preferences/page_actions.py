@@ -1,0 +1,155 @@
+"""What each button on the preference page does: one ``crm.services`` call per action.
+
+A handler returns either the sentence that tells the subscriber what changed, or the
+bound form with its errors (what they typed is kept), or a page-level message. It never
+writes a CRM row itself, so every change reaches the consent ledger and the sync to Vibes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from crm import services
+from crm.choices import OptOutReason, Source
+from crm.models import Person
+from prefcenter.preferences import conf
+from prefcenter.preferences.client import client_ip, consent_context
+from prefcenter.preferences.forms import DetailsForm, OptInForm
+from prefcenter.preferences.ratelimits import LimitReached, check_opt_in_limits
+from prefcenter.preferences.selectors import PENDING, PageState, format_mdn
+
+SOURCE = Source.PREFERENCE_CENTER
+
+
+@dataclass
+class ActionResult:
+    ok: bool
+    message: str = ""
+    form_name: str = ""
+    form: forms.Form | None = None
+    error: str = ""
+    status: int = 200
+
+
+def _names(states) -> str:
+    return ", ".join(state.subscription_list.name for state in states)
+
+
+def save_details(request: HttpRequest, state: PageState) -> ActionResult:
+    form = DetailsForm(request.POST, person=state.person, custom_fields=state.custom_fields)
+    if form.is_valid():
+        try:
+            change = services.person_update(
+                person=state.person, source=SOURCE, **form.service_arguments()
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            if not change.changed_fields:
+                return ActionResult(ok=True, message=_("Nothing to save: no details changed."))
+            labels = sorted(
+                (form.label_for(name) for name in change.changed_fields), key=str.casefold
+            )
+            return ActionResult(
+                ok=True,
+                message=_("Saved. You changed: %(fields)s.") % {"fields": ", ".join(labels)},
+            )
+    return ActionResult(ok=False, form_name="details", form=form)
+
+
+def join_lists(request: HttpRequest, state: PageState) -> ActionResult:
+    form = OptInForm(request.POST, state=state)
+    if form.is_valid():
+        mdn = form.cleaned_data["mdn"]
+        try:
+            with transaction.atomic():
+                # One opt-in at a time per person, so concurrent posts cannot both pass
+                # the limits below.
+                Person.objects.select_for_update().filter(pk=state.person.pk).exists()
+                check_opt_in_limits(
+                    person=state.person,
+                    mdn=mdn,
+                    ip_address=client_ip(request),
+                    texts=len(form.to_request),
+                )
+                for list_state in form.to_request:
+                    services.opt_in_request(
+                        person=state.person,
+                        mdn=mdn,
+                        subscription_lists=[list_state.subscription_list],
+                        source=SOURCE,
+                        consent=consent_context(
+                            request, disclosure_text=list_state.disclosure_text
+                        ),
+                    )
+        except LimitReached as exc:
+            form.add_error(None, exc.message)
+            return ActionResult(ok=False, form_name="optin", form=form, status=429)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            number = format_mdn(mdn)
+            if form.to_request:
+                message = _(
+                    "We are sending a text to %(number)s. Reply to it to confirm: %(lists)s."
+                ) % {"number": number, "lists": _names(form.to_request)}
+            else:
+                message = _(
+                    "We already texted %(number)s and are waiting for your reply: %(lists)s."
+                ) % {"number": number, "lists": _names(form.awaiting)}
+            return ActionResult(ok=True, message=message)
+    return ActionResult(ok=False, form_name="optin", form=form)
+
+
+def leave_list(request: HttpRequest, state: PageState) -> ActionResult:
+    list_state = state.list_state(request.POST.get("list", ""))
+    if list_state is None or not list_state.can_leave:
+        return ActionResult(
+            ok=False,
+            error=_("You are not on that list any more. Nothing was changed."),
+            status=400,
+        )
+    was_pending = list_state.status == PENDING
+    services.subscription_leave(
+        person=state.person,
+        subscription_list=list_state.subscription_list,
+        source=SOURCE,
+        consent=consent_context(request),
+        opt_out_reason=OptOutReason.USER_OPT_OUT,
+    )
+    name = list_state.subscription_list.name
+    if was_pending:
+        return ActionResult(ok=True, message=_("You cancelled joining %(list)s.") % {"list": name})
+    return ActionResult(
+        ok=True,
+        message=_("You left %(list)s. You will not get its texts any more.") % {"list": name},
+    )
+
+
+def stop_all(request: HttpRequest, state: PageState) -> ActionResult:
+    changes = services.person_stop_all(
+        person=state.person, source=SOURCE, consent=consent_context(request)
+    )
+    left = [change.subscription.subscription_list.name for change in changes if change.changed]
+    if not left:
+        return ActionResult(ok=True, message=_("You were not on any list. Nothing was changed."))
+    return ActionResult(
+        ok=True,
+        message=_("Done: you will get no more texts from %(brand)s. You left: %(lists)s.")
+        % {"brand": conf.brand_name(), "lists": ", ".join(left)},
+    )
+
+
+ACTIONS: dict[str, Callable[[HttpRequest, PageState], ActionResult]] = {
+    "details": save_details,
+    "opt_in": join_lists,
+    "leave": leave_list,
+    "stop_all": stop_all,
+}

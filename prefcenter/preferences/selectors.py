@@ -1,0 +1,191 @@
+"""What the preference page shows, read in a fixed number of queries.
+
+The page must stay fast as the catalogue grows, so everything is read one query per table
+(custom fields, lists, the person's subscriptions, the latest opt-in request per list) and
+joined in Python; the number of queries does not depend on how many lists or fields exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import phonenumbers
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from crm.choices import OptInStatus, Source, SubscriptionState
+from crm.models import CustomField, OptInRequest, Person, Subscription, SubscriptionList
+from prefcenter.preferences import conf
+
+# What the subscriber sees for each list.
+SUBSCRIBED = "subscribed"
+PENDING = "pending"
+NOT_SUBSCRIBED = "not_subscribed"
+
+_SETTLED_WITH_NOTE = {OptInStatus.FAILED, OptInStatus.REJECTED, OptInStatus.EXPIRED}
+
+
+def format_mdn(mdn: object) -> str:
+    """``+12015550123`` → ``+1 201-555-0123``, the way people read their own number."""
+    text = str(mdn or "")
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def default_disclosure() -> str:
+    """Shown for a list that has no disclosure of its own, so no one joins without one."""
+    return _(
+        "By joining, you agree to receive recurring automated marketing text messages from "
+        "%(brand)s at this number. Consent is not a condition of purchase. Message frequency "
+        "varies. Msg & data rates may apply. Reply STOP to cancel, HELP for help."
+    ) % {"brand": conf.brand_name()}
+
+
+def disclosure_digest(text: str) -> str:
+    """Identifies the disclosure a form showed, to notice one that changed before submit."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class ListState:
+    subscription_list: SubscriptionList
+    status: str
+    subscription: Subscription | None = None
+    open_request: OptInRequest | None = None
+    note: str = ""
+
+    @property
+    def joinable_online(self) -> bool:
+        return bool(self.subscription_list.acquisition_campaign_id)
+
+    @property
+    def can_leave(self) -> bool:
+        return self.status in {SUBSCRIBED, PENDING}
+
+    @property
+    def pending_mdn_display(self) -> str:
+        return format_mdn(self.open_request.mdn) if self.open_request else ""
+
+    @property
+    def disclosure_text(self) -> str:
+        """Exactly what the page shows next to the button, and so what the ledger stores."""
+        return self.subscription_list.disclosure.strip() or default_disclosure()
+
+    @property
+    def disclosure_digest(self) -> str:
+        return disclosure_digest(self.disclosure_text)
+
+
+@dataclass
+class PageState:
+    person: Person
+    custom_fields: list[CustomField]
+    lists: list[ListState]
+    pending_mdns: list[str] = field(default_factory=list)
+
+    @property
+    def mdn(self) -> str:
+        return str(self.person.mdn) if self.person.mdn else ""
+
+    @property
+    def mdn_display(self) -> str:
+        return format_mdn(self.person.mdn)
+
+    @property
+    def pending_mdns_display(self) -> list[str]:
+        return [format_mdn(mdn) for mdn in self.pending_mdns]
+
+    @property
+    def joinable_lists(self) -> list[ListState]:
+        return [state for state in self.lists if state.joinable_online]
+
+    @property
+    def has_active_lists(self) -> bool:
+        return any(state.can_leave for state in self.lists)
+
+    def list_state(self, list_id: str) -> ListState | None:
+        for state in self.lists:
+            if state.subscription_list.list_id == list_id:
+                return state
+        return None
+
+
+def _list_state(
+    subscription_list: SubscriptionList,
+    subscription: Subscription | None,
+    latest: OptInRequest | None,
+) -> ListState:
+    open_request = latest if latest is not None and latest.is_open else None
+    subscribed = subscription is not None and subscription.state == SubscriptionState.SUBSCRIBED
+    if subscribed:
+        status = SUBSCRIBED
+    elif open_request is not None or (
+        subscription is not None and subscription.state == SubscriptionState.PENDING
+    ):
+        status = PENDING
+    else:
+        status = NOT_SUBSCRIBED
+    note = ""
+    if open_request is not None:
+        note = open_request.message
+    elif (
+        status == NOT_SUBSCRIBED
+        and latest is not None
+        and latest.status in _SETTLED_WITH_NOTE
+        and not _withdrawn_by_subscriber(subscription, latest)
+    ):
+        note = latest.message
+    return ListState(
+        subscription_list=subscription_list,
+        status=status,
+        subscription=subscription,
+        open_request=open_request,
+        note=note,
+    )
+
+
+def _withdrawn_by_subscriber(subscription: Subscription | None, latest: OptInRequest) -> bool:
+    """A request the subscriber cancelled by leaving the list needs no explanation."""
+    return (
+        latest.status == OptInStatus.EXPIRED
+        and subscription is not None
+        and subscription.source == Source.PREFERENCE_CENTER
+        and subscription.updated_at >= latest.requested_at
+    )
+
+
+def preference_page_state(person: Person) -> PageState:
+    custom_fields = list(CustomField.objects.filter(visible_to_subscribers=True))
+    subscription_lists = list(SubscriptionList.objects.filter(shown_in_preference_center=True))
+    subscriptions = {
+        subscription.subscription_list_id: subscription
+        for subscription in Subscription.objects.filter(person=person)
+    }
+    latest_ids = (
+        OptInRequest.objects.filter(person=person)
+        .values("subscription_list")
+        .annotate(latest_id=Max("id"))
+        .values("latest_id")
+    )
+    latest = {
+        request.subscription_list_id: request
+        for request in OptInRequest.objects.filter(id__in=latest_ids)
+    }
+    lists = [
+        _list_state(sl, subscriptions.get(sl.pk), latest.get(sl.pk)) for sl in subscription_lists
+    ]
+    pending_mdns: list[str] = []
+    for state in lists:
+        if state.open_request is not None:
+            mdn = str(state.open_request.mdn)
+            if mdn != (str(person.mdn) if person.mdn else "") and mdn not in pending_mdns:
+                pending_mdns.append(mdn)
+    return PageState(
+        person=person, custom_fields=custom_fields, lists=lists, pending_mdns=pending_mdns
+    )

@@ -1,0 +1,112 @@
+"""The subscriber-facing pages: the preference page behind a signed link, and the
+"send me my link" form.
+
+Pages that carry a token are never cached and never indexed; the link-request form answers
+the same way whether or not it knows the address, and sends its email from a task so that
+even its timing says nothing about who is a subscriber.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+
+from prefcenter.preferences import conf, tasks
+from prefcenter.preferences.client import client_ip
+from prefcenter.preferences.forms import DetailsForm, LinkRequestForm, OptInForm
+from prefcenter.preferences.page_actions import ACTIONS
+from prefcenter.preferences.ratelimits import LimitReached, hit_link_request_limits
+from prefcenter.preferences.selectors import preference_page_state
+from prefcenter.preferences.tokens import ExpiredLink, InvalidLink, resolve_token
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _invalid_link(request: HttpRequest, *, expired: bool) -> HttpResponse:
+    response = render(
+        request,
+        "preferences/invalid_link.html",
+        {"expired": expired, "form": LinkRequestForm(), "max_age_days": _days(conf.link_max_age())},
+        status=410 if expired else 404,
+    )
+    return _private(response)
+
+
+def _days(seconds: int) -> int:
+    return max(1, seconds // 86400)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def preference_page(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        person = resolve_token(token)
+    except ExpiredLink:
+        return _invalid_link(request, expired=True)
+    except InvalidLink:
+        return _invalid_link(request, expired=False)
+
+    state = preference_page_state(person)
+    join = request.GET.get("join", "")
+    page_forms = {
+        "details": DetailsForm(person=person, custom_fields=state.custom_fields),
+        "optin": OptInForm(state=state, preselected=[join] if join else []),
+    }
+    page_error = ""
+    status = 200
+    if request.method == "POST":
+        handler = ACTIONS.get(request.POST.get("action", ""))
+        if handler is None:
+            page_error = _("That button did not work. Please try again.")
+            status = 400
+        else:
+            result = handler(request, state)
+            if result.ok:
+                messages.success(request, result.message)
+                return _private(HttpResponseRedirect(request.path, status=303))
+            if result.form is not None:
+                page_forms[result.form_name] = result.form
+            page_error = result.error
+            status = result.status
+    context = {
+        "state": state,
+        "person": person,
+        "details_form": page_forms["details"],
+        "optin_form": page_forms["optin"],
+        "page_error": page_error,
+        "max_age_days": _days(conf.link_max_age()),
+    }
+    return _private(render(request, "preferences/page.html", context, status=status))
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def link_request(request: HttpRequest) -> HttpResponse:
+    form = LinkRequestForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        try:
+            hit_link_request_limits(ip_address=client_ip(request), email=email)
+        except LimitReached as exc:
+            form.add_error(None, exc.message)
+            status = 429
+        else:
+            tasks.email_links_for_address.enqueue(email)
+            return HttpResponseRedirect(reverse("preferences:link_sent"), status=303)
+    return render(request, "preferences/link_request.html", {"form": form}, status=status)
+
+
+@require_safe
+def link_sent(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "preferences/link_sent.html", {"max_age_days": _days(conf.link_max_age())}
+    )
