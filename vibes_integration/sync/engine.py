@@ -1,0 +1,120 @@
+"""One batch of the outbound sync: claim, read, send, record, schedule what is left.
+
+Used by the background task (one batch per task run), by ``vibes_sync --sweep`` and by
+``vibes_backfill`` (batches until nothing is due). A worker killed at any point loses
+nothing: until the outcome is recorded the operations stay claimed under a lease, and
+when the lease expires another worker sends them again, which is harmless (see
+``sending``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from vibes_integration.sync import conf, tasks
+from vibes_integration.sync.claims import claim_due, has_due, next_wakeup
+from vibes_integration.sync.concurrency import CallPool
+from vibes_integration.sync.planning import build_plans
+from vibes_integration.sync.plans import Outcome, Plan, Result
+from vibes_integration.sync.ratelimit import RateLimiter, get_rate_limiter
+from vibes_integration.sync.recording import Recorder
+from vibes_integration.sync.sending import perform
+
+
+@dataclass
+class BatchSummary:
+    claimed: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    calls: int = 0
+
+    def __iadd__(self, other: BatchSummary) -> BatchSummary:
+        self.claimed += other.claimed
+        self.counts.update(other.counts)
+        self.calls += other.calls
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"claimed": self.claimed, "calls": self.calls, **dict(self.counts)}
+
+
+def _outcome_of(plan: Plan, result: Any) -> Outcome:
+    if isinstance(result, Outcome):
+        return result
+    return Outcome(result=Result.FAILED, error=f"{result.__class__.__name__}: {result}")
+
+
+def process_due_batch(
+    *,
+    worker: str,
+    limit: int | None = None,
+    person_ids: Collection[int] | None = None,
+    limiter: RateLimiter | None = None,
+    schedule: bool = True,
+) -> BatchSummary:
+    """Send one batch of due operations. With ``schedule``, leave a task for what is left."""
+    claim = claim_due(
+        worker=worker,
+        limit=limit or conf.sync_setting("VIBES_SYNC_BATCH_SIZE"),
+        person_ids=person_ids,
+    )
+    summary = BatchSummary(claimed=len(claim.operations))
+    if not claim:
+        if schedule:
+            _schedule_later(person_ids)
+        return summary
+    if schedule and has_due(person_ids):
+        # More is due than one batch holds: let another worker start on it meanwhile.
+        tasks.ensure_processing()
+
+    recorder = Recorder(claim.token)
+    plans = build_plans(claim.operations)
+    recorder.record([(plan, perform(None, plan)) for plan in plans if plan.skip_reason])
+    sendable = [plan for plan in plans if not plan.skip_reason]
+
+    def record(results: list[tuple[Plan, Any]]) -> None:
+        outcomes = [(plan, _outcome_of(plan, result)) for plan, result in results]
+        summary.calls += sum(len(outcome.calls) for _, outcome in outcomes)
+        recorder.record(outcomes)
+
+    if sendable:
+        pool = CallPool(
+            limiter=limiter or get_rate_limiter(),
+            concurrency=conf.sync_setting("VIBES_SYNC_CONCURRENCY"),
+        )
+        pool.run(sendable, perform, record)
+    summary.counts.update(recorder.counts)
+    if schedule:
+        if has_due(person_ids):
+            tasks.ensure_processing()
+        _schedule_later(person_ids)
+    return summary
+
+
+def _schedule_later(person_ids: Collection[int] | None) -> None:
+    wakeup = next_wakeup(person_ids)
+    if wakeup is not None:
+        tasks.ensure_processing(run_after=wakeup)
+
+
+def process_until_idle(
+    *,
+    worker: str,
+    person_ids: Collection[int] | None = None,
+    max_batches: int | None = None,
+) -> BatchSummary:
+    """Send batches in this process until nothing is due (retries that wait are left)."""
+    total = BatchSummary()
+    limiter = get_rate_limiter()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        summary = process_due_batch(
+            worker=worker, person_ids=person_ids, limiter=limiter, schedule=False
+        )
+        if not summary.claimed:
+            break
+        total += summary
+        batches += 1
+    return total

@@ -1,0 +1,105 @@
+"""Reads, just before sending, what each claimed operation must tell Vibes.
+
+A ``person`` operation carries no data of its own: the person is read here, at send
+time, which is what makes any number of coalesced edits one call with the latest state.
+An opt-in or a leave that no longer holds (the request was withdrawn, the person joined
+the list again) is skipped rather than sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.utils.translation import gettext as _
+
+from crm.choices import OptInStatus, SubscriptionState
+from crm.models import OptInRequest, Person, Subscription
+from vibes_integration.sync import conf
+from vibes_integration.sync.choices import OperationKind
+from vibes_integration.sync.models import Operation
+from vibes_integration.sync.payloads import (
+    add_person_payload,
+    synced_custom_fields,
+    update_person_payload,
+)
+from vibes_integration.sync.plans import Plan
+
+
+def build_plans(operations: Sequence[Operation]) -> list[Plan]:
+    """One plan per operation, reading every row it needs in a few queries."""
+    persons = Person.objects.in_bulk({op.person_id for op in operations})
+    definitions = synced_custom_fields()
+    field_map = conf.sync_setting("VIBES_SYNC_PERSON_FIELDS")
+    requests = OptInRequest.objects.select_related("subscription_list").in_bulk(
+        {op.opt_in_request_id for op in operations if op.opt_in_request_id}
+    )
+    leaving = [op for op in operations if op.kind == OperationKind.UNSUBSCRIBE]
+    states = {
+        (s.person_id, s.subscription_list_id): s.state
+        for s in Subscription.objects.filter(
+            person_id__in={op.person_id for op in leaving},
+            subscription_list_id__in={op.subscription_list_id for op in leaving},
+        ).only("person_id", "subscription_list_id", "state")
+    }
+    plans = []
+    for operation in operations:
+        person = persons.get(operation.person_id)
+        if person is None:
+            continue
+        base = {
+            "operation_id": operation.pk,
+            "kind": operation.kind,
+            "person_id": person.pk,
+            "external_person_id": person.external_person_id,
+            "person_key": person.person_key,
+            "crm_mdn": str(person.mdn) if person.mdn else None,
+        }
+        if operation.kind == OperationKind.PERSON:
+            plans.append(
+                Plan(
+                    **base,
+                    update_payload=update_person_payload(
+                        person,
+                        definitions=definitions,
+                        field_map=field_map,
+                        remove_mdn=operation.remove_mdn,
+                    ),
+                    add_payload=add_person_payload(
+                        person, definitions=definitions, field_map=field_map
+                    ),
+                )
+            )
+        elif operation.kind == OperationKind.OPT_IN:
+            plans.append(_opt_in_plan(base, requests.get(operation.opt_in_request_id)))
+        else:
+            state = states.get((operation.person_id, operation.subscription_list_id))
+            skip = ""
+            if state is not None and state != SubscriptionState.UNSUBSCRIBED:
+                skip = _("The person joined the list again since; nothing to remove.")
+            plans.append(
+                Plan(
+                    **base,
+                    list_id=operation.subscription_list.list_id,
+                    skip_reason=skip,
+                )
+            )
+    return plans
+
+
+def _opt_in_plan(base: dict, request: OptInRequest | None) -> Plan:
+    if request is None:
+        return Plan(**base, skip_reason=_("The opt-in request no longer exists."))
+    if request.status != OptInStatus.REQUESTED:
+        return Plan(
+            **base,
+            opt_in_request_id=request.pk,
+            skip_reason=_("The opt-in request is already %(status)s; nothing to send.")
+            % {"status": request.get_status_display().lower()},
+        )
+    return Plan(
+        **base,
+        opt_in_request_id=request.pk,
+        list_id=request.subscription_list.list_id,
+        acquisition_id=request.subscription_list.acquisition_campaign_id,
+        opt_in_mdn=str(request.mdn),
+    )

@@ -1,0 +1,76 @@
+"""The data that travels between the database side of a batch and its sending threads.
+
+Sending threads touch no database: a ``Plan`` holds everything a call needs (read from
+the database just before sending, so it is the latest state), and an ``Outcome`` holds
+everything Vibes answered, for the main thread to record.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+
+JSONDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Plan:
+    operation_id: int
+    kind: str
+    person_id: int
+    external_person_id: str
+    person_key: str | None = None
+    crm_mdn: str | None = None
+    update_payload: JSONDict | None = None
+    add_payload: JSONDict | None = None
+    list_id: str = ""
+    acquisition_id: str = ""
+    opt_in_mdn: str = ""
+    opt_in_request_id: int | None = None
+    skip_reason: str = ""
+
+
+class Result(enum.Enum):
+    DONE = "done"
+    RETRY = "retry"
+    FAILED = "failed"
+    CONFLICT = "conflict"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One HTTP call, for the call log."""
+
+    action: str
+    http_status: int | None
+    ok: bool
+    error: str = ""
+    duration_ms: int = 0
+    made_at: Any = field(default_factory=timezone.now)
+
+
+@dataclass(frozen=True)
+class OptInAnswer:
+    """What Add Participant said, in the CRM's terms."""
+
+    status: str
+    answer: str
+    error_code: str = ""
+    expire_date: Any = None
+    person_key: str | None = None
+
+
+@dataclass
+class Outcome:
+    result: Result
+    http_status: int | None = None
+    error: str = ""
+    error_codes: list[str] = field(default_factory=list)
+    vibes_person: JSONDict | None = None
+    person_created: bool | None = None
+    opt_in: OptInAnswer | None = None
+    calls: list[CallRecord] = field(default_factory=list)

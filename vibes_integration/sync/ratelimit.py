@@ -1,0 +1,138 @@
+"""One rate limit for all workers: at most ``VIBES_RATE_LIMIT`` calls per second per company.
+
+Vibes answers 429 past 100 calls per second per company and sends no header to pace by,
+so the workers pace themselves, together. The limiter is a virtual schedule: every call
+reserves the next free slot, slots are ``1 / rate`` seconds apart, and a caller sleeps
+until its slot starts. Calls are therefore spread evenly, never bunched at the start of
+a second, and an idle limiter grants no burst. The effective rate is
+``VIBES_RATE_LIMIT * VIBES_SYNC_RATE_HEADROOM`` so that network jitter between our clock
+and Vibes' never pushes a second over the limit.
+
+The schedule is shared through the database by default (one row per company, changed
+under a row lock: works on SQLite and PostgreSQL, across processes and hosts), or through
+the cache when a shared cache (Redis, Memcached) is configured. Hosts must keep their
+clocks in sync (NTP); the headroom covers a few milliseconds of skew.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import IntegrityError, transaction
+
+from vibes_integration.sync import conf
+from vibes_integration.sync.models import RateLimitState
+
+SHARED_CACHE_BACKENDS = (
+    "django.core.cache.backends.redis.RedisCache",
+    "django.core.cache.backends.memcached.PyMemcacheCache",
+    "django.core.cache.backends.memcached.PyLibMCCache",
+)
+
+
+class RateLimiter:
+    """Reserves call slots; subclasses decide where the shared schedule lives."""
+
+    name = ""
+
+    def __init__(
+        self,
+        *,
+        company_key: str,
+        rate: float,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be above zero")
+        self.company_key = company_key
+        self.rate = rate
+        self.interval = 1.0 / rate
+        self.clock = clock
+        self.sleep = sleep
+
+    def reserve(self, count: int = 1) -> list[float]:
+        """Reserve ``count`` consecutive slots; answer their start times (Unix seconds)."""
+        raise NotImplementedError
+
+    def acquire(self) -> None:
+        """Wait for the next slot: call this right before each call to Vibes."""
+        [start] = self.reserve(1)
+        self.wait_until(start)
+
+    def wait_until(self, moment: float) -> None:
+        delay = moment - self.clock()
+        if delay > 0:
+            self.sleep(delay)
+
+
+class DatabaseRateLimiter(RateLimiter):
+    """The schedule is one ``RateLimitState`` row per company, updated under a row lock."""
+
+    name = "database"
+
+    def reserve(self, count: int = 1) -> list[float]:
+        for _attempt in range(3):
+            try:
+                with transaction.atomic():
+                    state = (
+                        RateLimitState.objects.select_for_update()
+                        .filter(company_key=self.company_key)
+                        .first()
+                    )
+                    if state is None:
+                        state = RateLimitState.objects.create(company_key=self.company_key)
+                    start = max(self.clock(), state.next_slot)
+                    state.next_slot = start + count * self.interval
+                    state.save(update_fields=["next_slot"])
+                return [start + i * self.interval for i in range(count)]
+            except IntegrityError:
+                # Two workers created the company's row at once; the other one won.
+                continue
+        raise RuntimeError("could not create the rate limit row")
+
+
+class CacheRateLimiter(RateLimiter):
+    """The schedule lives in a shared cache: a slot is taken by the one ``add`` that wins it.
+
+    Slot ``n`` covers ``[n * interval, (n + 1) * interval)``; ``cache.add`` is atomic on
+    Redis and Memcached, so exactly one caller gets each slot, whichever process it is in.
+    """
+
+    name = "cache"
+
+    def __init__(self, *, cache_alias: str = "default", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cache = caches[cache_alias]
+        self.prefix = f"vibes-sync-rate:{self.company_key}:{self.rate:g}"
+
+    def reserve(self, count: int = 1) -> list[float]:
+        slots = []
+        hint_key = f"{self.prefix}:next"
+        slot = max(math.ceil(self.clock() / self.interval), int(self.cache.get(hint_key) or 0))
+        while len(slots) < count:
+            if self.cache.add(f"{self.prefix}:{slot}", 1, timeout=60):
+                slots.append(slot * self.interval)
+            slot += 1
+        self.cache.set(hint_key, slot, timeout=60)
+        return slots
+
+
+def limiter_backend() -> str:
+    """``database`` or ``cache``: where the workers share the schedule (see the module)."""
+    choice = conf.sync_setting("VIBES_SYNC_RATE_LIMITER")
+    if choice != "auto":
+        return choice
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return "cache" if backend in SHARED_CACHE_BACKENDS else "database"
+
+
+def get_rate_limiter() -> RateLimiter:
+    """The limiter for the configured company, rate and backend, read now."""
+    rate = conf.rate_limit() * conf.sync_setting("VIBES_SYNC_RATE_HEADROOM")
+    cls = CacheRateLimiter if limiter_backend() == "cache" else DatabaseRateLimiter
+    return cls(company_key=conf.company_key(), rate=rate)

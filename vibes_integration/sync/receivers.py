@@ -1,0 +1,80 @@
+"""Receivers of the ``crm.signals``: they write the outbox and hold no other logic.
+
+They run inside the ``crm`` service's transaction (the signals are sent there), so the
+outbox row commits or rolls back with the change it announces. A change whose source is
+``Source.VIBES`` came from Vibes (a callback, or an answer of Vibes recorded by the sync
+itself) and is never sent back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from crm.choices import Source, SubscriptionState
+from crm.models import CustomField, OptInRequest, Person, Subscription
+from vibes_integration.sync import conf, outbox
+
+_PERSON_ATTRIBUTES = {"external_person_id", "mdn"}
+
+
+def _came_from_vibes(source: object) -> bool:
+    return str(source) == Source.VIBES
+
+
+def _concerns_vibes(person: Person, changed_fields: Iterable[str]) -> bool:
+    """Whether any changed field is one Vibes holds (names, synced custom fields...)."""
+    changed = set(changed_fields)
+    if changed & (_PERSON_ATTRIBUTES | set(conf.sync_setting("VIBES_SYNC_PERSON_FIELDS"))):
+        return True
+    keys = [name.split(".", 1)[1] for name in changed if name.startswith("custom_fields.")]
+    return bool(keys) and CustomField.objects.filter(key__in=keys, synced_to_vibes=True).exists()
+
+
+def on_person_changed(
+    sender,
+    *,
+    person: Person,
+    created: bool,
+    changed_fields: Iterable[str],
+    source: str,
+    previous_mdn: str | None = None,
+    **kwargs,
+) -> None:
+    if _came_from_vibes(source):
+        return
+    if not created and not _concerns_vibes(person, changed_fields):
+        return
+    removed = "mdn" in set(changed_fields) and not person.mdn and bool(previous_mdn)
+    outbox.outbox_person_changed(person=person, source=source, remove_mdn=removed)
+
+
+def on_subscription_changed(
+    sender, *, subscription: Subscription, previous_state: str, source: str, **kwargs
+) -> None:
+    if _came_from_vibes(source):
+        return
+    if subscription.state == SubscriptionState.UNSUBSCRIBED:
+        outbox.outbox_unsubscribe(
+            person=subscription.person,
+            subscription_list=subscription.subscription_list,
+            source=source,
+        )
+
+
+def on_opt_in_requested(
+    sender, *, opt_in_requests: Iterable[OptInRequest], source: str, **kwargs
+) -> None:
+    if _came_from_vibes(source):
+        return
+    for opt_in_request in opt_in_requests:
+        outbox.outbox_opt_in(opt_in_request=opt_in_request, source=source)
+
+
+def connect() -> None:
+    from crm import signals
+
+    signals.person_changed.connect(on_person_changed, dispatch_uid="vibes_sync.person_changed")
+    signals.subscription_changed.connect(
+        on_subscription_changed, dispatch_uid="vibes_sync.subscription_changed"
+    )
+    signals.opt_in_requested.connect(on_opt_in_requested, dispatch_uid="vibes_sync.opt_in")

@@ -1,0 +1,212 @@
+"""Records what Vibes answered: the operation's new state, the CRM's Vibes-side facts.
+
+What Vibes tells us about the CRM's own records (the person key it assigned, what became
+of a web opt-in) is written through ``crm.services`` with ``source=Source.VIBES``, so the
+sync's receivers do not send it back. Every write checks the batch's claim token: a
+worker that lost its lease records nothing over another worker's result.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import random
+from collections import Counter
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import services
+from crm.choices import OptInStatus, Source
+from crm.models import OptInRequest, Person
+from vibes_integration.sync import conf
+from vibes_integration.sync.choices import PROBLEM_STATUSES, OperationKind, OperationStatus
+from vibes_integration.sync.claims import return_to_queue
+from vibes_integration.sync.models import Operation, OutboundCall
+from vibes_integration.sync.opt_in_messages import opt_in_message
+from vibes_integration.sync.payloads import vibes_person_key
+from vibes_integration.sync.plans import Outcome, Plan, Result
+
+logger = logging.getLogger(__name__)
+
+_FINAL_STATUS = {
+    Result.DONE: OperationStatus.DONE,
+    Result.FAILED: OperationStatus.FAILED,
+    Result.CONFLICT: OperationStatus.CONFLICT,
+    Result.SKIPPED: OperationStatus.SKIPPED,
+}
+
+
+def backoff_delay(attempt: int) -> float:
+    """Seconds before attempt ``attempt + 1``: exponential, capped, with equal jitter."""
+    base = conf.sync_setting("VIBES_SYNC_BACKOFF_BASE")
+    cap = conf.sync_setting("VIBES_SYNC_BACKOFF_MAX")
+    ceiling = min(cap, base * 2 ** max(0, attempt - 1))
+    return ceiling / 2 + random.random() * ceiling / 2
+
+
+class Recorder:
+    """Records the outcomes of one claimed batch, counting them by final status."""
+
+    def __init__(self, claim_token: str) -> None:
+        self.claim_token = claim_token
+        self.counts: Counter[str] = Counter()
+
+    def record(self, results: Sequence[tuple[Plan, Outcome]]) -> None:
+        """Record several outcomes in one transaction (one commit per flush, not per call)."""
+        if not results:
+            return
+        with transaction.atomic():
+            for plan, outcome in results:
+                try:
+                    with transaction.atomic():
+                        status = self._record_one(plan, outcome)
+                except Exception as exc:
+                    logger.exception("Recording operation %s failed", plan.operation_id)
+                    status = self._record_failure(plan, exc)
+                self.counts[status] += 1
+            OutboundCall.objects.bulk_create(
+                [
+                    OutboundCall(
+                        operation_id=plan.operation_id,
+                        person_id=plan.person_id,
+                        action=call.action,
+                        http_status=call.http_status,
+                        ok=call.ok,
+                        error=call.error,
+                        duration_ms=call.duration_ms,
+                        made_at=call.made_at,
+                    )
+                    for plan, outcome in results
+                    for call in outcome.calls
+                ]
+            )
+
+    def _claimed(self, plan: Plan):
+        return Operation.objects.filter(
+            pk=plan.operation_id, claim_token=self.claim_token, status=OperationStatus.RUNNING
+        )
+
+    def _record_one(self, plan: Plan, outcome: Outcome) -> str:
+        if outcome.result == Result.RETRY:
+            return self._retry(plan, outcome)
+        now = timezone.now()
+        status = _FINAL_STATUS[outcome.result]
+        updated = self._claimed(plan).update(
+            status=status,
+            finished_at=now,
+            updated_at=now,
+            lease_expires_at=None,
+            http_status=outcome.http_status,
+            error=outcome.error,
+            error_codes=outcome.error_codes,
+        )
+        if not updated:
+            return "lost"
+        if plan.kind == OperationKind.PERSON and outcome.vibes_person:
+            conflict = _link_person(plan, outcome)
+            if conflict:
+                status = OperationStatus.CONFLICT
+                Operation.objects.filter(pk=plan.operation_id).update(status=status, error=conflict)
+        if plan.kind == OperationKind.OPT_IN and outcome.opt_in is not None:
+            _record_opt_in(plan, outcome)
+        if status == OperationStatus.DONE:
+            _resolve_earlier_problems(plan)
+        return status
+
+    def _retry(self, plan: Plan, outcome: Outcome) -> str:
+        operation = self._claimed(plan).select_for_update().first()
+        if operation is None:
+            return "lost"
+        now = timezone.now()
+        if operation.attempts >= conf.sync_setting("VIBES_SYNC_MAX_ATTEMPTS"):
+            self._claimed(plan).update(
+                status=OperationStatus.FAILED,
+                finished_at=now,
+                updated_at=now,
+                lease_expires_at=None,
+                http_status=outcome.http_status,
+                error=_("Gave up after %(n)d attempts. Last error: %(error)s")
+                % {"n": operation.attempts, "error": outcome.error},
+                error_codes=outcome.error_codes,
+            )
+            return OperationStatus.FAILED
+        next_at = now + datetime.timedelta(seconds=backoff_delay(operation.attempts))
+        return_to_queue(
+            operation,
+            next_attempt_at=next_at,
+            claim_token=self.claim_token,
+            http_status=outcome.http_status,
+            error=outcome.error,
+            error_codes=outcome.error_codes,
+        )
+        return "retry"
+
+    def _record_failure(self, plan: Plan, exc: Exception) -> str:
+        now = timezone.now()
+        self._claimed(plan).update(
+            status=OperationStatus.FAILED,
+            finished_at=now,
+            updated_at=now,
+            lease_expires_at=None,
+            error=_("Recording Vibes' answer failed: %(error)s") % {"error": exc},
+        )
+        return OperationStatus.FAILED
+
+
+def _link_person(plan: Plan, outcome: Outcome) -> str:
+    """Store the person key Vibes answered with; answers a conflict text if that fails."""
+    person_key = vibes_person_key(outcome.vibes_person)
+    if not person_key or person_key == plan.person_key:
+        return ""
+    try:
+        services.person_update(
+            person=Person(pk=plan.person_id), person_key=person_key, source=Source.VIBES
+        )
+    except ValidationError:
+        return _(
+            "Vibes linked this person to its record %(key)s, which another person in the "
+            "CRM already holds: the two records may be the same subscriber."
+        ) % {"key": person_key}
+    return ""
+
+
+def _record_opt_in(plan: Plan, outcome: Outcome) -> None:
+    answer = outcome.opt_in
+    request = OptInRequest.objects.select_related("subscription_list", "person").get(
+        pk=plan.opt_in_request_id
+    )
+    services.opt_in_request_update(
+        opt_in_request=request,
+        status=answer.status,
+        source=Source.VIBES,
+        message=opt_in_message(answer.answer, request),
+        error_code=answer.error_code,
+        expire_date=answer.expire_date,
+        person_key=answer.person_key,
+    )
+    person = request.person
+    if (
+        answer.status == OptInStatus.PENDING
+        and answer.person_key
+        and not person.person_key
+        and not Person.objects.filter(person_key=answer.person_key).exists()
+    ):
+        services.person_update(person=person, person_key=answer.person_key, source=Source.VIBES)
+
+
+def _resolve_earlier_problems(plan: Plan) -> None:
+    """A later success of the same kind (and list) makes earlier failures moot."""
+    earlier = Operation.objects.filter(
+        person_id=plan.person_id,
+        kind=plan.kind,
+        status__in=PROBLEM_STATUSES,
+        resolved=False,
+        id__lt=plan.operation_id,
+    )
+    if plan.kind != OperationKind.PERSON:
+        earlier = earlier.filter(subscription_list__list_id=plan.list_id)
+    earlier.update(resolved=True)

@@ -1,0 +1,239 @@
+"""The calls to Vibes for one operation, and how each answer is classified.
+
+Runs on a sending thread: no database access here, only the ``Plan`` and the client.
+Retries must be harmless because Vibes has no idempotency keys, so every attempt starts
+with the idempotent call (Update Person by external id, Add Participant, which answers
+200 for a request already pending, DELETE, which answers 404 once done) and creates a
+person only after Vibes said it does not know them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.choices import OptInStatus
+from crm.phone import mask_mdn
+from vibes_integration.client import VibesClient
+from vibes_integration.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    Conflict,
+    NotFound,
+    Retryable,
+    Unprocessable,
+    VibesError,
+)
+from vibes_integration.sync.choices import OperationKind
+from vibes_integration.sync.payloads import parse_vibes_datetime, vibes_mdn, vibes_person_key
+from vibes_integration.sync.plans import CallRecord, OptInAnswer, Outcome, Plan, Result
+
+logger = logging.getLogger(__name__)
+
+_released = threading.local()
+
+
+def mark_released() -> None:
+    """Called by the rate gate when this thread may call: call durations start here."""
+    _released.at = time.monotonic()
+
+
+def _call(outcome: Outcome, action: str, function: Callable[..., Any], *args, **kwargs) -> Any:
+    _released.at = None
+    started = time.monotonic()
+    try:
+        value = function(*args, **kwargs)
+    except VibesError as exc:
+        outcome.calls.append(_record(action, exc.status, False, str(exc), started))
+        outcome.http_status = exc.status
+        raise
+    status = _success_status(action, value)
+    outcome.calls.append(_record(action, status, True, "", started))
+    outcome.http_status = status
+    return value
+
+
+def _record(action: str, status: int | None, ok: bool, error: str, started: float) -> CallRecord:
+    begin = max(started, getattr(_released, "at", None) or started)
+    return CallRecord(
+        action=action,
+        http_status=status,
+        ok=ok,
+        error=error[:2000],
+        duration_ms=max(0, int((time.monotonic() - begin) * 1000)),
+        made_at=timezone.now(),
+    )
+
+
+def _success_status(action: str, value: Any) -> int:
+    if action == "add_person":
+        return 201 if value.created else 200
+    if action == "add_participant":
+        return int(value.http_status)
+    if action == "unsubscribe":
+        return 200 if value else 404
+    return 200
+
+
+def _failure(result: Result, exc: VibesError) -> Outcome:
+    return Outcome(
+        result=result,
+        http_status=exc.status,
+        error=str(exc),
+        error_codes=[str(code) for code in exc.codes],
+    )
+
+
+def perform(client: VibesClient, plan: Plan) -> Outcome:
+    """Make the calls of one operation; never raises (a bug becomes a failed outcome)."""
+    if plan.skip_reason:
+        return Outcome(result=Result.SKIPPED, error=plan.skip_reason)
+    outcome = Outcome(result=Result.DONE)
+    try:
+        if plan.kind == OperationKind.PERSON:
+            _send_person(client, plan, outcome)
+        elif plan.kind == OperationKind.OPT_IN:
+            _send_opt_in(client, plan, outcome)
+        elif plan.kind == OperationKind.UNSUBSCRIBE:
+            _send_unsubscribe(client, plan, outcome)
+        else:
+            raise ValueError(f"unknown operation kind {plan.kind!r}")
+    except (Retryable, AuthenticationFailed) as exc:
+        return _with_calls(_failure(Result.RETRY, exc), outcome)
+    except Conflict as exc:
+        failed = _failure(Result.CONFLICT, exc)
+        failed.error = _conflict_message(plan, exc)
+        return _with_calls(failed, outcome)
+    except VibesError as exc:
+        return _with_calls(_failure(Result.FAILED, exc), outcome)
+    except Exception as exc:
+        logger.exception("Sending operation %s failed unexpectedly", plan.operation_id)
+        return _with_calls(
+            Outcome(result=Result.FAILED, error=f"{exc.__class__.__name__}: {exc}"), outcome
+        )
+    return outcome
+
+
+def _with_calls(result: Outcome, made: Outcome) -> Outcome:
+    result.calls = made.calls
+    return result
+
+
+def _conflict_message(plan: Plan, exc: VibesError) -> str:
+    details = "; ".join(exc.messages)
+    text = _(
+        "Vibes refused the mobile number %(mdn)s: a number cannot be changed in Vibes and "
+        "may belong to another person there. The new number must join through the web "
+        "opt-in (preference center, or the admin's opt-in)."
+    ) % {"mdn": mask_mdn(plan.crm_mdn) or _("(none)")}
+    return f"{text} {details}".strip()
+
+
+def _send_person(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
+    person = None
+    try:
+        person = _call(
+            outcome,
+            "update_person",
+            client.update_person_by_external_id,
+            plan.external_person_id,
+            plan.update_payload,
+        )
+    except NotFound:
+        if plan.person_key:
+            # The external id may have changed in the CRM: Vibes knows the person by key.
+            try:
+                person = _call(
+                    outcome,
+                    "update_person",
+                    client.update_person,
+                    plan.person_key,
+                    plan.update_payload,
+                )
+            except NotFound:
+                person = None
+    if person is None:
+        added = _call(outcome, "add_person", client.add_person, plan.add_payload)
+        outcome.person_created = added.created
+        person = added.person
+    outcome.vibes_person = person
+    held = vibes_mdn(person)
+    if plan.crm_mdn and held != plan.crm_mdn:
+        outcome.result = Result.CONFLICT
+        outcome.error = _(
+            "Vibes holds %(vibes)s for this person but the CRM holds %(crm)s. Vibes cannot "
+            "change a number: the CRM's number must join through the web opt-in."
+        ) % {"vibes": mask_mdn(held) or _("no number"), "crm": mask_mdn(plan.crm_mdn)}
+
+
+def _send_unsubscribe(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
+    _call(
+        outcome,
+        "unsubscribe",
+        client.unsubscribe_by_external_id,
+        plan.external_person_id,
+        plan.list_id,
+    )
+
+
+def _send_opt_in(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
+    try:
+        result = _call(
+            outcome,
+            "add_participant",
+            client.add_participant,
+            plan.acquisition_id,
+            mdn=plan.opt_in_mdn,
+            external_person_id=plan.external_person_id,
+        )
+    except Conflict:
+        outcome.opt_in = OptInAnswer(status=OptInStatus.CONFIRMED, answer="already_subscribed")
+        return
+    except BadRequest as exc:
+        _refused(outcome, exc, "not_mobile")
+        return
+    except Unprocessable as exc:
+        _refused(outcome, exc, classify_unprocessable(exc))
+        return
+    if result.http_status == 200:
+        answer, status = "already_pending", OptInStatus.PENDING
+    elif result.is_subscribed:
+        answer, status = "subscribed", OptInStatus.CONFIRMED
+    else:
+        answer, status = "pending", OptInStatus.PENDING
+    outcome.opt_in = OptInAnswer(
+        status=status,
+        answer=answer,
+        expire_date=parse_vibes_datetime(result.expire_date),
+        person_key=result.person_key or vibes_person_key(result.person),
+    )
+
+
+def _refused(outcome: Outcome, exc: VibesError, answer: str) -> None:
+    codes = [str(code) for code in exc.codes]
+    outcome.result = Result.FAILED
+    outcome.error = str(exc)
+    outcome.error_codes = codes
+    outcome.opt_in = OptInAnswer(
+        status=OptInStatus.FAILED,
+        answer=answer,
+        error_code=(codes[0] if codes else str(exc.status or "")),
+    )
+
+
+def classify_unprocessable(exc: VibesError) -> str:
+    """Which documented 422 of Add Participant this is."""
+    if exc.has_code("MDNHASCONFIRMATIONBLOCK"):
+        return "confirmation_block"
+    if exc.has_code("EXTERNALPERSONIDMISMATCH"):
+        return "external_id_mismatch"
+    text = " ".join([*exc.messages, *(str(code) for code in exc.codes)]).lower()
+    if "carrier" in text or "landline" in text:
+        return "no_mobile_carrier"
+    return "refused"
