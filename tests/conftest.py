@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.tasks",
     "tests.fixtures.sandbox",
     "tests.fixtures.browser",
+    "tests.fixtures.callbacks",
 ]

@@ -1,0 +1,156 @@
+"""The callback endpoint: what it stores and what it answers (Django test client)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
+
+from tests.fixtures.callbacks import callback_body, post_callback, process_callbacks
+from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_callbacks")]
+
+
+@pytest.mark.parametrize("method", ["post", "put"])
+@pytest.mark.parametrize("content_type", ["application/json", "text/json"])
+def test_post_and_put_with_either_content_type_are_stored(client, method, content_type):
+    body = callback_body("subscription_added", event_id="new")
+
+    response = post_callback(client, body, method=method, content_type=content_type)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "stored"}
+    event = CallbackEvent.objects.get(event_id=body["event_id"])
+    assert event.callback_type == "subscription_added"
+    assert event.status == CallbackStatus.RECEIVED
+    assert event.method == method.upper()
+    assert event.headers["Content-Type"] == content_type
+    assert json.loads(event.body) == body
+    assert event.remote_addr == "127.0.0.1"
+    assert event.delivery_attempt == 1
+    assert event.authenticated_as == "open"
+    assert event.received_at is not None
+
+
+def test_the_request_stores_the_event_and_its_task_in_one_transaction(client):
+    body = callback_body("person_added", event_id="new")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = post_callback(client, body)
+
+    assert response.status_code == 200
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("INSERT")]
+    assert len(writes) == 2
+    assert "vibes_callbacks_callbackevent" in writes[0]
+    assert "django_tasks_database_dbtaskresult" in writes[1]
+    reads = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert reads == []
+    event = CallbackEvent.objects.get(event_id=body["event_id"])
+    task = DBTaskResult.objects.get()
+    assert task.task_path == "vibes_integration.callbacks.tasks.process_callback_event"
+    assert task.args_kwargs["args"] == [event.pk]
+
+
+def test_head_answers_200_and_get_is_not_allowed(client):
+    assert client.head("/vibes/callbacks/").status_code == 200
+    response = client.get("/vibes/callbacks/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST, PUT, HEAD"
+    assert not CallbackEvent.objects.exists()
+
+
+def test_a_duplicate_event_id_is_answered_2xx_and_stored_once(client):
+    body = callback_body("subscription_removed_stop", event_id="new")
+    assert post_callback(client, body).status_code == 200
+
+    again = dict(body, delivery_attempt="2")
+    response = post_callback(client, again)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "duplicate"}
+    event = CallbackEvent.objects.get()
+    assert event.deliveries == 2
+    assert event.delivery_attempt == 1
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_a_body_without_event_id_is_keyed_by_its_hash(client):
+    body = callback_body("subscription_added")
+    del body["event_id"]
+    raw = json.dumps(body)
+
+    assert post_callback(client, raw).status_code == 200
+    assert post_callback(client, raw).json() == {"status": "duplicate"}
+
+    event = CallbackEvent.objects.get()
+    assert event.event_id.startswith("sha256:")
+    assert len(event.event_id) == len("sha256:") + 64
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"this is not json", b"[1, 2, 3]", b'{"truncated": ', "caf\u00e9 \x00".encode(), b"\xff\xfe"],
+    ids=["text", "array", "truncated", "nul", "not-utf8"],
+)
+def test_a_body_that_is_not_a_callback_is_stored_and_answered_2xx(client, raw):
+    response = post_callback(client, raw)
+
+    assert response.status_code == 200
+    event = CallbackEvent.objects.get()
+    assert event.callback_type == ""
+    assert event.body
+    assert process_callbacks() == 1
+    event.refresh_from_db()
+    assert event.status == CallbackStatus.INVALID
+    assert event.error
+
+
+def test_an_unknown_type_is_stored_answered_2xx_and_ignored(client):
+    body = callback_body("wallet_item_install", event_id="new")
+
+    assert post_callback(client, body).status_code == 200
+    assert process_callbacks() == 1
+
+    event = CallbackEvent.objects.get()
+    assert event.callback_type == "wallet_item_install"
+    assert event.status == CallbackStatus.IGNORED
+    assert "wallet_item_install" in event.notes[0]
+
+
+def test_a_body_over_the_limit_is_refused_with_413(client, settings):
+    settings.VIBES_CALLBACK_MAX_BODY_BYTES = 1024
+    body = callback_body("person_added", event_id="new")
+    body["padding"] = "x" * 2000
+
+    response = post_callback(client, body)
+
+    assert response.status_code == 413
+    assert response.json()["max_bytes"] == 1024
+    assert not CallbackEvent.objects.exists()
+
+
+def test_a_body_at_the_limit_is_stored(client, settings):
+    body = callback_body("person_added", event_id="new")
+    raw = json.dumps(body).encode()
+    settings.VIBES_CALLBACK_MAX_BODY_BYTES = len(raw)
+
+    assert post_callback(client, raw).status_code == 200
+    assert CallbackEvent.objects.get().body == raw.decode()
+
+
+def test_the_authorization_header_is_never_stored(client, settings):
+    settings.VIBES_CALLBACK_CREDENTIALS = [("vibes", "s3cret-pass")]
+    from base64 import b64encode
+
+    auth = "Basic " + b64encode(b"vibes:s3cret-pass").decode()
+    body = callback_body("person_added", event_id="new")
+
+    assert post_callback(client, body, HTTP_AUTHORIZATION=auth).status_code == 200
+
+    event = CallbackEvent.objects.get()
+    assert "s3cret" not in json.dumps(event.headers)
+    assert event.authenticated_as == "basic:vibes"

@@ -1,0 +1,194 @@
+"""The callback log in the admin: every delivery as received, read-only, with replay.
+
+Numbers are masked in the list; the detail page shows the raw body pretty-printed, the
+headers, what processing did and, for a failure, the error and traceback. "Replay"
+processes the chosen events again (after a fix); "Mark resolved" takes failed or invalid
+events off the list of problems once staff dealt with them by hand.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from crm.phone import try_parse_mdn
+from vibes_integration.callbacks.models import CallbackEvent
+from vibes_integration.callbacks.services import callback_event_replay, callback_event_resolve
+
+
+def pretty_json(text: str) -> str:
+    """The body indented for reading; a body that is not JSON is shown as it came."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False, sort_keys=False)
+    except ValueError:
+        return text
+
+
+@admin.register(CallbackEvent)
+class CallbackEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "received_at",
+        "callback_type",
+        "status",
+        "event_id",
+        "person",
+        "masked_number",
+        "list_id",
+        "deliveries",
+        "attempts",
+    )
+    list_filter = ("status", "callback_type", "received_at")
+    list_select_related = ("person",)
+    date_hierarchy = "received_at"
+    search_fields = ("event_id",)
+    search_help_text = _(
+        "An event id, a number in any format, a Vibes person key, an external id or a list id."
+    )
+    show_full_result_count = False
+    actions = ("replay", "mark_resolved")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "event_id",
+                    "callback_type",
+                    "status",
+                    "event_date",
+                    "received_at",
+                    "processed_at",
+                    "attempts",
+                    "next_attempt_at",
+                    "deliveries",
+                    "delivery_attempt",
+                )
+            },
+        ),
+        (
+            _("About"),
+            {
+                "fields": (
+                    "person",
+                    "person_key",
+                    "external_person_id",
+                    "mdn",
+                    "subscription_list",
+                    "list_id",
+                    "notes_display",
+                )
+            },
+        ),
+        (_("Problem"), {"fields": ("error", "traceback_display")}),
+        (
+            _("Request"),
+            {
+                "fields": (
+                    "method",
+                    "remote_addr",
+                    "authenticated_as",
+                    "headers_display",
+                    "body_display",
+                )
+            },
+        ),
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_replay_permission(self, request) -> bool:
+        return request.user.has_perm("vibes_callbacks.replay_callbackevent")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
+
+    @admin.display(description=_("number"), ordering="mdn")
+    def masked_number(self, obj: CallbackEvent) -> str:
+        return obj.masked_mdn
+
+    @admin.display(description=_("raw body"))
+    def body_display(self, obj: CallbackEvent) -> str:
+        return format_html('<pre class="vibes-callback-body">{}</pre>', pretty_json(obj.body))
+
+    @admin.display(description=_("headers"))
+    def headers_display(self, obj: CallbackEvent) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.headers, indent=2))
+
+    @admin.display(description=_("traceback"))
+    def traceback_display(self, obj: CallbackEvent) -> str:
+        return format_html("<pre>{}</pre>", obj.traceback) if obj.traceback else "-"
+
+    @admin.display(description=_("notes"))
+    def notes_display(self, obj: CallbackEvent) -> str:
+        return "\n".join(obj.notes or []) or "-"
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        condition = (
+            Q(event_id=term)
+            | Q(person_key=term)
+            | Q(external_person_id=term)
+            | Q(list_id=term)
+            | Q(person__external_person_id=term)
+        )
+        mdn = try_parse_mdn(term)
+        if mdn:
+            condition |= Q(mdn=mdn) | Q(person__mdn=mdn)
+        return queryset.filter(condition), False
+
+    @admin.action(description=_("Replay the selected callback events"), permissions=["replay"])
+    def replay(self, request, queryset):
+        count = callback_event_replay(callback_events=list(queryset))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d callback event will be processed again.",
+                "%(count)d callback events will be processed again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=_("Mark the selected callback events resolved"), permissions=["replay"]
+    )
+    def mark_resolved(self, request, queryset):
+        count = callback_event_resolve(
+            callback_events=list(queryset), by=request.user.get_username()
+        )
+        skipped = queryset.count() - count
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d callback event marked resolved.",
+                "%(count)d callback events marked resolved.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d event was skipped: only failed or invalid events are resolved.",
+                    "%(count)d events were skipped: only failed or invalid events are resolved.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )

@@ -1,0 +1,65 @@
+"""What every handler receives and returns, and the ledger rule they share."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from crm import services
+from crm.choices import ConsentAction, Source
+from crm.models import ConsentEvent, Person, SubscriptionList
+from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
+
+
+@dataclass
+class HandlerContext:
+    callback_event: CallbackEvent
+    event_date: datetime.datetime
+    """When it happened at Vibes (``event_date``; the time we received it if absent)."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        """What consent events and logs name as their cause."""
+        return f"callback:{self.callback_event.event_id}"
+
+
+@dataclass
+class Outcome:
+    status: CallbackStatus
+    person: Person | None = None
+    subscription_list: SubscriptionList | None = None
+
+
+def record_consent_once(
+    context: HandlerContext,
+    *,
+    person: Person,
+    subscription_list: SubscriptionList,
+    action: ConsentAction,
+    occurred_at: datetime.datetime,
+    opt_out_reason: str = "",
+    mdn: str | None = None,
+) -> None:
+    """Append the consent fact this callback reports, exactly once per callback event.
+
+    Every opt-in and opt-out Vibes reports is written to the ledger at the date it
+    happened, also when it arrives late and changes no subscription: the ledger then
+    holds the same history whatever order Vibes delivered in. A replayed event finds its
+    line already there (by reference) and adds nothing.
+    """
+    if ConsentEvent.objects.filter(
+        reference=context.reference, person=person, subscription_list=subscription_list
+    ).exists():
+        return
+    services.consent_record(
+        person=person,
+        subscription_list=subscription_list,
+        action=action,
+        source=Source.VIBES,
+        consent=services.ConsentContext(
+            occurred_at=occurred_at, disclosure_text="", reference=context.reference
+        ),
+        opt_out_reason=opt_out_reason,
+        mdn=mdn,
+    )

@@ -1,0 +1,62 @@
+"""``subscription_added`` / ``subscription_removed``: someone joined or left a list.
+
+This is how keyword opt-ins, Vibes landing pages, confirmed web opt-ins and STOP replies
+reach the CRM. The subscription takes the event's state unless a newer event for the
+same person and list was applied already (then the event is stale); either way the
+opt-in or opt-out is written to the consent ledger at the date it happened.
+"""
+
+from __future__ import annotations
+
+from crm import services
+from crm.choices import ConsentAction, Source, SubscriptionState
+from vibes_integration.callbacks.events import CallbackType, SubscriptionEvent
+from vibes_integration.callbacks.handlers.base import HandlerContext, Outcome, record_consent_once
+from vibes_integration.callbacks.matching import person_resolve, subscription_list_resolve
+from vibes_integration.callbacks.models import CallbackStatus
+
+
+def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Outcome:
+    person, _ = person_resolve(event.person, context.notes)
+    subscription_list, _ = subscription_list_resolve(event.list_id)
+    added = event.envelope.callback_type == CallbackType.SUBSCRIPTION_ADDED
+    if not added and event.remote_opt_out_reason and not event.opt_out_reason:
+        context.notes.append(
+            f"Opt-out reason {event.remote_opt_out_reason!r} is not one Vibes documents; "
+            "stored without a reason."
+        )
+    change = services.subscription_change(
+        person=person,
+        subscription_list=subscription_list,
+        state=SubscriptionState.SUBSCRIBED if added else SubscriptionState.UNSUBSCRIBED,
+        source=Source.VIBES,
+        event_date=context.event_date,
+        # Dates are always given (the event's own date when the body has none) so that
+        # the subscription ends the same whichever order the callbacks arrive in.
+        opt_in_date=(event.opt_in_date or context.event_date) if added else event.opt_in_date,
+        opt_out_date=None if added else (event.opt_out_date or context.event_date),
+        opt_out_reason="" if added else event.opt_out_reason,
+        record_consent=False,
+    )
+    if added:
+        record_consent_once(
+            context,
+            person=person,
+            subscription_list=subscription_list,
+            action=ConsentAction.OPTED_IN,
+            occurred_at=event.opt_in_date or context.event_date,
+        )
+    else:
+        record_consent_once(
+            context,
+            person=person,
+            subscription_list=subscription_list,
+            action=ConsentAction.OPTED_OUT,
+            occurred_at=event.opt_out_date or context.event_date,
+            opt_out_reason=event.opt_out_reason,
+        )
+    return Outcome(
+        status=CallbackStatus.STALE if change.stale else CallbackStatus.PROCESSED,
+        person=person,
+        subscription_list=subscription_list,
+    )

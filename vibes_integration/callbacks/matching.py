@@ -1,0 +1,134 @@
+"""Finds the CRM person and list a callback is about, creating them when they are new.
+
+A person is matched by external id (the CRM's own id, which Vibes stores), then by
+Vibes' person key, then by mobile number. Someone who joined by texting a keyword or on
+a Vibes landing page has no external id in Vibes, so the CRM gives them one of its own:
+``vibes-<person key>`` (or ``vibes-mdn-<hash>`` when only a number is known). It is
+deterministic, so the same person gets the same id whichever callback arrives first.
+
+Every write goes through ``crm.services`` with ``source=Source.VIBES``, so nothing the
+receiver learns is sent back to Vibes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from crm import services
+from crm.choices import Source
+from crm.models import EXTERNAL_PERSON_ID_MAX_LENGTH, Person, SubscriptionList
+from crm.phone import parse_mdn
+from vibes_integration.callbacks.events import PersonRef
+
+GENERATED_ID_PREFIX = "vibes-"
+
+
+def generated_external_id(ref: PersonRef) -> str:
+    if ref.person_key:
+        return f"{GENERATED_ID_PREFIX}{ref.person_key}"[:EXTERNAL_PERSON_ID_MAX_LENGTH]
+    digest = hashlib.sha256(str(ref.mdn).encode()).hexdigest()[:20]
+    return f"{GENERATED_ID_PREFIX}mdn-{digest}"
+
+
+def person_find(ref: PersonRef) -> Person | None:
+    if ref.external_person_id:
+        person = Person.objects.filter(external_person_id=ref.external_person_id).first()
+        if person is not None:
+            return person
+    if ref.person_key:
+        person = Person.objects.filter(person_key=ref.person_key).first()
+        if person is not None:
+            return person
+    if ref.mdn:
+        return Person.objects.filter(mdn=ref.mdn).first()
+    return None
+
+
+def usable_mdn(mdn: str | None, *, person: Person | None, notes: list[str]) -> str | None:
+    """The number if the CRM can store it for ``person``; otherwise None and a note."""
+    if not mdn:
+        return None
+    try:
+        mdn = parse_mdn(mdn)
+    except ValidationError:
+        notes.append(f"Number {mdn} is not a valid mobile number; not stored.")
+        return None
+    owner = Person.objects.filter(mdn=mdn)
+    if person is not None:
+        owner = owner.exclude(pk=person.pk)
+    if owner.exists():
+        notes.append(f"Number {mdn} belongs to another CRM person; not moved.")
+        return None
+    return mdn
+
+
+def identity_changes(person: Person, ref: PersonRef, notes: list[str]) -> dict[str, str]:
+    """The person key and external id the CRM should adopt from Vibes for ``person``.
+
+    Vibes owns the person key: a different one replaces ours. The external id is the
+    CRM's: it is only replaced when ours is one we generated for a keyword joiner.
+    """
+    changes: dict[str, str] = {}
+    if ref.person_key and person.person_key != ref.person_key:
+        if Person.objects.filter(person_key=ref.person_key).exclude(pk=person.pk).exists():
+            notes.append(f"Vibes person key {ref.person_key} belongs to another CRM person.")
+        else:
+            changes["person_key"] = ref.person_key
+    external_id = ref.external_person_id
+    if external_id and person.external_person_id != external_id:
+        taken = Person.objects.filter(external_person_id=external_id).exclude(pk=person.pk)
+        if not person.external_person_id.startswith(GENERATED_ID_PREFIX):
+            notes.append(
+                f"Vibes has external id {external_id} for CRM person "
+                f"{person.external_person_id}; kept the CRM's."
+            )
+        elif len(external_id) > EXTERNAL_PERSON_ID_MAX_LENGTH or taken.exists():
+            notes.append(f"External id {external_id} cannot be adopted (too long or taken).")
+        else:
+            changes["external_person_id"] = external_id
+    return changes
+
+
+def person_resolve(ref: PersonRef, notes: list[str]) -> tuple[Person, bool]:
+    """The CRM person ``ref`` names, created if unknown, with Vibes' ids adopted."""
+    person = person_find(ref)
+    if person is None:
+        try:
+            return person_create_from(ref, notes), True
+        except ValidationError:
+            # Another worker created them a moment ago: use theirs.
+            person = person_find(ref)
+            if person is None:
+                raise
+    changes = identity_changes(person, ref, notes)
+    if changes:
+        person = services.person_update(person=person, source=Source.VIBES, **changes).person
+    return person, False
+
+
+def person_create_from(ref: PersonRef, notes: list[str], **fields) -> Person:
+    external_id = ref.external_person_id
+    if not external_id or len(external_id) > EXTERNAL_PERSON_ID_MAX_LENGTH:
+        external_id = generated_external_id(ref)
+    fields.setdefault("mdn", usable_mdn(ref.mdn, person=None, notes=notes))
+    return services.person_create(
+        external_person_id=external_id,
+        person_key=ref.person_key,
+        source=Source.VIBES,
+        **fields,
+    )
+
+
+def subscription_list_resolve(list_id: str) -> tuple[SubscriptionList, bool]:
+    """The list with Vibes id ``list_id``; a new one is created hidden from subscribers
+    (it needs a disclosure from staff before the preference center offers it)."""
+    subscription_list = SubscriptionList.objects.filter(list_id=list_id).first()
+    if subscription_list is not None:
+        return subscription_list, False
+    try:
+        return services.subscription_list_upsert(list_id=list_id, source=Source.VIBES)
+    except IntegrityError:
+        return SubscriptionList.objects.get(list_id=list_id), False

@@ -1,0 +1,174 @@
+"""The callback log: every delivery Vibes made to us, exactly as it arrived.
+
+A ``CallbackEvent`` is written by the callback view in the request (one INSERT) and is
+never deleted: it is the evidence of what Vibes told us and the unit that processing,
+retries and replays work on. Columns that the request does not know yet (the parsed
+payload, the person and list it concerns) are filled in when the event is processed, so
+that staff can search the log by person, number or list.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.phone import mask_mdn
+
+EVENT_ID_MAX_LENGTH = 200
+CALLBACK_TYPE_MAX_LENGTH = 64
+
+
+class CallbackStatus(models.TextChoices):
+    RECEIVED = "received", _("Received, not processed yet")
+    PROCESSED = "processed", _("Applied")
+    STALE = "stale", _("Older than what is applied; changed nothing")
+    IGNORED = "ignored", _("Nothing to apply")
+    INVALID = "invalid", _("Not a body we understand")
+    FAILED = "failed", _("Failed; will be retried")
+    RESOLVED = "resolved", _("Resolved by staff")
+
+
+class CallbackEvent(models.Model):
+    event_id = models.CharField(
+        _("event id"),
+        max_length=EVENT_ID_MAX_LENGTH,
+        unique=True,
+        help_text=_(
+            "Vibes' event_id, or sha256:<hash of the body> when the body has none. "
+            "A second delivery with the same id is accepted and not applied again."
+        ),
+    )
+    callback_type = models.CharField(
+        _("callback type"),
+        max_length=CALLBACK_TYPE_MAX_LENGTH,
+        blank=True,
+        db_index=True,
+        help_text=_("As Vibes sent it (callback_type, or the older event_type)."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=CallbackStatus.choices,
+        default=CallbackStatus.RECEIVED,
+        db_index=True,
+    )
+    body = models.TextField(_("raw body"), blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    method = models.CharField(_("HTTP method"), max_length=8, blank=True)
+    remote_addr = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    authenticated_as = models.CharField(
+        _("authenticated as"),
+        max_length=150,
+        blank=True,
+        help_text=_("How the request proved it came from Vibes: a Basic user, a token, or open."),
+    )
+    delivery_attempt = models.PositiveIntegerField(
+        _("first delivery attempt"),
+        null=True,
+        blank=True,
+        help_text=_("Vibes' delivery_attempt on the delivery that was stored."),
+    )
+    deliveries = models.PositiveIntegerField(
+        _("deliveries"),
+        default=1,
+        help_text=_("How many times Vibes delivered this event (duplicates included)."),
+    )
+    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+
+    payload = models.JSONField(_("parsed body"), null=True, blank=True)
+    event_date = models.DateTimeField(_("event date"), null=True, blank=True)
+    person = models.ForeignKey(
+        "crm.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    subscription_list = models.ForeignKey(
+        "crm.SubscriptionList",
+        verbose_name=_("subscription list"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    person_key = models.CharField(_("Vibes person key"), max_length=64, blank=True)
+    external_person_id = models.CharField(_("external person id"), max_length=128, blank=True)
+    mdn = models.CharField(_("mobile number"), max_length=32, blank=True)
+    list_id = models.CharField(_("Vibes list id"), max_length=64, blank=True)
+
+    attempts = models.PositiveIntegerField(_("processing attempts"), default=0)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    traceback = models.TextField(_("traceback"), blank=True)
+    notes = models.JSONField(
+        _("notes"),
+        default=list,
+        blank=True,
+        help_text=_("What processing skipped or noticed, e.g. custom fields the CRM lacks."),
+    )
+
+    class Meta:
+        verbose_name = _("callback event")
+        verbose_name_plural = _("callback events")
+        ordering = ["-received_at", "-id"]
+        permissions = [("replay_callbackevent", _("Can replay and resolve callback events"))]
+        indexes = [
+            models.Index(fields=["person_key"], name="vibes_cb_person_key"),
+            models.Index(fields=["external_person_id"], name="vibes_cb_external_id"),
+            models.Index(fields=["mdn"], name="vibes_cb_mdn"),
+            models.Index(fields=["status", "received_at"], name="vibes_cb_status_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.callback_type or _('unknown type')} {self.event_id}"
+
+    @property
+    def masked_mdn(self) -> str:
+        return mask_mdn(self.mdn)
+
+
+class CallbackWatermark(models.Model):
+    """What the receiver must remember about one person or list to apply events in order.
+
+    Vibes delivers out of order, so a person or list event older than the newest one
+    already applied must change nothing: ``event_date`` is that newest date. The CRM's
+    own changes to a person (preference center, staff, imports) are remembered per field
+    in ``local_changes``, so that a Vibes event older than such a change does not
+    overwrite it with what Vibes knew before. Both live here so that the CRM's models
+    stay free of integration bookkeeping. Subscriptions need neither: the CRM keeps their
+    ``event_date`` itself.
+    """
+
+    subject = models.CharField(
+        _("subject"),
+        max_length=100,
+        unique=True,
+        help_text=_("person:<CRM person id> or list:<Vibes list id>."),
+    )
+    event_date = models.DateTimeField(_("last applied event date"), null=True, blank=True)
+    callback_event = models.ForeignKey(
+        CallbackEvent,
+        verbose_name=_("last applied callback event"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    local_changes = models.JSONField(
+        _("changes made in the CRM"),
+        default=dict,
+        blank=True,
+        help_text=_("Field name → when it was last changed other than by a callback."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("callback watermark")
+        verbose_name_plural = _("callback watermarks")
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,87 @@
+"""The endpoint Vibes delivers callbacks to: authenticate, store, answer. Nothing else.
+
+A plain Django view rather than a REST framework one, on purpose: the body must be
+stored byte for byte before anything interprets it, and a body that is not JSON must be
+kept and answered 2xx (a 4xx makes Vibes drop the event for good), which a parser that
+rejects bad input with 400 would not do. Parsing and applying happen in the task worker.
+
+Answers: 200 stored (or a repeat of a stored event); 401/403 not from Vibes (nothing
+stored, one log line); 413 larger than ``VIBES_CALLBACK_MAX_BODY_BYTES``; 503 the event
+could not be stored (Vibes delivers it again later).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from vibes_integration.callbacks.authentication import authenticate
+from vibes_integration.callbacks.services import callback_event_store, stored_headers
+from vibes_integration.conf import get_setting
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30
+ALLOWED_METHODS = "POST, PUT, HEAD"
+
+
+def _refused(status: int) -> JsonResponse:
+    response = JsonResponse({"status": "refused"}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="Vibes callbacks", charset="UTF-8"'
+    return response
+
+
+@csrf_exempt
+def callback_receive(request: HttpRequest, token: str | None = None) -> HttpResponse:
+    if request.method == "HEAD":
+        # Vibes and load balancers probe the URL; the answer reveals nothing.
+        return HttpResponse(status=200)
+    if request.method not in {"POST", "PUT"}:
+        response = HttpResponse(status=405)
+        response["Allow"] = ALLOWED_METHODS
+        return response
+
+    verdict = authenticate(request, token)
+    if not verdict.allowed:
+        logger.warning(
+            "Refused a Vibes callback from %s: %s (answered %d)",
+            verdict.client_address or "an unknown address",
+            verdict.reason,
+            verdict.status,
+        )
+        return _refused(verdict.status)
+
+    max_bytes = get_setting("VIBES_CALLBACK_MAX_BODY_BYTES")
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    body = b"" if declared > max_bytes else request.read(max_bytes + 1)
+    if declared > max_bytes or len(body) > max_bytes:
+        logger.error(
+            "Refused a Vibes callback of %d bytes from %s: the limit is %d bytes "
+            "(VIBES_CALLBACK_MAX_BODY_BYTES).",
+            max(declared, len(body)),
+            verdict.client_address,
+            max_bytes,
+        )
+        return JsonResponse({"status": "too large", "max_bytes": max_bytes}, status=413)
+
+    try:
+        _, created = callback_event_store(
+            body=body,
+            method=request.method,
+            headers=stored_headers(request.META),
+            remote_addr=verdict.client_address,
+            authenticated_as=verdict.authenticated_as,
+        )
+    except DatabaseError:
+        logger.exception("Could not store a Vibes callback; answered 503 so Vibes retries.")
+        response = JsonResponse({"status": "unavailable"}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return JsonResponse({"status": "stored" if created else "duplicate"}, status=200)
