@@ -11,7 +11,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from vibes_integration.sandbox import api_callbacks, api_persons, api_subscriptions, opt_in
@@ -132,6 +132,17 @@ def _credentials_ok(sandbox: Sandbox, header: str | None) -> bool:
     return ok
 
 
+def with_extra_fields(node: Any) -> Any:
+    """``node`` with an unknown field added to every object, as a newer Vibes might answer."""
+    if isinstance(node, dict):
+        extended = {key: with_extra_fields(value) for key, value in node.items()}
+        extended["sandbox_future_field"] = {"added_in": "a later API release"}
+        return extended
+    if isinstance(node, list):
+        return [with_extra_fields(item) for item in node]
+    return node
+
+
 def handle(sandbox: Sandbox, limiter: SlidingWindowLimiter, request: ApiRequest) -> ApiResponse:
     """Answer one Vibes API call."""
     match = _COMPANY.match(request.path)
@@ -168,9 +179,12 @@ def handle(sandbox: Sandbox, limiter: SlidingWindowLimiter, request: ApiRequest)
         arguments = {name: unquote(value) for name, value in found.groupdict().items()}
         with sandbox.lock:
             try:
-                return handler(sandbox, request, **fixed, **arguments)
+                response = handler(sandbox, request, **fixed, **arguments)
             except ApiError as exc:
-                return exc.response
+                response = exc.response
+        if sandbox.faults["extra_fields"] and response.status < 300:
+            response.body = with_extra_fields(response.body)
+        return response
     if any(regex.match(rest) for _, regex, _, _ in ROUTES):
         return error(405, f"Method {request.method} is not allowed here.")
     return error(404, "Not found.")

@@ -19,6 +19,8 @@ API:
   rate_limit         requests per second per company (null: no limit)
   api_delay_ms       wait before answering each API call (to provoke read timeouts)
   api_failure_rate   0..1, chance that an API call answers 500
+  extra_fields       true: every JSON object answered gains fields Vibes might add one day
+                     (clients must ignore unknown fields)
   fail_next          list of statuses the next API calls answer, one per call
                      (e.g. [503, 503]); consumed in order
   seed               seeds the random choices so a run can be repeated
@@ -66,6 +68,7 @@ class Faults:
             "api_delay_ms": 0,
             "api_failure_rate": 0.0,
             "fail_next": [],
+            "extra_fields": False,
             "seed": None,
         }
 
@@ -94,9 +97,9 @@ class Faults:
             if value not in _CHOICES[name]:
                 raise FaultError(f"{name} must be one of {list(_CHOICES[name])}")
             return value
-        if name == "shuffle":
+        if name in ("shuffle", "extra_fields"):
             if not isinstance(value, bool):
-                raise FaultError("shuffle must be true or false")
+                raise FaultError(f"{name} must be true or false")
             return value
         if name == "rate_limit":
             return None if value is None else _number(name, value, low=1)

@@ -23,7 +23,13 @@ def parse_mdn(raw: object, *, version: int, region: str = "US") -> str:
     """The E.164 form of ``raw`` as Vibes API ``version`` would read it, or InvalidMdn."""
     if not isinstance(raw, str | int) or isinstance(raw, bool):
         raise InvalidMdn("Invalid MDN format.")
-    text = str(raw).strip()
+    text = str(raw)
+    if not text or text != text.strip():
+        # A "+" sent unencoded in a query string arrives as a space.
+        raise InvalidMdn(
+            "Invalid MDN format. If you are using E.164 format, be sure to include "
+            "%2B in place of +."
+        )
     if version >= 2:
         if not text.startswith("+") or not _DIGITS.match(text[1:]):
             raise InvalidMdn(

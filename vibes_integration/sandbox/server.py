@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import json
 import logging
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -154,6 +155,14 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
     owner: SandboxServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (e.g. after its read timeout) is routine, not an error."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            logger.debug("client %s went away: %s", client_address, exc)
+            return
+        logger.exception("The sandbox failed on a request from %s", client_address)
 
 
 class SandboxServer:

@@ -1,0 +1,177 @@
+"""Person operations against the sandbox: every success and every documented error."""
+
+from __future__ import annotations
+
+import pytest
+
+from vibes_integration.errors import BadRequest, Conflict, NotFound, Unprocessable
+
+MDN = "+12015550111"
+OTHER_MDN = "+12015550112"
+
+
+@pytest.fixture
+def client(vibes_sandbox):
+    return vibes_sandbox.client()
+
+
+def test_add_person_creates_with_201(client):
+    result = client.add_person(
+        {
+            "external_person_id": "crm-1",
+            "mobile_phone": {"mdn": MDN},
+            "custom_fields": {"first_name": "Ada", "shoe_size": 9},
+        }
+    )
+
+    assert result.created is True
+    person = result.person
+    assert person["person_key"]
+    assert person["external_person_id"] == "crm-1"
+    assert person["mobile_phone"]["mdn"] == MDN
+    assert person["custom_fields"] == {"first_name": "Ada", "shoe_size": 9}
+    assert person["url"] == f"/companies/demo/mobiledb/persons/{person['person_key']}"
+
+
+def test_add_person_with_a_known_mdn_merges_with_200(client):
+    first = client.add_person(
+        {"mobile_phone": {"mdn": MDN}, "custom_fields": {"zip_code": "98101"}}
+    )
+
+    merged = client.add_person(
+        {
+            "external_person_id": "crm-2",
+            "mobile_phone": {"mdn": MDN},
+            "custom_fields": {"first_name": "Grace"},
+        }
+    )
+
+    assert merged.created is False
+    assert merged.person["person_key"] == first.person["person_key"]
+    assert merged.person["external_person_id"] == "crm-2"
+    assert merged.person["custom_fields"] == {"zip_code": "98101", "first_name": "Grace"}
+
+
+def test_add_person_conflicts_when_the_mdn_belongs_to_another_person(client):
+    client.add_person({"external_person_id": "crm-3", "mobile_phone": {"mdn": MDN}})
+
+    with pytest.raises(Conflict) as caught:
+        client.add_person({"external_person_id": "crm-4", "mobile_phone": {"mdn": MDN}})
+
+    assert caught.value.status == 409
+    assert caught.value.messages == ["The MDN is already associated with another person record."]
+
+
+def test_add_person_names_unknown_custom_fields(client):
+    with pytest.raises(Unprocessable) as caught:
+        client.add_person({"custom_fields": {"favourite_colour": "red", "pet": "cat"}})
+
+    assert caught.value.status == 422
+    assert caught.value.messages == [
+        "Unknown custom field: favourite_colour",
+        "Unknown custom field: pet",
+    ]
+
+
+def test_add_person_with_a_bad_mdn_is_a_bad_request(client):
+    with pytest.raises(BadRequest) as caught:
+        client.add_person({"mobile_phone": {"mdn": "2015550111"}})
+
+    assert caught.value.status == 400
+    assert "Invalid MDN format" in caught.value.messages[0]
+
+
+def test_get_person_by_key_and_by_external_id(client):
+    person = client.add_person({"external_person_id": "crm-5", "mobile_phone": {"mdn": MDN}}).person
+
+    assert client.get_person(person["person_key"]) == person
+    assert client.get_person_by_external_id("crm-5") == person
+
+
+def test_get_person_not_found(client):
+    with pytest.raises(NotFound) as caught:
+        client.get_person("no-such-key")
+    assert caught.value.status == 404
+    assert caught.value.messages
+
+    with pytest.raises(NotFound):
+        client.get_person_by_external_id("no-such-id")
+
+
+def test_find_person_by_mdn(client):
+    person = client.add_person({"mobile_phone": {"mdn": MDN}}).person
+
+    assert client.find_person_by_mdn(MDN) == person
+    assert client.find_person_by_mdn(OTHER_MDN) is None
+
+
+def test_find_person_by_a_malformed_mdn_is_a_bad_request(client):
+    with pytest.raises(BadRequest):
+        client.find_person_by_mdn("555")
+
+
+def test_update_person_changes_only_what_is_sent(client):
+    person = client.add_person(
+        {
+            "external_person_id": "crm-6",
+            "mobile_phone": {"mdn": MDN},
+            "custom_fields": {"first_name": "Ada", "zip_code": "98101"},
+        }
+    ).person
+
+    updated = client.update_person(
+        person["person_key"], {"custom_fields": {"first_name": "Augusta", "zip_code": None}}
+    )
+
+    assert updated["custom_fields"] == {"first_name": "Augusta"}
+    assert updated["mobile_phone"]["mdn"] == MDN
+    assert updated["external_person_id"] == "crm-6"
+    assert client.get_person(person["person_key"]) == updated
+
+
+def test_update_person_by_external_id(client):
+    client.add_person({"external_person_id": "crm-7"})
+
+    updated = client.update_person_by_external_id(
+        "crm-7", {"custom_fields": {"interests": ["hiking", "camping"]}}
+    )
+
+    assert updated["custom_fields"] == {"interests": ["hiking", "camping"]}
+
+
+def test_update_person_not_found_has_no_error_messages(client):
+    with pytest.raises(NotFound) as caught:
+        client.update_person("no-such-key", {"custom_fields": {"first_name": "X"}})
+    assert caught.value.status == 404
+    assert caught.value.errors == []
+
+    with pytest.raises(NotFound):
+        client.update_person_by_external_id("no-such-id", {})
+
+
+def test_update_person_cannot_change_the_mdn(client):
+    client.add_person({"external_person_id": "crm-8", "mobile_phone": {"mdn": MDN}})
+
+    with pytest.raises(Conflict) as caught:
+        client.update_person_by_external_id("crm-8", {"mobile_phone": {"mdn": OTHER_MDN}})
+
+    assert caught.value.status == 409
+    assert caught.value.body is None
+
+
+def test_update_person_removes_the_mdn_with_null(client):
+    client.add_person({"external_person_id": "crm-9", "mobile_phone": {"mdn": MDN}})
+
+    updated = client.update_person_by_external_id("crm-9", {"mobile_phone": {"mdn": None}})
+
+    assert updated["mobile_phone"] is None
+    assert client.find_person_by_mdn(MDN) is None
+
+
+def test_update_person_names_unknown_custom_fields(client):
+    person = client.add_person({"external_person_id": "crm-10"}).person
+
+    with pytest.raises(Unprocessable) as caught:
+        client.update_person(person["person_key"], {"custom_fields": {"nickname": "Ada"}})
+
+    assert caught.value.messages == ["Unknown custom field: nickname"]

@@ -1,0 +1,153 @@
+"""What every call sends: auth, headers, encoding, timeouts, one session, masked logs."""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+import pytest
+import requests
+
+from vibes_integration import client as client_module
+from vibes_integration.client import VibesClient, get_session
+from vibes_integration.errors import NotFound, TransientError
+
+MDN = "+12015550101"
+
+
+def test_every_call_carries_basic_auth_json_content_type_and_api_version_2(vibes_sandbox):
+    client = vibes_sandbox.client()
+    client.add_person({"external_person_id": "hdr-1"})
+    client.list_subscription_lists()
+    client.find_person_by_mdn(MDN)
+
+    calls = vibes_sandbox.control.calls()
+    assert len(calls) == 3
+    expected_auth = "Basic " + base64.b64encode(b"demo:demo-password").decode()
+    for call in calls:
+        assert call["headers"]["Authorization"] == expected_auth
+        assert call["headers"]["Content-Type"] == "application/json"
+        assert call["headers"]["X-API-Version"] == "2"
+    assert calls[0]["method"] == "POST"
+    assert calls[0]["path"] == "/companies/demo/mobiledb/persons/"
+    assert calls[0]["body"] == {"external_person_id": "hdr-1"}
+
+
+def test_the_plus_of_an_e164_number_travels_as_percent_2b(vibes_sandbox):
+    client = vibes_sandbox.client()
+    client.add_person({"mobile_phone": {"mdn": MDN}})
+
+    assert client.find_person_by_mdn(MDN)["mobile_phone"]["mdn"] == MDN
+    call = vibes_sandbox.control.calls()[-1]
+    assert call["query"] == "mdn=%2B12015550101"
+    assert call["status"] == 200
+
+
+def test_path_segments_are_percent_encoded(vibes_sandbox):
+    client = vibes_sandbox.client()
+    client.add_person({"external_person_id": "crm/42+a b"})
+
+    person = client.get_person_by_external_id("crm/42+a b")
+
+    assert person["external_person_id"] == "crm/42+a b"
+    assert vibes_sandbox.control.calls()[-1]["path"] == (
+        "/companies/demo/mobiledb/persons/external/crm%2F42%2Ba%20b"
+    )
+
+
+def test_throttle_runs_before_every_request(vibes_sandbox):
+    seen_calls = []
+
+    def throttle():
+        seen_calls.append(len(vibes_sandbox.control.calls()))
+
+    client = vibes_sandbox.client(throttle=throttle)
+    client.list_subscription_lists()
+    client.get_subscription_list("1001")
+    with pytest.raises(NotFound):
+        client.get_person("nobody")
+
+    # Called once per request, each time before the sandbox logged that request.
+    assert seen_calls == [0, 1, 2]
+
+
+def test_from_settings_reads_the_settings_at_call_time(vibes_sandbox, settings):
+    settings.VIBES_CONNECT_TIMEOUT = 1.5
+    settings.VIBES_READ_TIMEOUT = 4.0
+    throttle_calls = []
+
+    client = VibesClient.from_settings(throttle=lambda: throttle_calls.append(1))
+
+    assert client.base_url == vibes_sandbox.url
+    assert client.timeout == (1.5, 4.0)
+    assert client.list_subscription_lists()[0]["id"] == "1001"
+    assert throttle_calls == [1]
+
+
+def test_one_session_per_process_shared_by_all_clients(vibes_sandbox):
+    first = vibes_sandbox.client()
+    second = vibes_sandbox.client()
+
+    assert first.session is second.session is get_session()
+    assert isinstance(get_session(), requests.Session)
+
+
+def test_a_new_session_after_a_fork(monkeypatch):
+    before = get_session()
+    monkeypatch.setattr(client_module.os, "getpid", lambda: -1)
+
+    assert get_session() is not before
+
+
+def test_read_timeout_is_a_transient_error(vibes_sandbox):
+    vibes_sandbox.control.set_faults(api_delay_ms=600)
+    client = vibes_sandbox.client(read_timeout=0.2)
+
+    with pytest.raises(TransientError) as caught:
+        client.list_subscription_lists()
+
+    assert caught.value.status is None
+    assert "timed out" in str(caught.value)
+
+
+def test_connection_refused_is_a_transient_error(free_tcp_port):
+    client = VibesClient(
+        base_url=f"http://127.0.0.1:{free_tcp_port}",
+        company_key="demo",
+        username="demo",
+        password="demo-password",
+        connect_timeout=0.5,
+    )
+
+    with pytest.raises(TransientError) as caught:
+        client.list_subscription_lists()
+
+    assert caught.value.status is None
+    assert "connection failed" in str(caught.value)
+
+
+def test_logs_mask_the_mdn(vibes_sandbox, caplog):
+    client = vibes_sandbox.client()
+    with caplog.at_level(logging.INFO, logger="vibes_integration.client"):
+        client.find_person_by_mdn(MDN)
+
+    text = caplog.text
+    assert "0101" in text
+    assert MDN not in text
+    assert "2015550101" not in text
+    assert "+1•••••0101" in text
+
+
+def test_unknown_response_fields_are_ignored(vibes_sandbox):
+    vibes_sandbox.control.set_faults(extra_fields=True)
+    client = vibes_sandbox.client()
+
+    added = client.add_person({"external_person_id": "x-1", "mobile_phone": {"mdn": MDN}})
+    participant = client.add_participant("AC1001", mdn="+12015550102")
+
+    assert added.created is True
+    assert "sandbox_future_field" in added.person
+    assert added.person["mobile_phone"]["mdn"] == MDN
+    assert participant.status == "PENDING"
+    assert participant.person_key
+    assert client.list_subscription_lists()[0]["id"] == "1001"
