@@ -97,7 +97,8 @@ def emit(
         "event_type": callback_type,
         "event_date": clock.iso(clock.now()),
     }
-    body.update(_respelled(sandbox, registration, copy.deepcopy(payload)))
+    body.update(payload)
+    body = _respelled(sandbox, registration, copy.deepcopy(body))
     body.update(overrides or {})
     sandbox.delivery.enqueue(registration, body)
     return body
