@@ -63,11 +63,14 @@ def check_vibes_api(app_configs=None, **kwargs):
 
 @register()
 def check_callback_protection(app_configs=None, **kwargs):
+    from vibes_integration.callbacks.authentication import parse_networks
+
+    messages = []
     credentials = get_setting("VIBES_CALLBACK_CREDENTIALS")
     tokens = get_setting("VIBES_CALLBACK_TOKENS")
     allowed = get_setting("VIBES_CALLBACK_ALLOWED_IPS")
     if not credentials and not tokens and "*" in allowed:
-        return [
+        messages.append(
             Warning(
                 "The Vibes callback endpoint is open: no credentials, no path token and no "
                 "address allowlist.",
@@ -75,5 +78,35 @@ def check_callback_protection(app_configs=None, **kwargs):
                 "VIBES_CALLBACK_TOKENS, and leave VIBES_CALLBACK_ALLOWED_IPS at its default.",
                 id="vibes.W010",
             )
-        ]
-    return []
+        )
+    for name in ("VIBES_CALLBACK_ALLOWED_IPS", "VIBES_TRUSTED_PROXIES"):
+        _, invalid = parse_networks(get_setting(name))
+        if invalid:
+            messages.append(
+                Error(
+                    f"{name} has entries that are not addresses or networks: {', '.join(invalid)}.",
+                    hint="Use addresses (35.155.139.143) or networks (10.0.0.0/8), "
+                    "comma-separated; they are ignored until fixed.",
+                    id="vibes.E011",
+                )
+            )
+    if not allowed:
+        messages.append(
+            Error(
+                "VIBES_CALLBACK_ALLOWED_IPS is empty: every callback would be refused, and "
+                "Vibes drops a refused event for good.",
+                hint="Leave it unset for Vibes' published addresses, or use * to allow all.",
+                id="vibes.E012",
+            )
+        )
+    short = [token for token in tokens if len(str(token)) < 16]
+    if short:
+        messages.append(
+            Warning(
+                f"{len(short)} VIBES_CALLBACK_TOKENS value(s) are shorter than 16 characters "
+                "and could be guessed.",
+                hint='Use e.g. python -c "import secrets; print(secrets.token_urlsafe(24))".',
+                id="vibes.W011",
+            )
+        )
+    return messages
