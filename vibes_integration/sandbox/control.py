@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import requests
 
-from vibes_integration.sandbox.config import DEMO_CONFIG_PATH, load_config
+from vibes_integration.sandbox.config import DEMO_CONFIG_PATH
 
 
 class SandboxControlError(RuntimeError):
@@ -43,9 +45,14 @@ class SandboxControl:
         """Forget persons, subscriptions, texts, registrations, logs and faults."""
         self._call("POST", "reset")
 
-    def seed(self, config: dict[str, Any] | str | None = None) -> None:
-        """Replace the config (a dict, or a JSON file path; default the demo) and reset."""
-        self._call("POST", "seed", json=load_config(config or DEMO_CONFIG_PATH))
+    def seed(self, config: dict[str, Any] | str | Path | None = None) -> None:
+        """Replace the config (a dict, or a JSON file path; default the demo) and reset.
+
+        The sandbox validates it and keeps its current config when it is refused.
+        """
+        if config is None or isinstance(config, str | Path):
+            config = json.loads(Path(config or DEMO_CONFIG_PATH).read_text(encoding="utf-8"))
+        self._call("POST", "seed", json=config)
 
     def config(self) -> dict[str, Any]:
         return self._call("GET", "config")

@@ -15,6 +15,7 @@ from vibes_integration.sandbox.events import (
     list_body,
     participant_body,
     person_body,
+    registration_for,
     subscription_body,
 )
 
@@ -61,6 +62,8 @@ def trigger(sandbox: Sandbox, callback_type: Any, payload: dict[str, Any]) -> di
     """Queue one event; answers its body (without ``delivery_attempt``)."""
     if callback_type not in KNOWN_TYPES:
         raise TriggerError(f"callback_type must be one of {list(KNOWN_TYPES)}")
+    if registration_for(sandbox, callback_type) is None:
+        raise TriggerError(f"no {callback_type} callback is registered")
     payload = copy.deepcopy(payload)
     overrides = {key: payload.pop(key) for key in ("event_id", "event_date") if key in payload}
     object_key = _OBJECT_KEYS.get(callback_type)
@@ -90,9 +93,7 @@ def trigger(sandbox: Sandbox, callback_type: Any, payload: dict[str, Any]) -> di
         overrides=overrides,
     )
     if queued is None:
-        raise TriggerError(
-            f"no {callback_type} callback is registered (or its filter excludes this event)"
-        )
+        raise TriggerError(f"the filter of the {callback_type} registration excludes this event")
     return queued
 
 

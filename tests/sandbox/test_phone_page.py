@@ -1,0 +1,93 @@
+"""The phone page: numbers, their texts, and reply forms that work without JavaScript."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+MDN = "+12015550181"
+PAGE = "/_sandbox/phone/"
+
+
+def test_page_lists_numbers_and_their_texts(vibes_sandbox):
+    vibes_sandbox.client().add_participant("AC1001", mdn=MDN, external_person_id="ph-1")
+
+    page = requests.get(f"{vibes_sandbox.url}{PAGE}", timeout=5)
+
+    assert page.status_code == 200
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert f"data-mdn='{MDN}'" in page.text
+    assert "Reply Y to confirm you want Deals &amp; offers texts." in page.text
+    assert "ph-1" in page.text
+    for word in ("Y", "N", "STOP", "DEALS", "ORDERS", "EVENTS"):
+        assert f"name='reply' value='{word}'" in page.text
+    assert "<script" not in page.text
+
+
+def test_a_form_post_replies_and_redirects_back(vibes_sandbox):
+    vibes_sandbox.client().add_participant("AC1001", mdn=MDN)
+
+    answer = requests.post(
+        f"{vibes_sandbox.url}{PAGE}",
+        data={"mdn": MDN, "reply": "Y", "text": ""},
+        allow_redirects=False,
+        timeout=5,
+    )
+
+    assert answer.status_code == 303
+    assert answer.headers["Location"].startswith(PAGE)
+    assert "outcome=confirmed" in answer.headers["Location"]
+    assert [record["list_id"] for record in vibes_sandbox.control.subscriptions()] == ["1001"]
+    followed = requests.get(f"{vibes_sandbox.url}{answer.headers['Location']}", timeout=5)
+    assert "texted Y: confirmed" in followed.text
+
+
+def test_the_free_text_field_and_a_new_number(vibes_sandbox):
+    answer = requests.post(
+        f"{vibes_sandbox.url}{PAGE}", data={"mdn": "(201) 555-0182", "text": "events"}, timeout=5
+    )
+
+    assert answer.status_code == 200
+    assert "+12015550182 texted events: subscribed" in answer.text
+    assert vibes_sandbox.control.subscriptions()[0]["mdn"] == "+12015550182"
+
+
+def test_a_bad_number_is_explained_on_the_page(vibes_sandbox):
+    answer = requests.post(f"{vibes_sandbox.url}{PAGE}", data={"mdn": "12", "text": "Y"}, timeout=5)
+
+    assert "is not a valid mobile number" in answer.text
+    assert vibes_sandbox.control.phone_messages() == []
+
+
+def test_texts_are_escaped(vibes_sandbox):
+    vibes_sandbox.control.phone_reply(MDN, "<b>hi</b>")
+
+    page = requests.get(f"{vibes_sandbox.url}{PAGE}", timeout=5).text
+
+    assert "<b>hi</b>" not in page
+    assert "&lt;b&gt;hi&lt;/b&gt;" in page
+
+
+@pytest.mark.browser
+def test_a_subscriber_confirms_in_a_browser_without_javascript(
+    vibes_sandbox, browser_context_factory
+):
+    vibes_sandbox.client().add_participant("AC1002", mdn=MDN, external_person_id="ph-2")
+    page = browser_context_factory(java_script_enabled=False).new_page()
+
+    page.goto(f"{vibes_sandbox.url}{PAGE}")
+    section = page.locator(f"section[data-mdn='{MDN}']")
+    assert "Reply Y to confirm you want Order updates texts" in section.inner_text()
+    section.get_by_role("button", name="Y", exact=True).click()
+
+    page.wait_for_url(re.compile(r".*outcome=confirmed.*"))
+    assert (
+        "You're subscribed to Order updates"
+        in page.locator(f"section[data-mdn='{MDN}']").inner_text()
+    )
+    section = page.locator(f"section[data-mdn='{MDN}']")
+    section.get_by_role("button", name="STOP", exact=True).click()
+    page.wait_for_url(re.compile(r".*outcome=stopped.*"))
+    assert [r["opt_out_reason"] for r in vibes_sandbox.control.subscriptions()] == ["user_opt_out"]
