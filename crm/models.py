@@ -282,6 +282,10 @@ class ConsentEventQuerySet(models.QuerySet):
     def delete(self):
         raise LedgerIsAppendOnly("Consent events cannot be deleted.")
 
+    def bulk_update(self, objs, fields, batch_size=None):
+        # Refused before Django opens its transaction, so the caller's stays usable.
+        raise LedgerIsAppendOnly("Consent events cannot be updated.")
+
     update.queryset_only = True
     delete.queryset_only = True
 

@@ -1,10 +1,12 @@
 """System checks for the project-wide settings (ids ``prefcenter.E0xx`` / ``W0xx``)."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import Error, Warning, register
 
 
-@register(Tags.database, deploy=True)
+# Not tagged "database": it reads settings only, and Django skips database-tagged checks
+# unless --database is given, which would hide this warning from `check --deploy`.
+@register(deploy=True)
 def check_database(app_configs=None, **kwargs):
     messages = []
     engine = settings.DATABASES["default"]["ENGINE"]
