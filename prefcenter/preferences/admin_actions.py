@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from crm.models import Person
 from prefcenter.preferences.tasks import email_link_to_person
@@ -55,13 +55,22 @@ def email_preference_links(
     if queued:
         modeladmin.message_user(
             request,
-            _("Queued %(n)d link emails; the task worker sends them.") % {"n": queued},
+            ngettext(
+                "Queued %(n)d link email; the task worker sends it.",
+                "Queued %(n)d link emails; the task worker sends them.",
+                queued,
+            )
+            % {"n": queued},
             messages.SUCCESS,
         )
     if without_email:
         modeladmin.message_user(
             request,
-            _("%(n)d selected persons have no email address and got no link.")
+            ngettext(
+                "%(n)d selected person has no email address and got no link.",
+                "%(n)d selected persons have no email address and got no link.",
+                without_email,
+            )
             % {"n": without_email},
             messages.WARNING,
         )

@@ -61,17 +61,16 @@ def parse_rate(name: str, value: Any) -> Rate | None:
     if isinstance(value, Rate):
         return value
     text = str(value).strip().lower()
-    if text in {"off", "none", "0"}:
+    if text in {"off", "none"}:
         return None
     match = _RATE.match(text)
-    if not match or int(match.group(1)) <= 0:
+    count = int(match.group(1)) if match else 0
+    multiplier = int(match.group(2) or 1) if match else 0
+    if count <= 0 or multiplier <= 0:
         raise _invalid(
             name, value, 'a count per period such as "10/1h", "3/15m", "50/1d", or "off"'
         )
-    multiplier = int(match.group(2) or 1)
-    if multiplier <= 0:
-        raise _invalid(name, value, "a period greater than zero")
-    return Rate(count=int(match.group(1)), seconds=multiplier * _UNITS[match.group(3)])
+    return Rate(count=count, seconds=multiplier * _UNITS[match.group(3)])
 
 
 def brand_name() -> str:

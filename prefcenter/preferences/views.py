@@ -24,9 +24,15 @@ from prefcenter.preferences.ratelimits import LimitReached, hit_link_request_lim
 from prefcenter.preferences.selectors import preference_page_state
 from prefcenter.preferences.tokens import ExpiredLink, InvalidLink, resolve_token
 
+# "no-referrer" would keep the token in; but browsers then send "Origin: null" with every
+# form post, which Django's CSRF protection rightly refuses. "same-origin" sends the
+# address only to this site itself, so the token still never reaches anyone else.
+REFERRER_POLICY = "same-origin"
+
 
 def _private(response: HttpResponse) -> HttpResponse:
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = REFERRER_POLICY
     return response
 
 
@@ -101,12 +107,12 @@ def link_request(request: HttpRequest) -> HttpResponse:
             status = 429
         else:
             tasks.email_links_for_address.enqueue(email)
-            return HttpResponseRedirect(reverse("preferences:link_sent"), status=303)
-    return render(request, "preferences/link_request.html", {"form": form}, status=status)
+            return _private(HttpResponseRedirect(reverse("preferences:link_sent"), status=303))
+    return _private(render(request, "preferences/link_request.html", {"form": form}, status=status))
 
 
 @require_safe
 def link_sent(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "preferences/link_sent.html", {"max_age_days": _days(conf.link_max_age())}
+    return _private(
+        render(request, "preferences/link_sent.html", {"max_age_days": _days(conf.link_max_age())})
     )

@@ -54,3 +54,37 @@ def newcomer(catalogue):
 @pytest.fixture
 def url():
     return preference_path
+
+
+@pytest.fixture
+def run_link_emails():
+    """Run the queued link-email tasks in this process and transaction, as the worker would.
+
+    Only this page's tasks run: the sync to Vibes that the builders also queue is tested
+    elsewhere and would call a Vibes server here.
+    """
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    def run() -> int:
+        worker = Worker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="pytest-preferences",
+            excluded_queue_names=[],
+        )
+        ran = 0
+        ready = DBTaskResult.objects.ready().filter(
+            task_path__startswith="prefcenter.preferences.tasks."
+        )
+        for task_result in ready:
+            task_result.claim(worker.worker_id)
+            worker.run_task(task_result)
+            ran += 1
+        return ran
+
+    return run

@@ -3,9 +3,12 @@
   "use strict";
 
   // Move focus to a form's error summary, so screen readers and keyboards start there.
+  // After "load": the browser's own jump to the form's #fragment comes first.
   var summary = document.querySelector("[data-error-summary]");
   if (summary) {
-    summary.focus();
+    window.addEventListener("load", function () {
+      summary.focus();
+    });
   }
 
   // Show only the terms of the lists that are chosen, right above the button.
