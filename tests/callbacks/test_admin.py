@@ -1,0 +1,140 @@
+"""The callback log in the admin: filters, search, the raw body, replay and resolve."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+
+from crm.models import Subscription
+from tests.fixtures.callbacks import callback_body, deliver, process_callbacks
+from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_callbacks")]
+
+CHANGELIST = reverse("admin:vibes_callbacks_callbackevent_changelist")
+
+
+@pytest.fixture
+def callback_log(client):
+    """A STOP from a known number, a list event and a body that is not a callback."""
+    from tests.fixtures.builders import make_person
+
+    make_person(external_person_id="crm-alice-01", mdn="+12015550101")
+    deliver(client, callback_body("subscription_added"))
+    deliver(client, callback_body("subscription_removed_stop"))
+    deliver(client, callback_body("subscription_list_added"))
+    deliver(client, {"event_id": "evt-broken-1", "callback_type": "subscription_added"})
+    return {event.event_id: event for event in CallbackEvent.objects.all()}
+
+
+def _listed(response) -> set[str]:
+    return {event.event_id for event in response.context["cl"].result_list}
+
+
+def test_filter_by_type_status_and_date(admin_client, callback_log):
+    by_type = admin_client.get(CHANGELIST, {"callback_type": "subscription_removed"})
+    assert _listed(by_type) == {"evt-sub-removed-0001"}
+
+    by_status = admin_client.get(CHANGELIST, {"status__exact": "invalid"})
+    assert _listed(by_status) == {"evt-broken-1"}
+
+    event = callback_log["evt-list-added-0001"]
+    day = event.received_at
+    by_date = admin_client.get(
+        CHANGELIST,
+        {
+            "received_at__year": day.year,
+            "received_at__month": day.month,
+            "received_at__day": day.day,
+        },
+    )
+    assert len(_listed(by_date)) == 4
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("evt-sub-added-0001", {"evt-sub-added-0001"}),
+        ("PK-ALICE-01", {"evt-sub-added-0001", "evt-sub-removed-0001"}),
+        ("crm-alice-01", {"evt-sub-added-0001", "evt-sub-removed-0001"}),
+        ("(201) 555-0101", {"evt-sub-added-0001", "evt-sub-removed-0001"}),
+        ("2001", {"evt-list-added-0001"}),
+        ("nobody", set()),
+    ],
+)
+def test_search_by_event_id_person_number_and_list(admin_client, callback_log, term, expected):
+    response = admin_client.get(CHANGELIST, {"q": term})
+    assert response.status_code == 200
+    assert _listed(response) == expected
+
+
+def test_the_list_masks_numbers(admin_client, callback_log):
+    response = admin_client.get(CHANGELIST)
+    content = response.content.decode()
+    assert "+1•••••0101" in content
+    assert "+12015550101" not in content
+
+
+def test_the_detail_page_pretty_prints_the_raw_body(admin_client, callback_log):
+    event = callback_log["evt-sub-removed-0001"]
+    url = reverse("admin:vibes_callbacks_callbackevent_change", args=[event.pk])
+
+    response = admin_client.get(url)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert '<pre class="vibes-callback-body">{\n  &quot;callback_id&quot;' in content
+    assert "&quot;opt_out_reason&quot;: &quot;user_opt_out&quot;" in content
+    assert "Save" not in content
+
+
+def test_replay_action_processes_the_events_again(admin_client, callback_log):
+    broken = callback_log["evt-broken-1"]
+
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "replay", "_selected_action": [broken.pk]},
+        follow=True,
+    )
+
+    assert "1 callback event will be processed again." in response.content.decode()
+    assert process_callbacks() == 1
+    broken.refresh_from_db()
+    assert broken.attempts == 2
+    assert broken.status == CallbackStatus.INVALID
+
+
+def test_mark_resolved_action(admin_client, callback_log):
+    broken = callback_log["evt-broken-1"]
+    fine = callback_log["evt-list-added-0001"]
+
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "mark_resolved", "_selected_action": [broken.pk, fine.pk]},
+        follow=True,
+    )
+
+    content = response.content.decode()
+    assert "1 callback event marked resolved." in content
+    assert "1 event was skipped" in content
+    broken.refresh_from_db()
+    assert broken.status == CallbackStatus.RESOLVED
+    assert "admin" in broken.notes[-1]
+
+
+def test_staff_without_the_replay_permission_can_look_but_not_act(client, callback_log):
+    staff = User.objects.create_user("viewer", password="x-Pass-1234", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_callbackevent"))
+    client.force_login(staff)
+
+    response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert response.context["action_form"] is None or not any(
+        name in {"replay", "mark_resolved"}
+        for name, _ in response.context["action_form"].fields["action"].choices
+    )
+
+    client.post(CHANGELIST, {"action": "mark_resolved", "_selected_action": [1]})
+    assert not CallbackEvent.objects.filter(status=CallbackStatus.RESOLVED).exists()
+    assert Subscription.objects.count() == 1
