@@ -175,3 +175,36 @@ def test_the_command_explains_a_bad_config(tmp_path):
 def test_the_command_explains_a_busy_port():
     with SandboxServer() as server, pytest.raises(CommandError, match="Cannot listen on"):
         call_command("vibes_sandbox", "--port", str(server.port))
+
+
+def test_the_command_retries_callbacks_for_minutes_unless_the_config_says_otherwise(tmp_path):
+    from vibes_integration.management.commands.vibes_sandbox import Command
+
+    no_options = {"delivery_backoff": None, "delivery_attempts": None}
+    demo = load_config(DEMO_CONFIG_PATH)
+    patient = Command._delivery(DEMO_CONFIG_PATH, demo["delivery"], no_options)
+    fast_file = tmp_path / "fast.json"
+    fast_file.write_text(
+        json.dumps({**json.loads(DEMO_CONFIG_PATH.read_text()), "delivery": {"max_attempts": 2}})
+    )
+    fast = load_config(fast_file)
+    own = Command._delivery(fast_file, fast["delivery"], no_options)
+    told = Command._delivery(
+        DEMO_CONFIG_PATH, demo["delivery"], {"delivery_backoff": 0.5, "delivery_attempts": 3}
+    )
+
+    assert (patient["backoff_seconds"], patient["max_attempts"]) == (1.0, 8)
+    assert (own["backoff_seconds"], own["max_attempts"]) == (0.05, 2)
+    assert (told["backoff_seconds"], told["max_attempts"]) == (0.5, 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--delivery-backoff", "-1"], "cannot be negative"),
+        (["--delivery-attempts", "0"], "between 1 and 50"),
+    ],
+)
+def test_the_command_explains_bad_retry_options(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("vibes_sandbox", *args)

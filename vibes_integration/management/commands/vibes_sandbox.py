@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from pathlib import Path
@@ -9,8 +10,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from vibes_integration.sandbox.config import DEMO_CONFIG_PATH, ConfigError
+from vibes_integration.sandbox.config import DEMO_CONFIG_PATH, ConfigError, load_config
 from vibes_integration.sandbox.server import SandboxServer
+
+# A person at a browser restarts the site now and then; Vibes keeps retrying for minutes.
+PATIENT_DELIVERY = {"backoff_seconds": 1.0, "backoff_factor": 2.0, "max_attempts": 8}
 
 
 class Command(BaseCommand):
@@ -30,10 +34,37 @@ class Command(BaseCommand):
             help="Seed config JSON: company key, credentials, lists, campaigns, custom fields.",
         )
         parser.add_argument(
+            "--delivery-backoff",
+            type=float,
+            default=None,
+            help="Seconds before the first callback retry, doubling after each (default 1).",
+        )
+        parser.add_argument(
+            "--delivery-attempts",
+            type=int,
+            default=None,
+            help="Callback delivery attempts before giving up (default 8).",
+        )
+        parser.add_argument(
             "--state",
             default=None,
             help="SQLite file that keeps the sandbox's data across restarts (default: memory).",
         )
+
+    @staticmethod
+    def _delivery(path: Path, delivery: dict[str, Any], options: dict[str, Any]) -> dict:
+        """Retry timing: the config's own, else like Vibes (minutes, not the tests' blink)."""
+        if "delivery" not in json.loads(path.read_text(encoding="utf-8")):
+            delivery = {**delivery, **PATIENT_DELIVERY}
+        if options["delivery_backoff"] is not None:
+            if options["delivery_backoff"] < 0:
+                raise CommandError("--delivery-backoff cannot be negative.")
+            delivery["backoff_seconds"] = options["delivery_backoff"]
+        if options["delivery_attempts"] is not None:
+            if not 1 <= options["delivery_attempts"] <= 50:
+                raise CommandError("--delivery-attempts must be between 1 and 50.")
+            delivery["max_attempts"] = options["delivery_attempts"]
+        return delivery
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not 0 <= options["port"] <= 65535:
@@ -42,8 +73,13 @@ class Command(BaseCommand):
         if not config_path.is_file():
             raise CommandError(f"--config {config_path} does not exist.")
         try:
+            config = load_config(config_path)
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from exc
+        config["delivery"] = self._delivery(config_path, config["delivery"], options)
+        try:
             server = SandboxServer(
-                config=config_path,
+                config=config,
                 host=options["host"],
                 port=options["port"],
                 state_path=options["state"],
@@ -72,6 +108,8 @@ class Command(BaseCommand):
             f"  phone:   {server.url}/_sandbox/phone/\n"
             f"  control: {server.url}/_sandbox/\n"
             f"  state:   {options['state'] or 'in memory'}\n"
+            f"  callback retries: {config['delivery']['max_attempts']} attempts, first after "
+            f"{config['delivery']['backoff_seconds']:g} s, doubling\n"
             "Press Ctrl-C to stop."
         )
         try:
