@@ -13,3 +13,74 @@ def fast_sync(settings):
     settings.VIBES_SYNC_BACKOFF_MAX = 0.05
     settings.VIBES_SYNC_MAX_ATTEMPTS = 30
     return settings
+
+
+def run_ready_tasks(limit: int = 100_000) -> int:
+    """Run every ready task in this process and this transaction, as ``db_worker`` does.
+
+    Unlike ``tests.fixtures.tasks.run_pending_tasks`` it never closes the database
+    connection, so it works inside a test's transaction. Tasks due later stay queued.
+    """
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="pytest-sync",
+        excluded_queue_names=[],
+    )
+    ran = 0
+    while ran < limit:
+        task_result = DBTaskResult.objects.ready().get_locked()
+        if task_result is None:
+            break
+        task_result.claim(worker.worker_id)
+        worker.run_task(task_result)
+        ran += 1
+    return ran
+
+
+def settle(*, timeout: float = 60.0) -> None:
+    """Run queued tasks (retries included, as they fall due) until the outbox is empty."""
+    import time
+
+    from vibes_integration.sync.choices import ACTIVE_STATUSES
+    from vibes_integration.sync.models import Operation
+
+    deadline = time.monotonic() + timeout
+    while True:
+        run_ready_tasks()
+        if not Operation.objects.filter(status__in=ACTIVE_STATUSES).exists():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the outbox did not settle in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def sync_settle():
+    return settle
+
+
+def vibes_calls(sandbox, *, method: str | None = None, path_part: str = "") -> list[dict]:
+    """The sandbox's call log, optionally filtered by method and a part of the path."""
+    return [
+        call
+        for call in sandbox.control.calls()
+        if (method is None or call["method"] == method) and path_part in call["path"]
+    ]
+
+
+@pytest.fixture
+def deals(db):
+    """The CRM's side of the sandbox's list 1001 (keyword DEALS, campaign AC1001)."""
+    from tests.fixtures.builders import make_list
+
+    return make_list(
+        list_id="1001", name="Deals & offers", acquisition_campaign_id="AC1001", keyword="DEALS"
+    )

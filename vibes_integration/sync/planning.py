@@ -3,7 +3,8 @@
 A ``person`` operation carries no data of its own: the person is read here, at send
 time, which is what makes any number of coalesced edits one call with the latest state.
 An opt-in or a leave that no longer holds (the request was withdrawn, the person joined
-the list again) is skipped rather than sent.
+the list again) is skipped rather than sent: this matters when staff retry an old failed
+operation after newer ones went through.
 """
 
 from __future__ import annotations
@@ -74,7 +75,10 @@ def build_plans(operations: Sequence[Operation]) -> list[Plan]:
         else:
             state = states.get((operation.person_id, operation.subscription_list_id))
             skip = ""
-            if state is not None and state != SubscriptionState.UNSUBSCRIBED:
+            if state == SubscriptionState.SUBSCRIBED:
+                # Joined again since (a confirmed opt-in, a keyword): Vibes has the newer
+                # subscription, which this older leave must not remove. A pending opt-in
+                # does not count: its Add Participant comes after this leave, in order.
                 skip = _("The person joined the list again since; nothing to remove.")
             plans.append(
                 Plan(
