@@ -37,6 +37,8 @@ class Sandbox:
         self._by_mdn: dict[str, str] = {}
         self._by_external: dict[str, str] = {}
         self._subscriptions: dict[tuple[str, str], list[str]] = {}
+        self._subscriptions_by_person: dict[str, list[str]] = {}
+        self._participants_by_mdn: dict[str, list[str]] = {}
         if self.store.is_empty:
             self._mark_seeded()
         self._reindex()
@@ -67,11 +69,14 @@ class Sandbox:
         self._by_mdn = {}
         self._by_external = {}
         self._subscriptions = {}
+        self._subscriptions_by_person = {}
+        self._participants_by_mdn = {}
         for person in self.store.all("person"):
             self._index_person(person)
         for record in sorted(self.store.all("subscription"), key=lambda item: item["seq"]):
-            key = (record["person_key"], record["list_id"])
-            self._subscriptions.setdefault(key, []).append(record["id"])
+            self._index_subscription(record)
+        for participant in sorted(self.store.all("participant"), key=lambda item: item["seq"]):
+            self._participants_by_mdn.setdefault(participant["mdn"], []).append(participant["id"])
 
     @property
     def company_key(self) -> str:
@@ -175,14 +180,14 @@ class Sandbox:
     def subscriptions_of(self, person_key: str, list_id: str | None = None) -> list[dict]:
         if list_id is not None:
             ids = self._subscriptions.get((person_key, str(list_id)), [])
-            return [self.store.get("subscription", record_id) for record_id in ids]
-        records = [
-            self.store.get("subscription", record_id)
-            for (key, _), ids in self._subscriptions.items()
-            if key == person_key
-            for record_id in ids
-        ]
-        return sorted(records, key=lambda record: record["seq"])
+        else:
+            ids = self._subscriptions_by_person.get(person_key, [])
+        return [self.store.get("subscription", record_id) for record_id in ids]
+
+    def _index_subscription(self, record: dict[str, Any]) -> None:
+        key = (record["person_key"], record["list_id"])
+        self._subscriptions.setdefault(key, []).append(record["id"])
+        self._subscriptions_by_person.setdefault(record["person_key"], []).append(record["id"])
 
     def active_subscription(self, person_key: str, list_id: str) -> dict[str, Any] | None:
         for record in reversed(self.subscriptions_of(person_key, list_id)):
@@ -206,8 +211,7 @@ class Sandbox:
             "opt_out_reason": None,
         }
         self.store.put("subscription", record["id"], record)
-        key = (person["person_key"], subscription_list["id"])
-        self._subscriptions.setdefault(key, []).append(record["id"])
+        self._index_subscription(record)
         from vibes_integration.sandbox.events import emit_subscription
 
         emit_subscription(self, "subscription_added", record)
@@ -223,6 +227,20 @@ class Sandbox:
 
         emit_subscription(self, "subscription_removed", record)
         return record
+
+    # -- web opt-in requests -------------------------------------------------------------------
+
+    def add_participant_record(self, participant: dict[str, Any]) -> dict[str, Any]:
+        self.store.put("participant", participant["id"], participant)
+        self._participants_by_mdn.setdefault(participant["mdn"], []).append(participant["id"])
+        return participant
+
+    def participants_of(self, mdn: str | None) -> list[dict[str, Any]]:
+        """Opt-in requests of one number (or of all numbers), oldest first."""
+        if mdn is None:
+            return sorted(self.store.all("participant"), key=lambda item: item["seq"])
+        ids = self._participants_by_mdn.get(mdn, [])
+        return [self.store.get("participant", participant_id) for participant_id in ids]
 
     # -- texts --------------------------------------------------------------------------------
 

@@ -55,9 +55,7 @@ def pending_requests(
 ) -> list[dict[str, Any]]:
     """Unanswered, unexpired requests, newest first."""
     found = []
-    for participant in sandbox.store.all("participant"):
-        if mdn is not None and participant["mdn"] != mdn:
-            continue
+    for participant in sandbox.participants_of(mdn):
         if acquisition_id is not None and participant["acquisition_id"] != acquisition_id:
             continue
         participant = _fresh(sandbox, participant)
@@ -194,7 +192,7 @@ def _record(
         "expire_date": clock.later(float(sandbox.config["pending_ttl_seconds"])),
         "status": status,
     }
-    return sandbox.store.put("participant", participant["id"], participant)
+    return sandbox.add_participant_record(participant)
 
 
 def list_pending(sandbox: Sandbox, request: ApiRequest, acquisition_id: str) -> ApiResponse:
