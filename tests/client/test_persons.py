@@ -175,3 +175,12 @@ def test_update_person_names_unknown_custom_fields(client):
         client.update_person(person["person_key"], {"custom_fields": {"nickname": "Ada"}})
 
     assert caught.value.messages == ["Unknown custom field: nickname"]
+
+
+def test_update_person_by_external_id_names_unknown_custom_fields(client):
+    client.add_person({"external_person_id": "crm-11"})
+
+    with pytest.raises(Unprocessable) as caught:
+        client.update_person_by_external_id("crm-11", {"custom_fields": {"nickname": "Ada"}})
+
+    assert caught.value.codes == [422]

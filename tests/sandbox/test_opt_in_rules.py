@@ -232,3 +232,24 @@ def test_unknown_texts_get_help_and_an_unmatched_message_callback(
     [body] = callback_receiver.bodies("unmatched_message_received")
     assert body["message"]["text"] == "what is this"
     assert vibes_sandbox.control.phone_messages(MDN)[-1]["text"].endswith("Reply HELP for help.")
+
+
+def test_add_participant_by_person_id_uses_the_persons_number(vibes_sandbox, api):
+    person = vibes_sandbox.client().add_person({"mobile_phone": {"mdn": MDN}}).person
+    numeric_id = vibes_sandbox.control.persons()[0]["person_id"]
+
+    by_key = api(
+        "POST",
+        "/campaigns/acquisition/AC1001/participants",
+        json={"person_id": person["person_key"]},
+    )
+    by_number = api(
+        "POST", "/campaigns/acquisition/AC1001/participants", json={"person_id": str(numeric_id)}
+    )
+    unknown = api("POST", "/campaigns/acquisition/AC1001/participants", json={"person_id": "x"})
+
+    assert by_key.status_code == 201
+    assert by_key.json()["person"]["person_key"] == person["person_key"]
+    assert by_number.status_code == 200
+    assert unknown.status_code == 404
+    assert vibes_sandbox.control.participants()[0]["mdn"] == MDN

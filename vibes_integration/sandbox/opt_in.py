@@ -64,6 +64,16 @@ def pending_requests(
     return sorted(found, key=lambda item: item["seq"], reverse=True)
 
 
+def person_by_id(sandbox: Sandbox, person_id: str) -> dict[str, Any] | None:
+    """A person by ``person_key`` or by the deprecated numeric ``person_id``."""
+    person = sandbox.person(person_id)
+    if person is None and person_id.isdigit():
+        person = next(
+            (p for p in sandbox.store.all("person") if str(p["person_id"]) == person_id), None
+        )
+    return person
+
+
 def has_block(sandbox: Sandbox, mdn: str, acquisition_id: str) -> bool:
     return sandbox.store.get("block", f"{mdn}|{acquisition_id}") is not None
 
@@ -78,12 +88,21 @@ def add_participant(sandbox: Sandbox, request: ApiRequest, acquisition_id: str) 
         return error(400, "The request body must be a JSON object.")
     phone = body.get("mobile_phone")
     raw_mdn = phone.get("mdn") if isinstance(phone, dict) else None
-    try:
-        mdn = parse_mdn(
-            raw_mdn, version=request.api_version, region=sandbox.config["default_region"]
-        )
-    except InvalidMdn:
-        return error(400, "The supplied mobile number is not in proper mobile number format.")
+    if raw_mdn is None and body.get("person_id") is not None:
+        # Adding by person_id: the number is the one that person already has.
+        by_id = person_by_id(sandbox, str(body["person_id"]))
+        if by_id is None:
+            return error(404, "The person_id cannot be located.")
+        if not by_id.get("mdn"):
+            return error(400, "The person has no mobile number; send mobile_phone.mdn.")
+        mdn = by_id["mdn"]
+    else:
+        try:
+            mdn = parse_mdn(
+                raw_mdn, version=request.api_version, region=sandbox.config["default_region"]
+            )
+        except InvalidMdn:
+            return error(400, "The supplied mobile number is not in proper mobile number format.")
     external_person_id = body.get("external_person_id")
     if external_person_id is not None and (
         not isinstance(external_person_id, str) or not 0 < len(external_person_id) <= 128
