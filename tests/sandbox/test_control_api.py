@@ -228,3 +228,14 @@ def test_unknown_control_endpoint(vibes_sandbox):
 
     assert answer.status_code == 404
     assert "no control endpoint" in answer.json()["error"]
+
+
+def test_bad_requests_get_clear_answers(vibes_sandbox):
+    wait = requests.get(f"{vibes_sandbox.url}/_sandbox/deliveries/wait?timeout=soon", timeout=5)
+    not_json = requests.post(f"{vibes_sandbox.url}/_sandbox/faults", data=b"{", timeout=5)
+    since = requests.get(f"{vibes_sandbox.url}/_sandbox/calls?since_id=x", timeout=5)
+
+    assert (wait.status_code, wait.json()["error"]) == (400, "timeout must be a number of seconds")
+    assert not_json.status_code == 400
+    assert "not valid JSON" in not_json.json()["error"]
+    assert since.json()["error"] == "since_id must be a whole number"

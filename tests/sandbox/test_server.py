@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +209,15 @@ def test_the_command_retries_callbacks_for_minutes_unless_the_config_says_otherw
 def test_the_command_explains_bad_retry_options(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("vibes_sandbox", *args)
+
+
+def test_a_bad_content_length_is_refused(vibes_sandbox):
+    host, port = vibes_sandbox.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(
+            b"POST /companies/demo/mobiledb/persons/ HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Length: lots\r\n\r\n"
+        )
+        answer = connection.recv(4096)
+
+    assert answer.startswith(b"HTTP/1.1 400")

@@ -132,7 +132,10 @@ def _route(server: SandboxServer, request: ApiRequest) -> ApiResponse:
     if route == ("GET", "/_sandbox/deliveries"):
         return ApiResponse(200, sandbox.delivery.entries(_int_param(request, "since_id")))
     if route == ("GET", "/_sandbox/deliveries/wait"):
-        timeout = float(request.param("timeout") or 10)
+        try:
+            timeout = float(request.param("timeout") or 10)
+        except ValueError as exc:
+            raise ControlError(400, "timeout must be a number of seconds") from exc
         idle = sandbox.delivery.wait_idle(min(timeout, 120))
         return ApiResponse(200, {"idle": idle, "pending": sandbox.delivery.pending()})
     if route == ("POST", "/_sandbox/participants/expire"):

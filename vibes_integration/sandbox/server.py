@@ -99,7 +99,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._send(
+                ApiResponse(400, {"errors": [{"message": "Bad Content-Length", "code": 400}]})
+            )
+            self.close_connection = True
+            return
         if length > MAX_BODY_BYTES:
             self._send(ApiResponse(413, {"errors": [{"message": "Body too large", "code": 413}]}))
             self.close_connection = True
