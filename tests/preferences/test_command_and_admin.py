@@ -122,3 +122,15 @@ def test_both_actions_need_the_permission_to_change_persons(db):
     model_admin = admin.ModelAdmin(Person, admin.site)
     model_admin.actions = [admin_actions.copy_preference_links]
     assert "copy_preference_links" not in model_admin.get_actions(request)
+
+
+def test_the_command_gives_the_first_demo_persons_link(db):
+    with pytest.raises(CommandError, match="The demo is not loaded"):
+        _command("--demo")
+    demo = make_person(external_person_id="demo-0001", first_name="Demo")
+    out, _ = _command("--demo")
+    assert resolve_token(LINK.fullmatch(out.strip()).group(1)) == demo
+    with pytest.raises(CommandError, match="either an external person id or --demo"):
+        _command()
+    with pytest.raises(CommandError, match="either an external person id or --demo"):
+        _command("demo-0001", "--demo")

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from crm import services
+from crm.demo.loader import demo_external_id
 from crm.models import Person
 from prefcenter.preferences import conf
 from prefcenter.preferences.tokens import preference_url
@@ -20,7 +21,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("external_person_id", help="The CRM's id of the person.")
+        parser.add_argument(
+            "external_person_id", nargs="?", default=None, help="The CRM's id of the person."
+        )
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="The link of the first demo person (after `manage.py load_demo`).",
+        )
         parser.add_argument(
             "--base-url",
             default=None,
@@ -33,8 +41,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        external_person_id = options["external_person_id"].strip()
+        external_person_id = (options["external_person_id"] or "").strip()
+        if options["demo"] == bool(external_person_id):
+            raise CommandError("Give either an external person id or --demo.")
+        if options["demo"]:
+            external_person_id = demo_external_id(0)
         person = Person.objects.filter(external_person_id=external_person_id).first()
+        if person is None and options["demo"]:
+            raise CommandError("The demo is not loaded: run `python manage.py load_demo` first.")
         if person is None:
             raise CommandError(f"No person has the external id {external_person_id!r}.")
         base_url = options["base_url"]
