@@ -24,12 +24,12 @@ from typing import Any
 
 from crm.phone import mask_mdn
 
-_E164 = re.compile(r"\+\d{7,15}")
+_E164 = re.compile(r"(?:\+|%2B)(\d{7,15})", re.IGNORECASE)
 
 
 def mask_mdns_in(text: str) -> str:
-    """Mask every E.164 number in ``text`` so that error strings are safe to log."""
-    return _E164.sub(lambda match: mask_mdn(match.group(0)), text)
+    """Mask every E.164 number in ``text`` (also URL-encoded, ``%2B...``) for logs."""
+    return _E164.sub(lambda match: mask_mdn(f"+{match.group(1)}"), text)
 
 
 class VibesError(Exception):

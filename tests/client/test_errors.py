@@ -112,3 +112,11 @@ def test_server_errors_are_transient(vibes_sandbox, status):
 
     assert caught.value.status == status
     assert client.get_subscription_list("1001")["id"] == "1001"
+
+
+def test_url_encoded_numbers_are_masked_too():
+    from vibes_integration.errors import mask_mdns_in
+
+    assert mask_mdns_in("GET /persons?mdn=%2B12015550199 failed") == (
+        "GET /persons?mdn=+1•••••0199 failed"
+    )
