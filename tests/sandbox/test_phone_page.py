@@ -91,3 +91,18 @@ def test_a_subscriber_confirms_in_a_browser_without_javascript(
     section.get_by_role("button", name="STOP", exact=True).click()
     page.wait_for_url(re.compile(r".*outcome=stopped.*"))
     assert [r["opt_out_reason"] for r in vibes_sandbox.control.subscriptions()] == ["user_opt_out"]
+
+
+@pytest.mark.browser
+def test_enter_in_the_text_field_sends_the_text_not_y(vibes_sandbox, browser_context_factory):
+    vibes_sandbox.client().add_participant("AC1001", mdn=MDN)
+    page = browser_context_factory(java_script_enabled=False).new_page()
+    page.goto(f"{vibes_sandbox.url}{PAGE}")
+
+    field = page.locator(f"section[data-mdn='{MDN}'] input[name='text']")
+    field.fill("EVENTS")
+    field.press("Enter")
+
+    page.wait_for_url(re.compile(r".*outcome=subscribed.*"))
+    assert [r["list_id"] for r in vibes_sandbox.control.subscriptions()] == ["1003"]
+    assert vibes_sandbox.control.participants()[0]["status"] == "PENDING"

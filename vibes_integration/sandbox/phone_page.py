@@ -137,9 +137,10 @@ def _number_section(sandbox: Sandbox, mdn: str, keywords: list[str]) -> str:
         f"<ol>{''.join(items) or '<li>No texts yet.</li>'}</ol>"
         f"<form method='post' action='{PAGE_PATH}'>"
         f"<input type='hidden' name='mdn' value='{escape(mdn)}'>"
-        f"{buttons}"
-        f"<label>Other text <input name='text' autocomplete='off'></label>"
-        f"<button type='submit'>Send</button></form></section>"
+        # The text field and Send come first: Enter in the field submits with Send,
+        # the form's first button, not with Y.
+        f"<label>Text <input name='text' autocomplete='off'></label> "
+        f"<button type='submit'>Send</button> <span>or reply</span> {buttons}</form></section>"
     )
 
 
