@@ -79,6 +79,7 @@ def test_leave_a_list(browser_page, subscriber, catalogue, page_url):
     expect(deals).to_contain_text("Subscribed")
     deals.get_by_role("button", name="Leave Deals").click()
     expect(page.get_by_role("status")).to_contain_text("You left Deals.")
+    expect(page.get_by_role("status")).to_be_focused()
     expect(_list_item(page, "deals")).to_contain_text("Not subscribed")
     assert (
         Subscription.objects.get(person=subscriber, subscription_list=catalogue.deals).state
@@ -198,4 +199,10 @@ def test_screenshots_at_320_px_and_desktop(browser_context_factory, subscriber, 
     assert small == [], f"tap targets smaller than 44 px: {small}"
     phone.get_by_label("Shoe size").fill("x")
     phone.get_by_role("button", name="Save details").click()
+    expect(phone.locator("[data-error-summary]")).to_be_focused()
     save_screenshot(phone, "preferences-error-320")
+    base = page_url(subscriber).split("/preferences/")[0]
+    for path, name in (("/preferences/", "link-request"), ("/preferences/1.x:y:z/", "bad-link")):
+        for page, size in ((phone, "320"), (desktop, "desktop")):
+            page.goto(base + path)
+            save_screenshot(page, f"{name}-{size}")

@@ -4,10 +4,13 @@
 
   // Move focus to a form's error summary, so screen readers and keyboards start there.
   // After "load": the browser's own jump to the form's #fragment comes first.
+  // Otherwise the message that says what a save changed gets the focus, so that it is read.
   var summary = document.querySelector("[data-error-summary]");
-  if (summary) {
+  var flash = document.querySelector("[data-flash]");
+  var first = summary || flash;
+  if (first) {
     window.addEventListener("load", function () {
-      summary.focus();
+      first.focus();
     });
   }
 
