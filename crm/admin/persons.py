@@ -87,7 +87,8 @@ class SubscriptionInline(admin.TabularInline):
     verbose_name_plural = _("subscriptions (changes are recorded in the consent history)")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("subscription_list")
+        # Each row's title names its person and list.
+        return super().get_queryset(request).select_related("person", "subscription_list")
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)

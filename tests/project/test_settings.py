@@ -1,0 +1,154 @@
+"""Settings come from the environment, are checked, and production refuses unsafe ones."""
+
+import secrets
+
+import pytest
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test import override_settings
+
+from prefcenter.conf import DEVELOPMENT_SECRET_KEY, ENV_SETTINGS, env
+from tests.project.conftest import ROOT, manage
+
+SAFE_PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "preferences.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://preferences.example.com",
+    "SITE_URL": "https://preferences.example.com",
+    "DATABASE_URL": "postgres://prefcenter:secret@127.0.0.1:5432/prefcenter",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
+    "VIBES_API_URL": "https://public-api.vibescm.com",
+    "VIBES_COMPANY_KEY": "northwind",
+    "VIBES_USERNAME": "api-user",
+    "VIBES_PASSWORD": secrets.token_urlsafe(20),
+    "VIBES_CALLBACK_USERNAME": "vibes",
+    "VIBES_CALLBACK_PASSWORD": secrets.token_urlsafe(20),
+}
+
+
+def test_a_proper_production_configuration_passes_the_deploy_checks():
+    result = manage("check", "--deploy", **SAFE_PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"DEBUG": "1"}, "DEBUG is on"),
+        ({"SECRET_KEY": DEVELOPMENT_SECRET_KEY}, "SECRET_KEY is missing, the development key"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY is missing"),
+        ({"SECRET_KEY": "too-short"}, "shorter than 50 characters"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is empty"),
+    ],
+)
+def test_production_refuses_to_start_with_unsafe_settings(changes, message):
+    result = manage("check", **{**SAFE_PRODUCTION, **changes})
+    assert result.returncode != 0
+    assert "prefcenter refuses to start in production" in result.stderr
+    assert message in result.stderr
+
+
+def test_production_on_sqlite_with_console_email_is_warned_about():
+    on_sqlite = {
+        **SAFE_PRODUCTION,
+        "DATABASE_URL": "sqlite:////tmp/prefcenter-check.sqlite3",
+        "EMAIL_URL": "",
+    }
+    result = manage("check", "--deploy", **on_sqlite)
+    assert "prefcenter.W001" in result.stderr
+    assert "prefcenter.W002" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DJANGO_ENV", "staging"),
+        ("DEBUG", "maybe"),
+        ("VIBES_RATE_LIMIT", "lots"),
+        ("VIBES_RATE_LIMIT", "0"),
+        ("DATABASE_URL", "mysql-ish://"),
+    ],
+)
+def test_a_bad_value_names_the_variable(variable, value):
+    result = manage("check", **{variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_the_accessor_parses_and_defaults(monkeypatch):
+    monkeypatch.delenv("VIBES_RATE_LIMIT", raising=False)
+    assert env("VIBES_RATE_LIMIT") == 100
+    monkeypatch.setenv("VIBES_RATE_LIMIT", "40")
+    assert env("VIBES_RATE_LIMIT") == 40
+    monkeypatch.setenv("ALLOWED_HOSTS", " a.example.com, b.example.com ,")
+    assert env("ALLOWED_HOSTS") == ["a.example.com", "b.example.com"]
+    monkeypatch.setenv("DEBUG", "off")
+    assert env("DEBUG") is False
+    monkeypatch.setenv("DEBUG", "sometimes")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG"):
+        env("DEBUG")
+
+
+def test_every_variable_is_documented():
+    assert all(spec.help for spec in ENV_SETTINGS.values())
+    documented = (ROOT / "docs" / "crm.md").read_text(encoding="utf-8")
+    missing = [name for name in ENV_SETTINGS if f"`{name}`" not in documented]
+    assert missing == []
+
+
+def test_development_defaults_to_a_sqlite_file_in_the_project_with_wal():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; from django.db import connection; "
+        "print(settings.DATABASES['default']['NAME']); print(settings.DEBUG); "
+        "print(settings.VIBES_RATE_LIMIT)",
+    )
+    assert result.returncode == 0, result.stderr
+    name, debug, rate = result.stdout.split()[-3:]
+    assert name.endswith("var/prefcenter.sqlite3")
+    assert debug == "True"
+    assert rate == "100"
+
+
+@pytest.mark.django_db
+def test_sqlite_runs_in_wal_mode():
+    if connection.vendor != "sqlite":
+        pytest.skip("WAL is SQLite's")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+
+
+def _ids(**overrides) -> set[str]:
+    with override_settings(**overrides):
+        return {message.id for message in checks.run_checks(include_deployment_checks=True)}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "check_id"),
+    [
+        ({"SITE_URL": "preferences.example.com"}, "prefcenter.E001"),
+        ({"PRODUCTION": True, "SITE_URL": "http://preferences.example.com"}, "prefcenter.W003"),
+        (
+            {
+                "PRODUCTION": True,
+                "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+            },
+            "prefcenter.W002",
+        ),
+        ({"VIBES_API_URL": "public-api.vibescm.com"}, "vibes.E001"),
+        ({"VIBES_PASSWORD": ""}, "vibes.E002"),
+        ({"VIBES_RATE_LIMIT": 0}, "vibes.E003"),
+        ({"VIBES_RATE_LIMIT": 500}, "vibes.W002"),
+    ],
+)
+def test_system_checks_have_stable_ids(overrides, check_id):
+    assert check_id in _ids(**overrides)
+    if "VIBES_RATE_LIMIT" in overrides:
+        assert check_id not in _ids(VIBES_RATE_LIMIT=100)
