@@ -6,8 +6,6 @@ from prefcenter.preferences.tokens import preference_path
 from tests.fixtures.builders import make_person
 from tests.preferences.catalogue import make_catalogue
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture
 def catalogue(transactional_db):

@@ -11,6 +11,8 @@ from tests.fixtures.browser import (
     save_screenshot,
 )
 
+pytestmark = pytest.mark.browser
+
 
 def _assert_accessible(page, name: str) -> None:
     violations = accessibility_violations(page)

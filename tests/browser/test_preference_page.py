@@ -2,11 +2,14 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from crm.choices import ConsentAction, OptInStatus, Source, SubscriptionState
 from crm.models import ConsentEvent, OptInRequest, Subscription
 from tests.fixtures.browser import PHONE_VIEWPORT, save_screenshot
+
+pytestmark = pytest.mark.browser
 
 
 def _list_item(page, list_id: str):
