@@ -133,7 +133,7 @@ def test_consent_filters_by_action_and_date(admin_client, shared_demo):
     rows = (
         admin_client.get(
             _url(ConsentEvent, "changelist"),
-            {"action__exact": "opted_out", "occurred_at__gte": "2020-01-01"},
+            {"action__exact": "opted_out", "occurred_at__gte": "2020-01-01 00:00:00+00:00"},
         )
         .context["cl"]
         .result_list

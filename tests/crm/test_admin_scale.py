@@ -35,7 +35,7 @@ def _queries(client, url, params=None) -> list[str]:
     [
         (Person, {}),
         (Person, {"subscribed_to": "first-list"}),
-        (Person, {"has_mdn": "yes", "created_at__gte": "2000-01-01"}),
+        (Person, {"has_mdn": "yes", "created_at__gte": "2000-01-01 00:00:00+00:00"}),
         (Subscription, {}),
         (Subscription, {"state__exact": "subscribed"}),
         (ConsentEvent, {}),
