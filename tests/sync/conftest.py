@@ -58,7 +58,19 @@ def settle(*, timeout: float = 60.0) -> None:
         if not Operation.objects.filter(status__in=ACTIVE_STATUSES).exists():
             return
         if time.monotonic() > deadline:
-            raise AssertionError("the outbox did not settle in time")
+            from django_tasks_db.models import DBTaskResult
+
+            unfinished = list(
+                Operation.objects.filter(status__in=ACTIVE_STATUSES).values(
+                    "id", "status", "attempts", "next_attempt_at", "lease_expires_at", "error"
+                )
+            )
+            tasks = list(
+                DBTaskResult.objects.exclude(status="SUCCESSFUL").values(
+                    "status", "run_after", "traceback"
+                )
+            )
+            raise AssertionError(f"the outbox did not settle: {unfinished}; tasks: {tasks}")
         time.sleep(0.01)
 
 

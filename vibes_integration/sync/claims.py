@@ -80,17 +80,22 @@ def claim_due(*, worker: str, limit: int, person_ids: Collection[int] | None = N
     return claim
 
 
-def has_due(person_ids: Collection[int] | None = None) -> bool:
-    return due_operations(person_ids=person_ids).exists()
+def has_due(
+    person_ids: Collection[int] | None = None, *, now: datetime.datetime | None = None
+) -> bool:
+    return due_operations(now, person_ids).exists()
 
 
-def next_wakeup(person_ids: Collection[int] | None = None) -> datetime.datetime | None:
-    """When the earliest operation that is not due yet becomes due (a retry, a lease).
+def next_wakeup(
+    person_ids: Collection[int] | None = None, *, now: datetime.datetime | None = None
+) -> datetime.datetime | None:
+    """When the earliest operation that is not due at ``now`` becomes due (a retry, a lease).
 
-    Only future moments count: an operation held back by its person's earlier one
+    Only moments after ``now`` count: an operation held back by its person's earlier one
     becomes due when that one finishes, and the worker finishing it schedules the next.
+    Ask ``has_due`` with the same ``now``, so that no operation falls between the two.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     operations = Operation.objects.all()
     if person_ids is not None:
         operations = operations.filter(person_id__in=person_ids)

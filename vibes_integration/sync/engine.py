@@ -14,6 +14,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from vibes_integration.sync import conf, tasks
 from vibes_integration.sync.claims import claim_due, has_due, next_wakeup
 from vibes_integration.sync.concurrency import CallPool
@@ -63,7 +65,7 @@ def process_due_batch(
     summary = BatchSummary(claimed=len(claim.operations))
     if not claim:
         if schedule:
-            _schedule_later(person_ids)
+            schedule_remaining(person_ids)
         return summary
     if schedule and has_due(person_ids):
         # More is due than one batch holds: let another worker start on it meanwhile.
@@ -87,14 +89,16 @@ def process_due_batch(
         pool.run(sendable, perform, record)
     summary.counts.update(recorder.counts)
     if schedule:
-        if has_due(person_ids):
-            tasks.ensure_processing()
-        _schedule_later(person_ids)
+        schedule_remaining(person_ids)
     return summary
 
 
-def _schedule_later(person_ids: Collection[int] | None) -> None:
-    wakeup = next_wakeup(person_ids)
+def schedule_remaining(person_ids: Collection[int] | None = None) -> None:
+    """Leave a task for what is due now, and one for when the next retry falls due."""
+    now = timezone.now()
+    if has_due(person_ids, now=now):
+        tasks.ensure_processing()
+    wakeup = next_wakeup(person_ids, now=now)
     if wakeup is not None:
         tasks.ensure_processing(run_after=wakeup)
 

@@ -189,3 +189,12 @@ def sync_dashboard() -> SyncDashboard:
 
 def _count(condition: Q, field: str = "id") -> Count:
     return Count(field, filter=condition)
+
+
+def recent_problems(status: OperationStatus, limit: int = 20) -> list[Operation]:
+    """The newest unresolved failures (or conflicts), for the dashboard."""
+    return list(
+        Operation.objects.filter(status=status, resolved=False)
+        .select_related("person", "subscription_list", "opt_in_request__subscription_list")
+        .order_by("-finished_at", "-id")[:limit]
+    )

@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from crm import services
 from crm.choices import OptInStatus, Source
 from crm.models import OptInRequest
-from vibes_integration.sync import conf, tasks
+from vibes_integration.sync import conf
 from vibes_integration.sync.choices import PROBLEM_STATUSES, SETTLED_STATUSES
-from vibes_integration.sync.claims import due_operations, next_wakeup, release_expired_leases
+from vibes_integration.sync.claims import due_operations, release_expired_leases
+from vibes_integration.sync.engine import schedule_remaining
 from vibes_integration.sync.models import Operation, OutboundCall
 
 
@@ -40,11 +41,7 @@ def sweep(*, schedule: bool = True) -> SweepReport:
     expired = expire_lapsed_opt_ins()
     due = due_operations().count()
     if schedule:
-        if due:
-            tasks.ensure_processing()
-        wakeup = next_wakeup()
-        if wakeup is not None:
-            tasks.ensure_processing(run_after=wakeup)
+        schedule_remaining()
     pruned_operations, pruned_calls = prune()
     return SweepReport(
         released=released,
