@@ -8,21 +8,19 @@ ACCESS EXCLUSIVE lock on the callback table (or the server is unreachable).
 from __future__ import annotations
 
 import json
-import socket
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import requests
-from django.db import connection
 
-from tests.fixtures.callbacks import callback_body, process_callbacks
+from tests.fixtures.callbacks import (
+    callback_body,
+    database_locked,
+    database_unreachable,
+    process_callbacks,
+)
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("open_callbacks")]
-
-TABLE = "vibes_callbacks_callbackevent"
 
 
 def _url(live_server, path: str = "/vibes/callbacks/") -> str:
@@ -37,67 +35,6 @@ def _deliver(live_server, body: dict, *, method: str = "POST", **kwargs) -> requ
         headers={"Content-Type": kwargs.pop("content_type", "application/json"), **kwargs},
         timeout=10,
     )
-
-
-@contextmanager
-def _settings_dict(**changes) -> Iterator[None]:
-    """Change how NEW database connections are made (each request opens its own)."""
-    settings_dict = connection.settings_dict
-    saved = {key: settings_dict.get(key) for key in changes}
-    saved_options = dict(settings_dict.get("OPTIONS", {}))
-    options = changes.pop("OPTIONS", None)
-    settings_dict.update(changes)
-    if options is not None:
-        settings_dict["OPTIONS"] = {**saved_options, **options}
-    try:
-        yield
-    finally:
-        settings_dict.update(saved)
-        settings_dict["OPTIONS"] = saved_options
-
-
-@contextmanager
-def database_locked() -> Iterator[None]:
-    """Another connection holds the lock every insert into the callback log needs."""
-    if connection.vendor == "sqlite":
-        locker = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
-        locker.execute("BEGIN EXCLUSIVE")
-        try:
-            with _settings_dict(OPTIONS={"timeout": 0.3}):
-                yield
-        finally:
-            locker.execute("ROLLBACK")
-            locker.close()
-    else:
-        import psycopg
-
-        params = connection.get_connection_params()
-        params.pop("cursor_factory", None)
-        params.pop("context", None)
-        locker = psycopg.connect(**params)
-        try:
-            locker.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
-            with _settings_dict(OPTIONS={"options": "-c lock_timeout=300"}):
-                yield
-        finally:
-            locker.rollback()
-            locker.close()
-
-
-def _unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def database_unreachable(tmp_path) -> Iterator[None]:
-    if connection.vendor == "sqlite":
-        with _settings_dict(NAME=str(tmp_path / "no-such-directory" / "db.sqlite3")):
-            yield
-    else:
-        with _settings_dict(HOST="127.0.0.1", PORT=str(_unused_port())):
-            yield
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT"])

@@ -113,7 +113,8 @@ def person_create_from(ref: PersonRef, notes: list[str], **fields) -> Person:
     external_id = ref.external_person_id
     if not external_id or len(external_id) > EXTERNAL_PERSON_ID_MAX_LENGTH:
         external_id = generated_external_id(ref)
-    fields.setdefault("mdn", usable_mdn(ref.mdn, person=None, notes=notes))
+    if "mdn" not in fields:
+        fields["mdn"] = usable_mdn(ref.mdn, person=None, notes=notes)
     return services.person_create(
         external_person_id=external_id,
         person_key=ref.person_key,

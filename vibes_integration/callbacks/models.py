@@ -172,3 +172,23 @@ class CallbackWatermark(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class RequestedTestEvent(models.Model):
+    """A test event we asked Vibes to send (``vibes_callbacks test``).
+
+    Vibes fills test events with sample data (a person called ``test-person``, a real
+    list): applying one would put a made-up person in the CRM and its consent ledger.
+    Processing keeps such an event in the log and applies nothing.
+    """
+
+    event_id = models.CharField(_("event id"), max_length=EVENT_ID_MAX_LENGTH, unique=True)
+    callback_type = models.CharField(_("callback type"), max_length=CALLBACK_TYPE_MAX_LENGTH)
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("requested test event")
+        verbose_name_plural = _("requested test events")
+
+    def __str__(self) -> str:
+        return f"{self.callback_type} {self.event_id}"

@@ -25,14 +25,32 @@ from vibes_integration.callbacks.events import (
     SubscriptionEvent,
     SubscriptionListEvent,
 )
-from vibes_integration.callbacks.handlers import HandlerContext, handle
-from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
+from vibes_integration.callbacks.handlers import HandlerContext, Outcome, handle
+from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus, RequestedTestEvent
 from vibes_integration.callbacks.parsing import CallbackParseError, parse_body
 from vibes_integration.callbacks.tasks import process_callback_event
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# What processing writes; the request's columns (body, headers, ...) are never rewritten.
+PROCESSING_FIELDS = [
+    "status",
+    "payload",
+    "event_date",
+    "person",
+    "subscription_list",
+    "person_key",
+    "external_person_id",
+    "mdn",
+    "list_id",
+    "attempts",
+    "processed_at",
+    "next_attempt_at",
+    "error",
+    "traceback",
+    "notes",
+]
 RETRY_FIRST_DELAY = datetime.timedelta(seconds=30)
 RETRY_MAX_DELAY = datetime.timedelta(hours=6)
 
@@ -83,7 +101,7 @@ def _process(callback_event_id: int, *, replay: bool, attempt: int) -> str:
     except CallbackParseError as exc:
         callback_event.status = CallbackStatus.INVALID
         callback_event.error = str(exc)
-        callback_event.save()
+        callback_event.save(update_fields=PROCESSING_FIELDS)
         return callback_event.status
 
     copy_references(callback_event, payload, event)
@@ -93,12 +111,16 @@ def _process(callback_event_id: int, *, replay: bool, attempt: int) -> str:
     )
     if event.envelope.event_date is None:
         context.notes.append("The body has no event_date; the time it was received is used.")
-    outcome = handle(event, context)
+    if RequestedTestEvent.objects.filter(event_id=callback_event.event_id).exists():
+        context.notes.append("A test event requested with `vibes_callbacks test`; not applied.")
+        outcome = Outcome(status=CallbackStatus.IGNORED)
+    else:
+        outcome = handle(event, context)
     callback_event.status = outcome.status
     callback_event.person = outcome.person
     callback_event.subscription_list = outcome.subscription_list
     callback_event.notes = context.notes
-    callback_event.save()
+    callback_event.save(update_fields=PROCESSING_FIELDS)
     return callback_event.status
 
 
@@ -157,7 +179,7 @@ def _record_failure(callback_event_id: int, exc: Exception, trace: str) -> str:
                 f"Gave up after {callback_event.attempts} attempts; replay it once the "
                 "cause is fixed.",
             ]
-        callback_event.save()
+        callback_event.save(update_fields=PROCESSING_FIELDS)
     logger.warning(
         "Callback event %s (%s) failed, attempt %d: %s",
         callback_event.event_id,

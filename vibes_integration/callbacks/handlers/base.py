@@ -40,6 +40,7 @@ def record_consent_once(
     occurred_at: datetime.datetime,
     opt_out_reason: str = "",
     mdn: str | None = None,
+    may_exist: bool = False,
 ) -> None:
     """Append the consent fact this callback reports, exactly once per callback event.
 
@@ -48,9 +49,13 @@ def record_consent_once(
     holds the same history whatever order Vibes delivered in. A replayed event finds its
     line already there (by reference) and adds nothing.
     """
-    if ConsentEvent.objects.filter(
-        reference=context.reference, person=person, subscription_list=subscription_list
-    ).exists():
+    if (may_exist or context.callback_event.attempts > 1) and (
+        ConsentEvent.objects.filter(
+            reference=context.reference, person=person, subscription_list=subscription_list
+        ).exists()
+    ):
+        # Only an event processed before (or a service called for this one, ``may_exist``)
+        # can have written the line already: a failed attempt rolled everything back.
         return
     services.consent_record(
         person=person,

@@ -80,6 +80,7 @@ def handle_participant(event: ParticipantEvent, context: HandlerContext) -> Outc
             action=ConsentAction.OPTED_IN,
             occurred_at=context.event_date,
             mdn=mdn,
+            may_exist=True,
         )
     elif status == OptInStatus.REJECTED:
         record_consent_once(
@@ -89,6 +90,7 @@ def handle_participant(event: ParticipantEvent, context: HandlerContext) -> Outc
             action=ConsentAction.OPT_IN_REJECTED,
             occurred_at=context.event_date,
             mdn=mdn,
+            may_exist=True,
         )
     return Outcome(CallbackStatus.PROCESSED, person, subscription_list)
 

@@ -37,7 +37,7 @@ from vibes_integration.callbacks.matching import (
     person_find,
     usable_mdn,
 )
-from vibes_integration.callbacks.models import CallbackStatus
+from vibes_integration.callbacks.models import CallbackStatus, CallbackWatermark
 from vibes_integration.callbacks.watermarks import (
     fields_changed_locally_since,
     is_stale,
@@ -64,10 +64,11 @@ def handle_person(event: PersonEvent, context: HandlerContext) -> Outcome:
             if person is None:
                 raise
         else:
-            watermark_advance(
-                watermark_lock(person_subject(person.pk)),
-                context.event_date,
-                context.callback_event,
+            # A person created in this transaction has no watermark anyone else could hold.
+            CallbackWatermark.objects.create(
+                subject=person_subject(person.pk),
+                event_date=context.event_date,
+                callback_event=context.callback_event,
             )
             return Outcome(status=CallbackStatus.PROCESSED, person=person)
 

@@ -2,14 +2,18 @@
 
 This is how keyword opt-ins, Vibes landing pages, confirmed web opt-ins and STOP replies
 reach the CRM. The subscription takes the event's state unless a newer event for the
-same person and list was applied already (then the event is stale); either way the
-opt-in or opt-out is written to the consent ledger at the date it happened.
+same person and list was applied already (then the event is stale; an opt-out and an
+opt-in of the very same moment leave the person opted out); either way the opt-in or
+opt-out is written to the consent ledger at the date it happened.
 """
 
 from __future__ import annotations
 
+import datetime
+
 from crm import services
 from crm.choices import ConsentAction, Source, SubscriptionState
+from crm.models import Person, Subscription, SubscriptionList
 from vibes_integration.callbacks.events import CallbackType, SubscriptionEvent
 from vibes_integration.callbacks.handlers.base import HandlerContext, Outcome, record_consent_once
 from vibes_integration.callbacks.matching import person_resolve, subscription_list_resolve
@@ -25,19 +29,26 @@ def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Ou
             f"Opt-out reason {event.remote_opt_out_reason!r} is not one Vibes documents; "
             "stored without a reason."
         )
-    change = services.subscription_change(
-        person=person,
-        subscription_list=subscription_list,
-        state=SubscriptionState.SUBSCRIBED if added else SubscriptionState.UNSUBSCRIBED,
-        source=Source.VIBES,
-        event_date=context.event_date,
-        # Dates are always given (the event's own date when the body has none) so that
-        # the subscription ends the same whichever order the callbacks arrive in.
-        opt_in_date=(event.opt_in_date or context.event_date) if added else event.opt_in_date,
-        opt_out_date=None if added else (event.opt_out_date or context.event_date),
-        opt_out_reason="" if added else event.opt_out_reason,
-        record_consent=False,
-    )
+    subject_date = event.opt_in_date if added else event.opt_out_date
+    # A timestamp without seconds is earlier than the moment it names; the subject's own
+    # date may be more precise, so the later of the two orders the event best.
+    event_date = max(d for d in (context.event_date, subject_date) if d is not None)
+    if added and _opt_out_at_same_moment(person, subscription_list, event_date):
+        change = None
+    else:
+        change = services.subscription_change(
+            person=person,
+            subscription_list=subscription_list,
+            state=SubscriptionState.SUBSCRIBED if added else SubscriptionState.UNSUBSCRIBED,
+            source=Source.VIBES,
+            event_date=event_date,
+            # Dates are always given (the event's own date when the body has none) so that
+            # the subscription ends the same whichever order the callbacks arrive in.
+            opt_in_date=(event.opt_in_date or context.event_date) if added else event.opt_in_date,
+            opt_out_date=None if added else (event.opt_out_date or context.event_date),
+            opt_out_reason="" if added else event.opt_out_reason,
+            record_consent=False,
+        )
     if added:
         record_consent_once(
             context,
@@ -56,7 +67,20 @@ def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Ou
             opt_out_reason=event.opt_out_reason,
         )
     return Outcome(
-        status=CallbackStatus.STALE if change.stale else CallbackStatus.PROCESSED,
+        status=CallbackStatus.STALE if change is None or change.stale else CallbackStatus.PROCESSED,
         person=person,
         subscription_list=subscription_list,
     )
+
+
+def _opt_out_at_same_moment(
+    person: Person, subscription_list: SubscriptionList, event_date: datetime.datetime
+) -> bool:
+    """An opt-out applied for the very same moment wins over this opt-in, whichever
+    arrived first: when Vibes' timestamps cannot order the two, the CRM does not text."""
+    return Subscription.objects.filter(
+        person=person,
+        subscription_list=subscription_list,
+        state=SubscriptionState.UNSUBSCRIBED,
+        event_date=event_date,
+    ).exists()

@@ -1,0 +1,206 @@
+"""``python manage.py vibes_callbacks register|list|delete|test|replay``.
+
+- ``register``: make Vibes call our endpoint for every callback type the CRM handles;
+  running it again registers nothing new.
+- ``list``: the registrations Vibes holds for this company (passwords masked).
+- ``delete``: remove registrations by id, or every one pointing at us (``--ours``).
+- ``test``: make Vibes send its test event of one type, and wait for it to arrive.
+- ``replay``: process stored events again (by event id, failed ones, or ones stuck).
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from vibes_integration.callbacks import registration
+from vibes_integration.callbacks.events import HANDLED_TYPES
+from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus, RequestedTestEvent
+from vibes_integration.callbacks.services import callback_event_replay
+from vibes_integration.client import VibesClient
+from vibes_integration.errors import VibesError
+
+TYPES = [str(t) for t in HANDLED_TYPES]
+
+
+class Command(BaseCommand):
+    help = "Manage Vibes callback registrations and the callback log."
+
+    def add_arguments(self, parser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+        register = actions.add_parser("register", help="Register our endpoint with Vibes.")
+        register.add_argument("--method", choices=["POST", "PUT"], default="POST")
+        register.add_argument(
+            "--content-type", choices=["application/json", "text/json"], default="application/json"
+        )
+        register.add_argument(
+            "--per-list",
+            action="store_true",
+            help="One registration per list / acquisition campaign (accounts that must filter).",
+        )
+        register.add_argument(
+            "--replace",
+            action="store_true",
+            help="Also take over registrations that point at another URL.",
+        )
+
+        actions.add_parser("list", help="Show the registrations Vibes holds.")
+
+        delete = actions.add_parser("delete", help="Delete registrations.")
+        delete.add_argument("callback_ids", nargs="*", metavar="CALLBACK_ID")
+        delete.add_argument("--ours", action="store_true", help="Every one pointing at us.")
+
+        test = actions.add_parser("test", help="Make Vibes send a test event.")
+        test.add_argument("callback_type", nargs="?", default="subscription_added", choices=TYPES)
+        test.add_argument("--list-id", help="List for subscription test events.")
+        test.add_argument("--campaign-id", help="Campaign for acquisition test events.")
+        test.add_argument(
+            "--wait",
+            type=float,
+            default=10.0,
+            help="Seconds to wait for the event to arrive (0: do not wait).",
+        )
+
+        replay = actions.add_parser("replay", help="Process stored callback events again.")
+        replay.add_argument("event_ids", nargs="*", metavar="EVENT_ID")
+        replay.add_argument("--failed", action="store_true", help="Every failed event.")
+        replay.add_argument("--invalid", action="store_true", help="Every invalid event.")
+        replay.add_argument(
+            "--stuck",
+            type=float,
+            metavar="MINUTES",
+            help="Events still unprocessed this many minutes after they arrived.",
+        )
+
+    def handle(self, *args, action: str, **options) -> None:
+        try:
+            getattr(self, f"_{action}")(options)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+        except VibesError as exc:
+            raise CommandError(registration._vibes_message(exc)) from exc
+
+    def _register(self, options) -> None:
+        client = VibesClient.from_settings()
+        url = registration.callback_url()
+        self.stdout.write(f"Callback URL: {registration.mask_url(url)}")
+        outcomes = registration.register_all(
+            client,
+            method=options["method"],
+            content_type=options["content_type"],
+            per_list=options["per_list"],
+            replace=options["replace"],
+        )
+        for outcome in outcomes:
+            line = f"{outcome.action:>10}  {outcome.wanted.label}"
+            if outcome.callback_id:
+                line += f"  (callback {outcome.callback_id})"
+            if outcome.detail:
+                line += f": {outcome.detail}"
+            style = self.style.ERROR if outcome.action in {"conflict", "failed"} else str
+            self.stdout.write(style(line))
+        problems = [o for o in outcomes if o.action in {"conflict", "failed"}]
+        if problems:
+            raise CommandError(f"{len(problems)} registration(s) could not be made; see above.")
+        created = sum(1 for o in outcomes if o.action == "registered")
+        self.stdout.write(
+            self.style.SUCCESS(f"Done: {created} new, {len(outcomes) - created} already there.")
+        )
+
+    def _list(self, options) -> None:
+        client = VibesClient.from_settings()
+        registrations = client.list_callbacks()
+        try:
+            ours = {r.get("callback_id") for r in registration.ours_only(registrations)}
+        except ImproperlyConfigured:
+            ours = set()
+        if not registrations:
+            self.stdout.write("No callbacks are registered.")
+        for item in registrations:
+            destination = item.get("destination") or {}
+            list_id, campaign_id = registration.registration_filter(item)
+            narrowed = f" list={list_id}" if list_id else ""
+            narrowed += f" campaign={campaign_id}" if campaign_id else ""
+            self.stdout.write(
+                f"{item.get('callback_id'):>6}  {item.get('callback_type')}{narrowed}  "
+                f"{destination.get('method', 'POST')} {destination.get('content_type', '')}  "
+                f"{registration.mask_url(destination.get('url', ''))}"
+                + ("  (ours)" if item.get("callback_id") in ours else "")
+            )
+
+    def _delete(self, options) -> None:
+        client = VibesClient.from_settings()
+        ids = list(options["callback_ids"])
+        if options["ours"]:
+            ids += [str(r["callback_id"]) for r in registration.ours_only(client.list_callbacks())]
+        if not ids:
+            raise CommandError("Name the callback ids to delete, or use --ours.")
+        for callback_id in dict.fromkeys(ids):
+            client.delete_callback(callback_id)
+            self.stdout.write(f"Deleted callback {callback_id}.")
+
+    def _test(self, options) -> None:
+        client = VibesClient.from_settings()
+        callback_type = options["callback_type"]
+        answer = client.create_test_callback_event(
+            callback_type, list_id=options["list_id"], campaign_id=options["campaign_id"]
+        )
+        event_id = str(answer.get("event_id") or "")
+        if not event_id:
+            raise CommandError(f"Vibes queued the test event but named no event id: {answer}")
+        RequestedTestEvent.objects.get_or_create(
+            event_id=event_id, defaults={"callback_type": callback_type}
+        )
+        self.stdout.write(f"Vibes queued test event {event_id} ({callback_type}).")
+        if options["wait"] <= 0:
+            return
+        deadline = time.monotonic() + options["wait"]
+        while time.monotonic() < deadline:
+            event = CallbackEvent.objects.filter(event_id=event_id).first()
+            if event is not None:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"Received at {event.received_at:%Y-%m-%d %H:%M:%S} UTC and stored "
+                        f"(authenticated as {event.authenticated_as})."
+                    )
+                )
+                return
+            time.sleep(0.2)
+        raise CommandError(
+            f"Test event {event_id} did not arrive within {options['wait']:g} s. Check the "
+            "registration (vibes_callbacks list), VIBES_CALLBACK_BASE_URL and the site's log."
+        )
+
+    def _replay(self, options) -> None:
+        events = CallbackEvent.objects.none()
+        if options["event_ids"]:
+            events |= CallbackEvent.objects.filter(event_id__in=options["event_ids"])
+            missing = set(options["event_ids"]) - set(
+                CallbackEvent.objects.filter(event_id__in=options["event_ids"]).values_list(
+                    "event_id", flat=True
+                )
+            )
+            if missing:
+                raise CommandError(f"No callback event with id: {', '.join(sorted(missing))}.")
+        if options["failed"]:
+            events |= CallbackEvent.objects.filter(status=CallbackStatus.FAILED)
+        if options["invalid"]:
+            events |= CallbackEvent.objects.filter(status=CallbackStatus.INVALID)
+        if options["stuck"] is not None:
+            before = timezone.now() - datetime.timedelta(minutes=options["stuck"])
+            events |= CallbackEvent.objects.filter(
+                status=CallbackStatus.RECEIVED, received_at__lt=before
+            )
+        if not (options["event_ids"] or options["failed"] or options["invalid"]) and (
+            options["stuck"] is None
+        ):
+            raise CommandError("Name event ids, or use --failed, --invalid or --stuck MINUTES.")
+        count = callback_event_replay(callback_events=events.distinct().order_by("pk"))
+        self.stdout.write(
+            self.style.SUCCESS(f"{count} callback event(s) queued to be processed again.")
+        )
