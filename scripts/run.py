@@ -1,166 +1,466 @@
 """``make run``: the whole product on one machine, wired together.
 
-Starts the Vibes sandbox (http://127.0.0.1:8001), the site (http://127.0.0.1:8000) and the
-task worker, registers the sandbox's callbacks to the site, sends the demo persons to the
-sandbox, then prints where to go. Ctrl-C stops everything; running it again resumes with
-the same data (the site's SQLite file and the sandbox's state file live in ``var/``).
+Starts the Vibes sandbox, the site, the task worker and the sync's sweep, registers the
+sandbox's callbacks to the site, sends the demo persons to the sandbox, then prints where
+to go. Ctrl-C stops everything; running it again resumes with the same data (the site's
+SQLite file and the sandbox's state file live in the var directory). See docs/run.md.
+
+Every child runs in its own process group, so a Ctrl-C in the terminal reaches only this
+launcher, which then stops the children in order (the sandbox last, so that a task in
+flight can finish its call) and, should one not stop in time, kills its whole group. On
+Linux each child also gets SIGTERM when this launcher dies without cleaning up. Output
+is read in this one thread and printed with the child's name in front of each line.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import fcntl
+import json
 import os
+import re
 import secrets
+import selectors
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / "var"
-PYTHON = sys.executable
-SITE = os.environ.get("PREFCENTER_RUN_SITE", "127.0.0.1:8000")
-SANDBOX_PORT = os.environ.get("PREFCENTER_RUN_SANDBOX_PORT", "8001")
-SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
+SANDBOX_CONFIG = ROOT / "vibes_integration" / "sandbox" / "configs" / "demo.json"
+READY_TIMEOUT = 90.0
+STOP_TIMEOUT = 15.0
+PR_SET_PDEATHSIG = 1
 
 
-def _callback_token() -> str:
-    """A per-installation secret path token, so the local endpoint is not open either."""
-    path = VAR / "dev-callback-token"
+class LaunchError(Exception):
+    """Something the person running ``make run`` has to fix; the message says what."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the site and the sandbox listen and where their data lives."""
+
+    site_host: str
+    site_port: int
+    sandbox_port: int
+    var_dir: Path
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str]) -> Layout:
+        site = environ.get("PREFCENTER_RUN_SITE") or "127.0.0.1:8000"
+        host, _, port = site.rpartition(":")
+        var_dir = Path(environ.get("PREFCENTER_VAR_DIR") or ROOT / "var")
+        return cls(
+            site_host=host or "127.0.0.1",
+            site_port=_port("PREFCENTER_RUN_SITE", port, site),
+            sandbox_port=_port(
+                "PREFCENTER_RUN_SANDBOX_PORT",
+                environ.get("PREFCENTER_RUN_SANDBOX_PORT") or "8001",
+            ),
+            var_dir=var_dir.expanduser().resolve(),
+        )
+
+    @property
+    def site_url(self) -> str:
+        host = "127.0.0.1" if self.site_host in {"0.0.0.0", ""} else self.site_host
+        return f"http://{host}:{self.site_port}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+
+def _port(variable: str, raw: str, shown: str | None = None) -> int:
+    if raw.isdigit() and 0 < int(raw) < 65536:
+        return int(raw)
+    raise LaunchError(
+        f"{variable}={shown or raw!r} is not valid: expected a port number (1-65535)"
+        + (" or host:port, such as 127.0.0.1:8000." if variable == "PREFCENTER_RUN_SITE" else ".")
+    )
+
+
+def _secret_file(path: Path, make: str) -> str:
+    """A local secret made once and kept in the var directory (readable by its owner only)."""
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(24))
+        path.write_text(make + "\n")
         path.chmod(0o600)
-    return path.read_text().strip()
+    value = path.read_text().strip()
+    if not value:
+        raise LaunchError(f"{path} is empty: delete it and start again to make a new one.")
+    return value
 
 
-def _environment() -> dict[str, str]:
-    env = dict(os.environ)
-    token = _callback_token()
-    env.setdefault("VIBES_API_URL", SANDBOX_URL)
-    env.setdefault("SITE_URL", f"http://{SITE}")
-    env.setdefault("VIBES_CALLBACK_TOKENS", token)
-    env.setdefault("VIBES_CALLBACK_BASE_URL", f"http://{SITE}/vibes/callbacks/{token}/")
-    env.setdefault("PYTHONUNBUFFERED", "1")
+def child_environment(layout: Layout, environ: dict[str, str]) -> dict[str, str]:
+    """The environment every child gets: the site, worker and sandbox pointed at each other.
+
+    The Vibes settings always name the local sandbox, so ``make run`` never talks to a
+    real Vibes account, whatever the shell exports. The callback endpoint is protected by
+    a secret path token made once per var directory.
+    """
+    try:
+        config = json.loads(SANDBOX_CONFIG.read_text(encoding="utf-8"))
+        credentials = config["credentials"][0]
+        company_key, username, password = (
+            config["company_key"],
+            credentials["username"],
+            credentials["password"],
+        )
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise LaunchError(f"{SANDBOX_CONFIG} cannot be read as the sandbox config: {exc}") from exc
+    token = _secret_file(layout.var_dir / "callback-token", secrets.token_urlsafe(24))
+    env = {
+        name: value
+        for name, value in environ.items()
+        if not name.startswith(("VIBES_CALLBACK_", "VIBES_TRUSTED_PROXIES"))
+    }
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = f"sqlite:///{layout.var_dir / 'prefcenter.sqlite3'}"
+    if not env.get("PREFCENTER_ADMIN_PASSWORD"):
+        env["PREFCENTER_ADMIN_PASSWORD"] = _secret_file(
+            layout.var_dir / "admin-password", secrets.token_urlsafe(12)
+        )
+    env.setdefault("PREFCENTER_ADMIN_USERNAME", "admin")
+    env.update(
+        DJANGO_ENV="development",
+        PYTHONUNBUFFERED="1",
+        PREFCENTER_VAR_DIR=str(layout.var_dir),
+        SITE_URL=layout.site_url,
+        VIBES_API_URL=layout.sandbox_url,
+        VIBES_COMPANY_KEY=company_key,
+        VIBES_USERNAME=username,
+        VIBES_PASSWORD=password,
+        VIBES_CALLBACK_TOKENS=token,
+        VIBES_CALLBACK_BASE_URL=f"{layout.site_url}/vibes/callbacks/{token}/",
+    )
     return env
 
 
-def manage(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=check)
+def _load_prctl():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
 
 
-def _wait_for(url: str, name: str, processes: list[subprocess.Popen], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for process in processes:
-            if process.poll() is not None:
-                raise SystemExit(f"{name}: a process stopped early (exit {process.returncode}).")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
+_PRCTL = _load_prctl()
+
+
+def _die_with_launcher(launcher_pid: int) -> None:
+    """Runs in the child before it starts: SIGTERM it when the launcher is gone."""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != launcher_pid:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+@dataclass(eq=False)
+class Child:
+    name: str
+    popen: subprocess.Popen
+    capture: list[str] | None = None
+    pending: dict[int, bytes] = field(default_factory=dict)
+
+    @property
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
+
+class Supervisor:
+    """Starts ``manage.py`` children, relays their output, and stops them all."""
+
+    def __init__(self, env: dict[str, str], out: IO[str] = sys.stdout) -> None:
+        self.env = env
+        self.out = out
+        self.children: list[Child] = []
+        self.services: list[Child] = []
+        self.selector = selectors.DefaultSelector()
+        self.lines_written = 0
+        self.last_write = time.monotonic()
+
+    def spawn(self, name: str, *args: str, capture: bool = False) -> Child:
+        launcher_pid = os.getpid()
+        popen = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if capture else subprocess.STDOUT,
+            process_group=0,
+            preexec_fn=lambda: _die_with_launcher(launcher_pid),
+        )
+        child = Child(name=name, popen=popen, capture=[] if capture else None)
+        self.children.append(child)
+        for stream in (popen.stdout, popen.stderr):
+            if stream is not None:
+                os.set_blocking(stream.fileno(), False)
+                self.selector.register(stream, selectors.EVENT_READ, child)
+        return child
+
+    def start_service(self, name: str, *args: str) -> Child:
+        child = self.spawn(name, *args)
+        self.services.append(child)
+        return child
+
+    def run_step(self, name: str, *args: str, capture: bool = False) -> list[str]:
+        """Run a one-off command to its end; raise LaunchError when it fails."""
+        child = self.spawn(name, *args, capture=capture)
+        while child.running or self._has_open_pipes(child):
+            self.pump(0.2)
+            self.check_services()
+        if child.popen.returncode != 0:
+            raise LaunchError(
+                f"`python manage.py {' '.join(args)}` failed (exit {child.popen.returncode});"
+                " its output is above."
+            )
+        return child.capture or []
+
+    def check_services(self) -> None:
+        for child in self.services:
+            if not child.running:
+                self.pump(0.2)
+                raise LaunchError(
+                    f"The {child.name} stopped unexpectedly (exit {child.popen.returncode});"
+                    " its output is above."
+                )
+
+    def wait_until_answers(self, url: str, what: str, timeout: float = READY_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_services()
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    return
+            except urllib.error.HTTPError:
                 return
-        except urllib.error.HTTPError:
+            except OSError:
+                self.pump(0.25)
+        raise LaunchError(f"The {what} did not answer at {url} within {timeout:.0f} seconds.")
+
+    def serve(self, banner: str) -> None:
+        """Print the banner and relay output until a service stops or a signal interrupts.
+
+        The first minutes after a start are busy (the worker sends the demo persons, the
+        sandbox calls back), so the banner is printed again once that output settles.
+        """
+        self.write(banner)
+        written = self.lines_written
+        repeated = False
+        while True:
+            self.check_services()
+            self.pump(0.5)
+            busy = self.lines_written - written > 20
+            if busy and not repeated and time.monotonic() - self.last_write > 3:
+                self.write(banner)
+                repeated = True
+
+    def pump(self, timeout: float) -> None:
+        if not self.selector.get_map():
+            time.sleep(timeout)
             return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"{name} did not answer at {url} within {timeout:.0f} s.")
+        for key, _events in self.selector.select(timeout):
+            child: Child = key.data
+            fd = key.fd
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            is_stdout = key.fileobj is child.popen.stdout
+            if not data:
+                self.selector.unregister(key.fileobj)
+                key.fileobj.close()
+                self._emit(child, is_stdout, child.pending.pop(fd, b""), final=True)
+                continue
+            rest = self._emit(child, is_stdout, child.pending.pop(fd, b"") + data)
+            if rest:
+                child.pending[fd] = rest
 
+    def _emit(self, child: Child, is_stdout: bool, data: bytes, final: bool = False) -> bytes:
+        """Print (or capture) the complete lines in ``data``; return the unfinished rest."""
+        *lines, rest = data.split(b"\n")
+        if final and rest:
+            lines.append(rest)
+            rest = b""
+        for raw in lines:
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            if child.capture is not None and is_stdout:
+                child.capture.append(line)
+            else:
+                self.write(f"{child.name:<8}| {line}")
+        return rest
 
-def _stop(processes: list[subprocess.Popen]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for process in processes:
+    def write(self, text: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.out.write(text + "\n")
+            self.out.flush()
+        self.lines_written += text.count("\n") + 1
+        self.last_write = time.monotonic()
+
+    def _has_open_pipes(self, child: Child) -> bool:
+        return any(key.data is child for key in self.selector.get_map().values())
+
+    def stop(self) -> None:
+        """SIGTERM every child's group (the sandbox last), then SIGKILL what is left."""
+        sandbox = [child for child in self.children if child.name == "sandbox"]
+        others = [child for child in self.children if child.name != "sandbox"]
         try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
+            for phase in (others, sandbox):
+                self._terminate(phase)
+        except KeyboardInterrupt:
+            self.write("Stopping now.")
+        for child in self.children:
+            _signal_group(child, signal.SIGKILL)
+            child.popen.wait()
+        deadline = time.monotonic() + 2
+        while self.selector.get_map() and time.monotonic() < deadline:
+            self.pump(0.1)
+
+    def _terminate(self, children: list[Child]) -> None:
+        for child in children:
+            if child.running:
+                _signal_group(child, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while any(child.running for child in children) and time.monotonic() < deadline:
+            self.pump(0.1)
+        for child in children:
+            if child.running:
+                self.write(f"The {child.name} did not stop within {STOP_TIMEOUT:.0f} s: killed.")
+
+
+def _signal_group(child: Child, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.popen.pid, signum)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _ensure_free(host: str, port: int, variable: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise LaunchError(
+                f"{host}:{port} is not free ({exc.strerror}). Stop what uses it, or choose "
+                f"another port with {variable}."
+            ) from exc
+
+
+def _lock(var_dir: Path) -> IO[str]:
+    """One launcher per var directory: two would share (and fight over) the same data."""
+    handle = (var_dir / "run.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise LaunchError(
+            f"Another `make run` is using {var_dir}. Stop it first, or give this one its own "
+            "directory with PREFCENTER_VAR_DIR."
+        ) from None
+    return handle
+
+
+def _banner(layout: Layout, env: dict[str, str], link: str) -> str:
+    rule = "=" * 78
+    return "\n".join(
+        [
+            "",
+            rule,
+            "prefcenter is running. Ctrl-C stops everything; `make run` again resumes.",
+            f"  Admin login:        {layout.site_url}/admin/  "
+            f"(user {env['PREFCENTER_ADMIN_USERNAME']}, "
+            f"password {env['PREFCENTER_ADMIN_PASSWORD']})",
+            f"  Preference center:  {link}",
+            f"  Sandbox phone:      {layout.sandbox_url}/_sandbox/phone/",
+            rule,
+            "",
+        ]
+    )
+
+
+def start(supervisor: Supervisor, layout: Layout, env: dict[str, str]) -> str:
+    """Start and wire everything; return the banner to print."""
+    supervisor.start_service(
+        "sandbox",
+        "vibes_sandbox",
+        "--port",
+        str(layout.sandbox_port),
+        "--state",
+        str(layout.var_dir / "sandbox.sqlite3"),
+    )
+    supervisor.run_step("migrate", "migrate", "--no-input", "-v", "0")
+    persons = env.get("PREFCENTER_RUN_DEMO_PERSONS")
+    supervisor.run_step("demo", "load_demo", *(["--persons", persons] if persons else []))
+    supervisor.run_step("admin", "ensure_admin")
+    supervisor.start_service(
+        "site", "runserver", f"{layout.site_host}:{layout.site_port}", "--noreload"
+    )
+    supervisor.start_service(
+        "worker",
+        "db_worker",
+        "--queue-name",
+        "*",
+        "--interval",
+        "0.5",
+        "--no-reload",
+        "--no-startup-delay",
+    )
+    supervisor.start_service("sweep", "vibes_sync", "--loop")
+    supervisor.wait_until_answers(f"{layout.sandbox_url}/_sandbox/config", "Vibes sandbox")
+    supervisor.wait_until_answers(f"{layout.site_url}/healthz", "site")
+    supervisor.run_step("callback", "vibes_callbacks", "register", "--replace")
+    supervisor.run_step("backfill", "vibes_backfill")
+    captured = supervisor.run_step("link", "prefcenter_link", "--demo", capture=True)
+    links = [line for line in captured if re.match(r"https?://", line.strip())]
+    if not links:
+        raise LaunchError("`prefcenter_link --demo` printed no link.")
+    return _banner(layout, env, links[-1].strip())
 
 
 def main() -> int:
-    VAR.mkdir(exist_ok=True)
-    env = _environment()
-    manage("migrate", "--no-input", "-v", "0", env=env)
-    manage("load_demo", env=env)
-    manage("ensure_admin", env=env)
-
-    processes: list[subprocess.Popen] = []
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     try:
-        processes.append(
-            subprocess.Popen(
-                [
-                    PYTHON,
-                    "manage.py",
-                    "vibes_sandbox",
-                    "--port",
-                    SANDBOX_PORT,
-                    "--state",
-                    str(VAR / "sandbox.sqlite3"),
-                ],
-                cwd=ROOT,
-                env=env,
-            )
-        )
-        processes.append(
-            subprocess.Popen(
-                [PYTHON, "manage.py", "runserver", SITE, "--noreload"], cwd=ROOT, env=env
-            )
-        )
-        processes.append(
-            subprocess.Popen(
-                [
-                    PYTHON,
-                    "manage.py",
-                    "db_worker",
-                    "--queue-name",
-                    "*",
-                    "--interval",
-                    "0.2",
-                    "--no-reload",
-                ],
-                cwd=ROOT,
-                env=env,
-            )
-        )
-        processes.append(
-            subprocess.Popen([PYTHON, "manage.py", "vibes_sync", "--loop"], cwd=ROOT, env=env)
-        )
-        _wait_for(f"{SANDBOX_URL}/_sandbox/phone/", "The Vibes sandbox", processes)
-        _wait_for(f"http://{SITE}/healthz", "The site", processes)
-        manage("vibes_callbacks", "register", env=env)
-        manage("vibes_backfill", env=env)
-        link = subprocess.run(
-            [PYTHON, "manage.py", "prefcenter_link", "--demo"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        admin_login = (
-            (VAR / "admin-login.txt").read_text().strip()
-            if (VAR / "admin-login.txt").exists()
-            else "see above"
-        )
-        print(
-            "\nprefcenter is running (Ctrl-C stops everything):\n"
-            f"  Admin:              http://{SITE}/admin/  ({admin_login})\n"
-            f"  Preference center:  {link}\n"
-            f"  Sandbox phone:      {SANDBOX_URL}/_sandbox/phone/\n",
-            flush=True,
-        )
-        while all(process.poll() is None for process in processes):
-            time.sleep(0.5)
-        stopped = [p.args[2] for p in processes if p.poll() is not None]
-        print(f"Stopping: {', '.join(stopped)} exited.", file=sys.stderr)
+        layout = Layout.from_environ(dict(os.environ))
+        layout.var_dir.mkdir(parents=True, exist_ok=True)
+        lock = _lock(layout.var_dir)
+        _ensure_free(layout.site_host, layout.site_port, "PREFCENTER_RUN_SITE")
+        _ensure_free("127.0.0.1", layout.sandbox_port, "PREFCENTER_RUN_SANDBOX_PORT")
+        env = child_environment(layout, dict(os.environ))
+    except LaunchError as exc:
+        print(f"make run: {exc}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
-        print("\nStopping...", flush=True)
         return 0
+    supervisor = Supervisor(env)
+    database = env["DATABASE_URL"].rpartition("@")[2]
+    supervisor.write(f"Starting prefcenter (data in {layout.var_dir}, database {database})")
+    status = 1
+    try:
+        supervisor.serve(start(supervisor, layout, env))
+    except LaunchError as exc:
+        print(f"make run: {exc}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        supervisor.write("\nStopping prefcenter...")
+        status = 0
     finally:
-        _stop(processes)
+        supervisor.stop()
+        lock.close()
+    if status == 0:
+        supervisor.write("Stopped. `make run` starts it again with the same data.")
+    return status
 
 
 if __name__ == "__main__":
