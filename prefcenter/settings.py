@@ -207,7 +207,9 @@ VIBES_TRUSTED_PROXIES = env("VIBES_TRUSTED_PROXIES")
 VIBES_CALLBACK_BASE_URL = env("VIBES_CALLBACK_BASE_URL") or f"{SITE_URL}/vibes/callbacks/"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# Not "no-referrer": browsers then send "Origin: null" with form posts (the admin login
+# among them), which Django's CSRF check refuses. "same-origin" still tells other sites nothing.
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
