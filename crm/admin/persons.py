@@ -95,6 +95,10 @@ class SubscriptionInline(admin.TabularInline):
         list_field = formset.form.base_fields["subscription_list"]
         # Read the lists once for every row instead of once per row.
         list_field.choices = list(list_field.choices)
+        # Lists are edited on their own page, not from a person's subscription.
+        for flag in ("can_add_related", "can_change_related", "can_delete_related"):
+            setattr(list_field.widget, flag, False)
+        list_field.widget.can_view_related = False
         return formset
 
 

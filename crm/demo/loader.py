@@ -2,10 +2,10 @@
 fictional persons with subscriptions in every state and the consent history behind them.
 
 Everything is written through ``crm.services`` with ``Source.IMPORT``, like a real import.
-The persons are generated from a seed per person, so the demo is the same on every machine,
-and a person whose external id already exists is left alone: loading twice changes nothing.
-The lists and custom fields come from the same file as the local Vibes sandbox's, so both
-sides agree on them.
+The persons are generated from a seed per person, so the demo is the same on every machine
+(its dates are relative to the time of loading), and a person whose external id already
+exists is left alone: loading twice changes nothing. The lists and custom fields come from
+the same file as the local Vibes sandbox's, so both sides agree on them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import services
@@ -43,8 +44,6 @@ from crm.models import CustomField, Person, SubscriptionList
 DEFAULT_PERSONS = 300
 EXTERNAL_ID_PREFIX = "demo-"
 SEED = "prefcenter-demo-1"
-# The demo's "today": fixed, so that every machine loads the same dates.
-DEMO_NOW = datetime.datetime(2025, 6, 1, 12, 0, tzinfo=datetime.UTC)
 
 USER_AGENTS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -129,6 +128,9 @@ def load_demo(*, persons: int = DEFAULT_PERSONS, config_path: Path | None = None
     path = config_path or default_config_path()
     config = read_config(path)
     result = DemoResult()
+    # Histories end at the time of loading: dates are relative to it, so that the demo's
+    # web opt-ins are as recent as the requests the database stamps with today's date.
+    now = timezone.now().replace(microsecond=0)
     with transaction.atomic():
         lists = _load_lists(config["subscription_lists"], result)
         custom_fields = _load_custom_fields(config.get("custom_fields", []), result, path)
@@ -141,7 +143,7 @@ def load_demo(*, persons: int = DEFAULT_PERSONS, config_path: Path | None = None
             if demo_external_id(index) in existing:
                 result.persons_existing += 1
                 continue
-            _create_person(index, lists, custom_fields)
+            _create_person(index, lists, custom_fields, now)
             result.persons_created += 1
     return result
 
@@ -211,7 +213,10 @@ def _load_custom_fields(
 
 
 def _create_person(
-    index: int, lists: list[SubscriptionList], custom_fields: list[CustomField]
+    index: int,
+    lists: list[SubscriptionList],
+    custom_fields: list[CustomField],
+    now: datetime.datetime,
 ) -> None:
     rng = random.Random(f"{SEED}:{index}")
     first_name = rng.choice(FIRST_NAMES)
@@ -235,10 +240,10 @@ def _create_person(
     if has_mdn:
         for subscription_list in lists:
             story = rng.choices([s for s, _w in STORIES], weights=[w for _s, w in STORIES])[0]
-            _play_story(story, person, subscription_list, rng)
+            _play_story(story, person, subscription_list, rng, now)
     elif lists and rng.random() < 0.5:
         # Someone without a confirmed number who typed one into the preference center.
-        _play_story("pending", person, rng.choice(lists), rng, mdn=demo_mdn(index))
+        _play_story("pending", person, rng.choice(lists), rng, now, mdn=demo_mdn(index))
 
 
 def _play_story(
@@ -246,17 +251,20 @@ def _play_story(
     person: Person,
     subscription_list: SubscriptionList,
     rng: random.Random,
+    now: datetime.datetime,
     mdn: str | None = None,
 ) -> None:
-    joined = DEMO_NOW - datetime.timedelta(days=rng.randint(20, 720), seconds=rng.randint(0, 86399))
+    joined = now - datetime.timedelta(days=rng.randint(20, 720), seconds=rng.randint(0, 86399))
     if story == "none":
         return
     if story in {"pending", "rejected", "expired"}:
-        _web_opt_in(story, person, subscription_list, rng, joined, mdn or str(person.mdn))
+        # Web opt-ins are answered or lapse within days: these happened lately.
+        asked = now - datetime.timedelta(minutes=rng.randint(120, 2 * 24 * 60))
+        _web_opt_in(story, person, subscription_list, rng, asked, mdn or str(person.mdn))
         return
     _subscribe(person, subscription_list, rng, joined)
     if story in {"left", "rejoined"}:
-        left = _later(joined, rng)
+        left = _later(joined, rng, now)
         services.subscription_change(
             person=person,
             subscription_list=subscription_list,
@@ -268,11 +276,13 @@ def _play_story(
             consent=services.ConsentContext(occurred_at=left, reference="demo:opt-out"),
         )
         if story == "rejoined":
-            _subscribe(person, subscription_list, rng, _later(left, rng))
+            _subscribe(person, subscription_list, rng, _later(left, rng, now))
 
 
-def _later(moment: datetime.datetime, rng: random.Random) -> datetime.datetime:
-    return min(moment + datetime.timedelta(days=rng.randint(1, 200)), DEMO_NOW)
+def _later(
+    moment: datetime.datetime, rng: random.Random, now: datetime.datetime
+) -> datetime.datetime:
+    return min(moment + datetime.timedelta(days=rng.randint(1, 200)), now)
 
 
 def _subscribe(

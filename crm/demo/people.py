@@ -36,6 +36,8 @@ def demo_mdn(index: int) -> str:
     ``MAX_PERSONS``."""
     if not 0 <= index < MAX_PERSONS:
         raise ValueError(f"the demo has numbers for {MAX_PERSONS} persons")
-    area_code = AREA_CODES[index % len(AREA_CODES)]
-    line = 100 + index // len(AREA_CODES)
+    # Consecutive persons differ in their last four digits, which is what staff see of a
+    # masked number.
+    area_code = AREA_CODES[index // LINES_PER_AREA_CODE]
+    line = 100 + index % LINES_PER_AREA_CODE
     return f"+1{area_code}5550{line:03d}"
