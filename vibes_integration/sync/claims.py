@@ -134,6 +134,23 @@ def release_expired_leases() -> int:
     return released
 
 
+def release_claim(claim_token: str) -> int:
+    """Give back the operations of a claim that were not recorded (a clean stop)."""
+    released = 0
+    now = timezone.now()
+    for operation in Operation.objects.filter(
+        claim_token=claim_token, status=OperationStatus.RUNNING
+    ):
+        with transaction.atomic():
+            released += return_to_queue(
+                operation,
+                next_attempt_at=now,
+                claim_token=claim_token,
+                attempts=F("attempts") - 1,
+            )
+    return released
+
+
 def return_to_queue(
     operation: Operation, *, next_attempt_at: datetime.datetime, claim_token: str, **fields
 ) -> bool:

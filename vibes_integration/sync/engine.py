@@ -17,7 +17,7 @@ from typing import Any
 from django.utils import timezone
 
 from vibes_integration.sync import conf, tasks
-from vibes_integration.sync.claims import claim_due, has_due, next_wakeup
+from vibes_integration.sync.claims import claim_due, has_due, next_wakeup, release_claim
 from vibes_integration.sync.concurrency import CallPool
 from vibes_integration.sync.planning import build_plans
 from vibes_integration.sync.plans import Outcome, Plan, Result
@@ -72,21 +72,27 @@ def process_due_batch(
         tasks.ensure_processing()
 
     recorder = Recorder(claim.token)
-    plans = build_plans(claim.operations)
-    recorder.record([(plan, perform(None, plan)) for plan in plans if plan.skip_reason])
-    sendable = [plan for plan in plans if not plan.skip_reason]
 
     def record(results: list[tuple[Plan, Any]]) -> None:
         outcomes = [(plan, _outcome_of(plan, result)) for plan, result in results]
         summary.calls += sum(len(outcome.calls) for _, outcome in outcomes)
         recorder.record(outcomes)
 
-    if sendable:
-        pool = CallPool(
-            limiter=limiter or get_rate_limiter(),
-            concurrency=conf.sync_setting("VIBES_SYNC_CONCURRENCY"),
-        )
-        pool.run(sendable, perform, record)
+    try:
+        plans = build_plans(claim.operations)
+        recorder.record([(plan, perform(None, plan)) for plan in plans if plan.skip_reason])
+        sendable = [plan for plan in plans if not plan.skip_reason]
+        if sendable:
+            pool = CallPool(
+                limiter=limiter or get_rate_limiter(),
+                concurrency=conf.sync_setting("VIBES_SYNC_CONCURRENCY"),
+            )
+            pool.run(sendable, perform, record)
+    except (KeyboardInterrupt, SystemExit):
+        # Stopped on purpose (Ctrl-C, a shutdown): give back what was not recorded, so
+        # that it is sent again now rather than when the lease runs out.
+        release_claim(claim.token)
+        raise
     summary.counts.update(recorder.counts)
     if schedule:
         schedule_remaining(person_ids)

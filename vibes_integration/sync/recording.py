@@ -40,6 +40,9 @@ _FINAL_STATUS = {
 }
 
 
+_PERSON_RESULT = {True: "vibes_created", False: "vibes_merged", None: "vibes_updated"}
+
+
 def backoff_delay(attempt: int) -> float:
     """Seconds before attempt ``attempt + 1``: exponential, capped, with equal jitter."""
     base = conf.sync_setting("VIBES_SYNC_BACKOFF_BASE")
@@ -106,6 +109,8 @@ class Recorder:
         )
         if not updated:
             return "lost"
+        if plan.kind == OperationKind.PERSON and status == OperationStatus.DONE:
+            self.counts[_PERSON_RESULT[outcome.person_created]] += 1
         if plan.kind == OperationKind.PERSON and outcome.vibes_person:
             conflict = _link_person(plan, outcome)
             if conflict:

@@ -1,0 +1,300 @@
+"""How one person in the CRM differs from the same person in Vibes, and the repair of each
+difference.
+
+Which side is right depends on what differs. Subscriptions and the mobile number: Vibes
+is the opt-in database, so what it holds wins, unless the CRM's own change is newer
+(a leave not sent yet is sent). Names and custom fields: persons with outbound work
+pending are not compared at all, so a difference means either that Vibes changed the
+person (its callback was lost: Vibes' values are taken) or that the CRM's last change
+failed to reach Vibes (an unresolved failed Update Person: it is sent again).
+Differences that only a person can settle (two different numbers, a subscription Vibes
+never had) are reported and left alone. Repairs that change the CRM go through
+``crm.services`` with ``source=Source.VIBES``, so they are not echoed back.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm import services
+from crm.choices import OptInStatus, OptOutReason, Source, SubscriptionState
+from crm.models import CustomField, OptInRequest, Person, Subscription, SubscriptionList
+from crm.phone import mask_mdn
+from vibes_integration.sync import outbox
+from vibes_integration.sync.payloads import (
+    from_vibes_value,
+    parse_vibes_datetime,
+    vibes_mdn,
+    vibes_person_key,
+)
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One difference; ``apply`` is None when it is only reported (a person must decide)."""
+
+    description: str
+    apply: Callable[[], Any] | None = None
+
+
+@dataclass
+class RemoteState:
+    """What Vibes holds about one person (``person`` None: Vibes does not know them)."""
+
+    person: dict[str, Any] | None = None
+    subscriptions: list[dict[str, Any]] | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class CrmContext:
+    """What comparing a chunk of persons needs from the CRM, read once per chunk."""
+
+    definitions: Mapping[str, CustomField]
+    field_map: Mapping[str, str]
+    lists: Mapping[str, SubscriptionList]
+    subscriptions: Mapping[int, list[Subscription]]
+    open_requests: Mapping[tuple[int, int], OptInRequest]
+    unsent: frozenset[int]
+
+
+def person_repairs(person: Person, remote: RemoteState, context: CrmContext) -> list[Repair]:
+    if remote.person is None:
+        return [
+            Repair(
+                _("Vibes does not know this person: send them"),
+                lambda: outbox.outbox_person_changed(person=person, source=Source.STAFF),
+            )
+        ]
+    repairs = _identity_repairs(person, remote.person)
+    repairs += _field_repairs(person, remote.person, context)
+    repairs += _subscription_repairs(person, remote, context)
+    return repairs
+
+
+def _identity_repairs(person: Person, remote: dict[str, Any]) -> list[Repair]:
+    repairs = []
+    key = vibes_person_key(remote)
+    if key and key != person.person_key:
+        if Person.objects.filter(person_key=key).exclude(pk=person.pk).exists():
+            repairs.append(
+                Repair(_("Vibes key %(key)s belongs to another CRM person") % {"key": key})
+            )
+        else:
+            repairs.append(
+                Repair(
+                    _("Link Vibes person key %(key)s") % {"key": key},
+                    lambda: services.person_update(
+                        person=person, person_key=key, source=Source.VIBES
+                    ),
+                )
+            )
+    held, ours = vibes_mdn(remote), (str(person.mdn) if person.mdn else None)
+    if held == ours:
+        return repairs
+    shown = {"vibes": mask_mdn(held) or "-", "crm": mask_mdn(ours) or "-"}
+    if held and ours:
+        repairs.append(
+            Repair(
+                _(
+                    "Numbers differ (Vibes %(vibes)s, CRM %(crm)s): the CRM's number must "
+                    "join through the web opt-in"
+                )
+                % shown
+            )
+        )
+    elif held and Person.objects.filter(mdn=held).exclude(pk=person.pk).exists():
+        repairs.append(Repair(_("Vibes number %(vibes)s belongs to another CRM person") % shown))
+    else:
+        repairs.append(
+            Repair(
+                _("Number: take Vibes' %(vibes)s (CRM had %(crm)s)") % shown,
+                lambda: services.person_update(person=person, mdn=held, source=Source.VIBES),
+            )
+        )
+    return repairs
+
+
+def _field_repairs(person: Person, remote: dict[str, Any], context: CrmContext) -> list[Repair]:
+    remote_fields = remote.get("custom_fields") or {}
+    attributes: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    for attribute, key in context.field_map.items():
+        theirs = remote_fields.get(key) or ""
+        if not isinstance(theirs, str):
+            continue
+        if theirs.strip() != getattr(person, attribute):
+            attributes[attribute] = theirs.strip()
+    for key, definition in context.definitions.items():
+        if key in context.field_map.values():
+            continue
+        raw = remote_fields.get(key)
+        theirs = from_vibes_value(definition, raw)
+        if theirs is None and raw not in (None, "", []):
+            continue  # a value the CRM cannot read: not comparable
+        if theirs != person.custom_fields.get(key):
+            custom[key] = theirs
+    if not attributes and not custom:
+        return []
+    names = ", ".join(sorted([*attributes, *custom]))
+    if person.pk in context.unsent:
+        return [
+            Repair(
+                _("Fields differ (%(names)s); the CRM's change never reached Vibes: send it")
+                % {"names": names},
+                lambda: outbox.outbox_person_changed(person=person, source=Source.STAFF),
+            )
+        ]
+
+    def adopt() -> None:
+        arguments: dict[str, Any] = dict(attributes)
+        if custom:
+            arguments["custom_fields"] = custom
+        services.person_update(person=person, source=Source.VIBES, **arguments)
+
+    return [
+        Repair(
+            _("Fields differ (%(names)s); Vibes changed last: take them") % {"names": names}, adopt
+        )
+    ]
+
+
+def _latest_by_list(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each list's subscription record that counts: the active one, else the newest."""
+    latest: dict[str, dict[str, Any]] = {}
+    for record in records:
+        list_id = str((record.get("subscription_list") or {}).get("id") or "")
+        if not list_id:
+            continue
+        current = latest.get(list_id)
+        if current is None or _rank(record) > _rank(current):
+            latest[list_id] = record
+    return latest
+
+
+def _rank(record: dict[str, Any]) -> tuple[bool, datetime.datetime]:
+    return (not record.get("opt_out_date"), _record_date(record))
+
+
+def _record_date(record: dict[str, Any]) -> datetime.datetime:
+    moment = parse_vibes_datetime(record.get("opt_out_date") or record.get("opt_in_date"))
+    return moment or datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+
+def _subscription_repairs(person: Person, remote: RemoteState, context: CrmContext) -> list[Repair]:
+    records = _latest_by_list(remote.subscriptions or [])
+    ours = {s.subscription_list.list_id: s for s in context.subscriptions.get(person.pk, [])}
+    repairs = []
+    for list_id in sorted(set(records) | set(ours)):
+        subscription_list = context.lists.get(list_id)
+        if subscription_list is None:
+            repairs.append(Repair(_("Vibes list %(id)s is not known to the CRM") % {"id": list_id}))
+            continue
+        record = records.get(list_id)
+        subscription = ours.get(list_id)
+        state = subscription.state if subscription else SubscriptionState.UNSUBSCRIBED
+        active = record is not None and not record.get("opt_out_date")
+        request = context.open_requests.get((person.pk, subscription_list.pk))
+        repair = _list_repair(
+            person, subscription_list, record, subscription, state, active, request
+        )
+        if repair is not None:
+            repairs.append(repair)
+    return repairs
+
+
+def _list_repair(
+    person: Person,
+    subscription_list: SubscriptionList,
+    record: dict[str, Any] | None,
+    subscription: Subscription | None,
+    state: str,
+    active: bool,
+    request: OptInRequest | None,
+) -> Repair | None:
+    name = {"list": subscription_list.name}
+    if active and state == SubscriptionState.SUBSCRIBED:
+        return None
+    if active:
+        opted_in = parse_vibes_datetime(record.get("opt_in_date"))
+        if state == SubscriptionState.PENDING and request is not None:
+            return Repair(
+                _("%(list)s: confirmed in Vibes, pending in the CRM: confirm") % name,
+                lambda: services.opt_in_request_update(
+                    opt_in_request=request,
+                    status=OptInStatus.CONFIRMED,
+                    source=Source.VIBES,
+                    event_date=opted_in,
+                    person_key=person.person_key,
+                ),
+            )
+        left = _crm_change_date(subscription)
+        if state == SubscriptionState.UNSUBSCRIBED and left and opted_in and left > opted_in:
+            return Repair(
+                _("%(list)s: left in the CRM after joining in Vibes: send the leave") % name,
+                lambda: outbox.outbox_unsubscribe(
+                    person=person, subscription_list=subscription_list, source=Source.STAFF
+                ),
+            )
+        return Repair(
+            _("%(list)s: subscribed in Vibes, not in the CRM: subscribe") % name,
+            lambda: services.subscription_change(
+                person=person,
+                subscription_list=subscription_list,
+                state=SubscriptionState.SUBSCRIBED,
+                source=Source.VIBES,
+                event_date=opted_in,
+                opt_in_date=opted_in,
+            ),
+        )
+    if state == SubscriptionState.SUBSCRIBED:
+        if record is None:
+            return Repair(
+                _(
+                    "%(list)s: subscribed in the CRM but never in Vibes; a number joins only "
+                    "through opt-in"
+                )
+                % name
+            )
+        opted_out = parse_vibes_datetime(record.get("opt_out_date"))
+        reason = record.get("opt_out_reason") or ""
+        return Repair(
+            _("%(list)s: left in Vibes, subscribed in the CRM: unsubscribe") % name,
+            lambda: services.subscription_change(
+                person=person,
+                subscription_list=subscription_list,
+                state=SubscriptionState.UNSUBSCRIBED,
+                source=Source.VIBES,
+                event_date=opted_out,
+                opt_out_date=opted_out,
+                opt_out_reason=reason if reason in OptOutReason.values else "",
+            ),
+        )
+    if (
+        state == SubscriptionState.PENDING
+        and request is not None
+        and request.expire_date
+        and request.expire_date < timezone.now()
+    ):
+        return Repair(
+            _("%(list)s: the confirmation text lapsed unanswered: expire the request") % name,
+            lambda: services.opt_in_request_update(
+                opt_in_request=request,
+                status=OptInStatus.EXPIRED,
+                source=Source.VIBES,
+                message=_("The confirmation text expired without a reply."),
+            ),
+        )
+    return None
+
+
+def _crm_change_date(subscription: Subscription | None) -> datetime.datetime | None:
+    if subscription is None:
+        return None
+    return subscription.opt_out_date or subscription.event_date or subscription.updated_at
