@@ -107,3 +107,11 @@ def test_unknown_setting_names_are_programming_errors():
         conf.rate("PREFCENTER_BRAND_NAME")
     with pytest.raises(ImproperlyConfigured), override_settings(PREFCENTER_LINK_MAX_AGE=-5):
         conf.link_max_age()
+
+
+def test_the_browser_tests_leave_django_async_safety_on():
+    """They run before this one in a full run; a leaked variable would disable the check
+    everywhere after them and fail ``check --deploy`` in any process a later test starts."""
+    import os
+
+    assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in os.environ
