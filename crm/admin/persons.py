@@ -201,6 +201,8 @@ class PersonAdmin(LargeTableAdmin):
         "created_at",
     )
     list_display_links = ("display_name", "external_person_id")
+    # Only indexed columns: sorting by another would sort the whole table.
+    sortable_by = ("email", "external_person_id", "created_at")
     list_filter = (SubscribedToListFilter, HasMobileNumberFilter, "created_at")
     search_fields = ("external_person_id",)
     search_help_text = _(

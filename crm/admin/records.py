@@ -49,6 +49,7 @@ class SubscriptionAdmin(ReadOnlyAdmin):
         "updated_at",
     )
     list_filter = ("state", "subscription_list", "source", "opt_out_reason", "updated_at")
+    sortable_by = ("updated_at",)
     list_select_related = ("person", "subscription_list")
     search_fields = ("person__external_person_id",)
     search_help_text = _("The person's number in any format, external id, email or name.")
@@ -103,6 +104,7 @@ class ConsentEventAdmin(ReadOnlyAdmin):
         "reference",
     )
     list_filter = ("action", "source", "subscription_list", "occurred_at")
+    sortable_by = ("occurred_at",)
     list_select_related = ("person", "subscription_list")
     search_fields = ("reference",)
     search_help_text = _(

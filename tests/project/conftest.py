@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -70,8 +71,14 @@ def closed_port() -> Iterator[int]:
         yield holder.getsockname()[1]
 
 
+@dataclass
+class Server:
+    url: str
+    output: str = ""  # what the server logged, filled in when it has stopped
+
+
 @contextlib.contextmanager
-def gunicorn(**env: str) -> Iterator[str]:
+def gunicorn(**env: str) -> Iterator[Server]:
     """prefcenter served by gunicorn (the production server) on a free port."""
     port = free_port()
     process = subprocess.Popen(
@@ -93,7 +100,7 @@ def gunicorn(**env: str) -> Iterator[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    base_url = f"http://127.0.0.1:{port}"
+    server = Server(url=f"http://127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -106,16 +113,14 @@ def gunicorn(**env: str) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     pytest.fail("gunicorn did not start within 30 s")
                 time.sleep(0.1)
-        yield base_url
+        yield server
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            server.output, _ = process.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
+            server.output, _ = process.communicate()
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -37,26 +37,28 @@ def _reachable_database_url(tmp_path) -> str:
 
 def test_production_server_answers_200_over_plain_http(tmp_path):
     """Load balancers probe without TLS: /healthz is exempt from the HTTPS redirect."""
-    with gunicorn(**PRODUCTION, DATABASE_URL=_reachable_database_url(tmp_path)) as base_url:
-        status, _headers, body = http_get(f"{base_url}/healthz")
+    with gunicorn(**PRODUCTION, DATABASE_URL=_reachable_database_url(tmp_path)) as server:
+        status, _headers, body = http_get(f"{server.url}/healthz")
         assert status == 200
         assert json.loads(body) == {"status": "ok", "database": "ok"}
-        redirected, headers, _ = http_get(f"{base_url}/admin/login/")
+        redirected, headers, _ = http_get(f"{server.url}/admin/login/")
         assert redirected == 301 and headers["Location"].startswith("https://")
 
 
 def test_production_server_answers_503_when_postgresql_is_unreachable():
     with closed_port() as port:
-        database_url = f"postgres://prefcenter@127.0.0.1:{port}/prefcenter"
-        with gunicorn(**PRODUCTION, DATABASE_URL=database_url) as base_url:
-            status, _headers, body = http_get(f"{base_url}/healthz")
+        database_url = f"postgres://prefcenter:s3cret-pw@127.0.0.1:{port}/prefcenter"
+        with gunicorn(**PRODUCTION, DATABASE_URL=database_url) as server:
+            status, _headers, body = http_get(f"{server.url}/healthz")
     assert status == 503
     assert json.loads(body) == {"status": "unavailable", "database": "unreachable"}
+    assert "the database is unreachable (OperationalError)" in server.output
+    assert "s3cret-pw" not in server.output
 
 
 def test_healthz_answers_503_when_the_sqlite_file_cannot_be_opened(tmp_path):
     missing = tmp_path / "no-such-directory" / "prefcenter.sqlite3"
-    with gunicorn(**PRODUCTION, DATABASE_URL=f"sqlite:///{missing}") as base_url:
-        status, _headers, body = http_get(f"{base_url}/healthz")
+    with gunicorn(**PRODUCTION, DATABASE_URL=f"sqlite:///{missing}") as server:
+        status, _headers, body = http_get(f"{server.url}/healthz")
     assert status == 503
     assert b"unreachable" in body
