@@ -133,7 +133,10 @@ def _list_state(
         status = NOT_SUBSCRIBED
     note = ""
     if open_request is not None:
-        note = open_request.message
+        # A request not yet sent carries the CRM's own "we will text" line, which the page
+        # already says in its words; once Vibes has answered, its message adds something.
+        if open_request.status == OptInStatus.PENDING:
+            note = open_request.message
     elif (
         status == NOT_SUBSCRIBED
         and latest is not None

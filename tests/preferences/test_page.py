@@ -212,3 +212,23 @@ def test_an_unknown_action_changes_nothing(client, subscriber, url):
 def test_only_get_and_post_are_allowed(client, subscriber, url):
     assert client.put(url(subscriber)).status_code == 405
     assert client.delete(url(subscriber)).status_code == 405
+
+
+def test_a_pending_request_shows_what_vibes_said(client, newcomer, catalogue, url):
+    [request] = services.opt_in_request(
+        person=newcomer,
+        mdn="+12015550142",
+        subscription_lists=[catalogue.arrivals],
+        source=Source.PREFERENCE_CENTER,
+    )
+    item = _item(client.get(url(newcomer)).content.decode(), "arrivals")
+    assert "We will text" not in item
+    services.opt_in_request_update(
+        opt_in_request=request,
+        status=OptInStatus.PENDING,
+        source=Source.VIBES,
+        message="We texted you. Reply Y within 24 hours to confirm.",
+    )
+    item = _item(client.get(url(newcomer)).content.decode(), "arrivals")
+    assert "Pending: check your phone" in item
+    assert "Reply Y within 24 hours to confirm." in item
