@@ -1,0 +1,220 @@
+"""``make bench``: measure prefcenter side by side, print the table, write bench/results.md.
+
+Every figure is a ratio or a count taken within one run (absolute times drift on shared
+machines). See docs/bench.md for what each measure does and how to read it.
+
+    .venv/bin/python bench/run.py                       # everything (about 15 minutes)
+    .venv/bin/python bench/run.py --only ingest,page    # some measures
+    .venv/bin/python bench/run.py --quick               # smaller sizes, a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import backfill, harness, ingest, outbound, page, processing  # noqa: E402
+
+MEASURES = ("ingest", "processing", "page", "outbound", "backfill")
+RESULTS = ROOT / "bench" / "results.md"
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--only",
+        default=",".join(MEASURES),
+        help=f"comma-separated measures to run (default all: {','.join(MEASURES)})",
+    )
+    parser.add_argument(
+        "--databases",
+        default="sqlite,postgres",
+        help="databases for ingest, processing and page (default sqlite,postgres)",
+    )
+    parser.add_argument(
+        "--outbound-databases",
+        default="postgres",
+        help="databases for the outbound measure (default postgres; sqlite when PostgreSQL "
+        "is not reachable)",
+    )
+    parser.add_argument(
+        "--backfill-database", default="postgres", help="database for backfill memory"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes and short loads, to check that everything runs (figures not "
+        "comparable with the targets); writes bench/work/results-quick.md",
+    )
+    parser.add_argument("--output", type=Path, default=None, help="where to write the results")
+    args = parser.parse_args(argv)
+    args.only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(args.only) - set(MEASURES)
+    if unknown:
+        parser.error(f"unknown measures {sorted(unknown)}; choose from {', '.join(MEASURES)}")
+    if args.output is None:
+        args.output = harness.WORK / "results-quick.md" if args.quick else RESULTS
+    return args
+
+
+def _databases(names: str, results: harness.Results, postgres: bool) -> list[str]:
+    chosen = []
+    for name in (item.strip() for item in names.split(",") if item.strip()):
+        if name not in {"sqlite", "postgres"}:
+            raise SystemExit(f"unknown database {name!r}: use sqlite or postgres")
+        if name == "postgres" and not postgres:
+            results.note(
+                f"PostgreSQL is not reachable at {harness.POSTGRES_URL} (set "
+                "BENCH_POSTGRES_URL): its measures are skipped"
+            )
+            continue
+        chosen.append(name)
+    return chosen
+
+
+def _guarded(results: harness.Results, measure: str, function, *args, **kwargs):
+    """Run one measure; a failure becomes a row that says so, and the others still run."""
+    print(f"\n== {measure}", flush=True)
+    started = time.monotonic()
+    try:
+        return function(results, *args, **kwargs)
+    except Exception as exc:
+        traceback.print_exc()
+        results.add(measure, f"failed: {str(exc).splitlines()[0][:300]}", "-", False)
+        return None
+    finally:
+        print(f"   ({time.monotonic() - started:.0f} s)", flush=True)
+
+
+def _write(path: Path, results: harness.Results, machine, command: str, seconds: float) -> None:
+    lines = [
+        "# prefcenter benchmark results",
+        "",
+        f"Date: {harness.now_text()}",
+        "",
+        "| machine | |",
+        "|---|---|",
+        *(f"| {name} | {value} |" for name, value in machine),
+        "",
+        f"Command: `{command}` (took {seconds / 60:.1f} minutes)",
+        "",
+        results.markdown(),
+        "",
+    ]
+    if results.notes:
+        lines += ["Notes:", "", *(f"- {note}" for note in results.notes), ""]
+    lines += [
+        "Each figure is a ratio or count measured side by side in this run; see "
+        "docs/bench.md for how each measure works.",
+        "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+
+
+def _stop_on_sigterm() -> None:
+    def stop(signum, frame):
+        raise SystemExit(f"stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    _stop_on_sigterm()
+    started = time.monotonic()
+    given = sys.argv[1:] if argv is None else argv
+    command = (
+        f".venv/bin/python bench/run.py {' '.join(given)}"
+        if given
+        else "make bench (.venv/bin/python bench/run.py)"
+    )
+    results = harness.Results()
+    machine = harness.machine_description()
+    print("prefcenter benchmarks on:")
+    for name, value in machine:
+        print(f"  {name}: {value}")
+    if not shutil.which("wrk"):
+        print(
+            f"\nwrk is not installed, so the ingest measure is skipped. Install it with:\n"
+            f"    {ingest.INSTALL_WRK}\n",
+            flush=True,
+        )
+    postgres = harness.postgres_available()
+    databases = _databases(args.databases, results, postgres)
+    quick = args.quick
+    ingest_rates: dict[str, float | None] = {}
+    try:
+        for kind in databases:
+            if "ingest" in args.only:
+                url = harness.fresh_database(kind)
+                ingest_rates[kind] = _guarded(
+                    results,
+                    f"callback ingest ({kind})",
+                    ingest.run,
+                    database_url=url,
+                    label=kind,
+                    seconds=3 if quick else 8,
+                    rounds=1 if quick else 2,
+                )
+            if "processing" in args.only:
+                url = harness.fresh_database(kind)
+                _guarded(
+                    results,
+                    f"callback processing ({kind})",
+                    processing.run,
+                    database_url=url,
+                    label=kind,
+                    ingest_rps=ingest_rates.get(kind),
+                    events=200 if quick else 1200,
+                )
+            if "page" in args.only:
+                url = harness.fresh_database(kind)
+                _guarded(
+                    results, f"preference page ({kind})", page.run, database_url=url, label=kind
+                )
+        if "outbound" in args.only:
+            kinds = _databases(args.outbound_databases, results, postgres) or ["sqlite"]
+            for kind in kinds:
+                url = harness.fresh_database(kind)
+                _guarded(
+                    results,
+                    f"outbound sync ({kind})",
+                    outbound.run,
+                    database_url=url,
+                    label=kind,
+                    persons=500 if quick else 5000,
+                )
+        if "backfill" in args.only:
+            kind = (_databases(args.backfill_database, results, postgres) or ["sqlite"])[0]
+            _guarded(
+                results,
+                f"backfill peak memory ({kind})",
+                backfill.run,
+                kind=kind,
+                sizes=(1_000, 10_000) if quick else (10_000, 100_000),
+            )
+    finally:
+        if postgres:
+            try:
+                harness.drop_postgres()
+            except Exception as exc:
+                print(f"could not drop the bench database: {exc}", file=sys.stderr)
+    seconds = time.monotonic() - started
+    print("\n" + results.text_table())
+    _write(args.output, results, machine, command, seconds)
+    print(f"\nwritten to {args.output} ({seconds / 60:.1f} minutes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
