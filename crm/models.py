@@ -260,6 +260,14 @@ class OptInRequest(models.Model):
         verbose_name = _("opt-in request")
         verbose_name_plural = _("opt-in requests")
         ordering = ["-requested_at", "-id"]
+        constraints = [
+            # The newest request for a list replaces the open one (see opt_in_request).
+            models.UniqueConstraint(
+                fields=["person", "subscription_list"],
+                condition=Q(status__in=[OptInStatus.REQUESTED, OptInStatus.PENDING]),
+                name="crm_optin_one_open_per_person_list",
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["person", "subscription_list", "status"],

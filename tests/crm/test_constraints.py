@@ -4,8 +4,15 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from crm.choices import ConsentAction, Source
-from crm.models import ConsentEvent, CustomField, Person, Subscription, SubscriptionList
+from crm.choices import ConsentAction, OptInStatus, Source
+from crm.models import (
+    ConsentEvent,
+    CustomField,
+    OptInRequest,
+    Person,
+    Subscription,
+    SubscriptionList,
+)
 from tests.fixtures.builders import make_list, make_person
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +177,24 @@ def test_person_search_indexes_exist():
         "crm_person_last_name_search",
         "crm_person_email_search",
     } <= names
+
+
+def test_one_open_web_opt_in_per_person_and_list():
+    person = make_person()
+    subscription_list = make_list()
+
+    def request(status):
+        return OptInRequest.objects.create(
+            person=person,
+            subscription_list=subscription_list,
+            mdn="+12015550100",
+            status=status,
+            source=Source.PREFERENCE_CENTER,
+        )
+
+    request(OptInStatus.EXPIRED)
+    request(OptInStatus.REJECTED)
+    request(OptInStatus.REQUESTED)
+    _refused(lambda: request(OptInStatus.PENDING))
+    _refused(lambda: request(OptInStatus.REQUESTED))
+    assert OptInRequest.objects.count() == 3
