@@ -7,3 +7,4 @@ class PrefcenterConfig(AppConfig):
 
     def ready(self) -> None:
         from prefcenter import checks  # noqa: F401  (registers the system checks)
+        from prefcenter.preferences import checks as preference_checks  # noqa: F401

@@ -5,6 +5,7 @@ Every value an operator may change comes from the environment through
 (``DJANGO_ENV=production``) refuses to start with settings that would be unsafe there.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -155,6 +156,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves collected files from here in production; it must exist before then.
+with contextlib.suppress(OSError):  # a read-only deployment collects them at build time
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
