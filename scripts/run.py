@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,7 +293,8 @@ class Supervisor:
             lines.append(rest)
             rest = b""
         for raw in lines:
-            line = raw.decode("utf-8", "replace").rstrip("\r")
+            # A redrawn progress line: what the terminal would end up showing.
+            line = raw.decode("utf-8", "replace").rstrip("\r").rsplit("\r", 1)[-1]
             if child.capture is not None and is_stdout:
                 child.capture.append(line)
             else:
@@ -373,64 +375,58 @@ def _lock(var_dir: Path) -> IO[str]:
 
 
 def _banner(layout: Layout, env: dict[str, str], link: str) -> str:
+    password = env["PREFCENTER_ADMIN_PASSWORD"]
+    if os.environ.get("PREFCENTER_ADMIN_PASSWORD"):
+        password = "from PREFCENTER_ADMIN_PASSWORD"
     rule = "=" * 78
-    return "\n".join(
-        [
-            "",
-            rule,
-            "prefcenter is running. Ctrl-C stops everything; `make run` again resumes.",
-            f"  Admin login:        {layout.site_url}/admin/  "
-            f"(user {env['PREFCENTER_ADMIN_USERNAME']}, "
-            f"password {env['PREFCENTER_ADMIN_PASSWORD']})",
-            f"  Preference center:  {link}",
-            f"  Sandbox phone:      {layout.sandbox_url}/_sandbox/phone/",
-            rule,
-            "",
-        ]
-    )
+    lines = [
+        rule,
+        "prefcenter is running. Ctrl-C stops everything; `make run` again resumes.",
+        f"  Admin login:        {layout.site_url}/admin/  "
+        f"(user {env['PREFCENTER_ADMIN_USERNAME']}, password {password})",
+        f"  Preference center:  {link}",
+        f"  Sandbox phone:      {layout.sandbox_url}/_sandbox/phone/",
+        rule,
+    ]
+    return "\n" + "\n".join(lines) + "\n"
+
+
+def _shown_database(url: str) -> str:
+    """The database URL without its password, for the start line."""
+    password = urllib.parse.urlsplit(url).password
+    return url.replace(f":{password}@", ":•••@", 1) if password else url
 
 
 def start(supervisor: Supervisor, layout: Layout, env: dict[str, str]) -> str:
     """Start and wire everything; return the banner to print."""
+    state = layout.var_dir / "sandbox.sqlite3"
     supervisor.start_service(
-        "sandbox",
-        "vibes_sandbox",
-        "--port",
-        str(layout.sandbox_port),
-        "--state",
-        str(layout.var_dir / "sandbox.sqlite3"),
+        "sandbox", "vibes_sandbox", "--port", str(layout.sandbox_port), "--state", str(state)
     )
     supervisor.run_step("migrate", "migrate", "--no-input", "-v", "0")
     persons = env.get("PREFCENTER_RUN_DEMO_PERSONS")
     supervisor.run_step("demo", "load_demo", *(["--persons", persons] if persons else []))
     supervisor.run_step("admin", "ensure_admin")
-    supervisor.start_service(
-        "site", "runserver", f"{layout.site_host}:{layout.site_port}", "--noreload"
-    )
-    supervisor.start_service(
-        "worker",
-        "db_worker",
-        "--queue-name",
-        "*",
-        "--interval",
-        "0.5",
-        "--no-reload",
-        "--no-startup-delay",
-    )
+    # --insecure: the stylesheet is served even when the shell exports DEBUG=0.
+    address = f"{layout.site_host}:{layout.site_port}"
+    supervisor.start_service("site", "runserver", address, "--noreload", "--insecure")
+    worker = "db_worker --queue-name * --interval 0.5 --no-reload --no-startup-delay"
+    supervisor.start_service("worker", *worker.split())
     supervisor.start_service("sweep", "vibes_sync", "--loop")
     supervisor.wait_until_answers(f"{layout.sandbox_url}/_sandbox/config", "Vibes sandbox")
     supervisor.wait_until_answers(f"{layout.site_url}/healthz", "site")
+    # make run owns its sandbox: registrations left by an earlier address are taken over.
     supervisor.run_step("callback", "vibes_callbacks", "register", "--replace")
     supervisor.run_step("backfill", "vibes_backfill")
     captured = supervisor.run_step("link", "prefcenter_link", "--demo", capture=True)
-    links = [line for line in captured if re.match(r"https?://", line.strip())]
+    links = [line.strip() for line in captured if re.match(r"\s*https?://", line)]
     if not links:
         raise LaunchError("`prefcenter_link --demo` printed no link.")
-    return _banner(layout, env, links[-1].strip())
+    return _banner(layout, env, links[-1])
 
 
 def main() -> int:
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     try:
         layout = Layout.from_environ(dict(os.environ))
@@ -445,7 +441,7 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     supervisor = Supervisor(env)
-    database = env["DATABASE_URL"].rpartition("@")[2]
+    database = _shown_database(env["DATABASE_URL"])
     supervisor.write(f"Starting prefcenter (data in {layout.var_dir}, database {database})")
     status = 1
     try:
