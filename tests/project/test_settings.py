@@ -19,6 +19,7 @@ SAFE_PRODUCTION = {
     "SITE_URL": "https://preferences.example.com",
     "DATABASE_URL": "postgres://prefcenter:secret@127.0.0.1:5432/prefcenter",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
+    "CACHE_URL": "redis://127.0.0.1:6379/0",
     "VIBES_API_URL": "https://public-api.vibescm.com",
     "VIBES_COMPANY_KEY": "northwind",
     "VIBES_USERNAME": "api-user",
