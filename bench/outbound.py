@@ -7,6 +7,10 @@ Update Person per person in the outbox. Two ``db_worker`` processes send the bac
 while the sandbox enforces its own limit of the same rate. The achieved rate comes from
 the sync's own call log (``OutboundCall.made_at``, microseconds); the sandbox's log says
 how many calls it received, how many it refused with 429, and for how many persons.
+
+Right after, the same calls go through the sync's call pool and rate limiter alone
+(``bench_pace``, nothing recorded): the rate the pacing reaches on this machine, so that
+a shortfall of the sync can be told apart from a slow machine.
 """
 
 from __future__ import annotations
@@ -141,6 +145,10 @@ def run(
                     time.sleep(0.5)
                 left = _active(database_url)
             calls = control.calls()
+            # The same persons again through the pool and limiter alone (see bench_pace).
+            control.clear_calls()
+            pacing = manage_json("bench_pace", "--count", str(min(persons, 20 * rate)), env=env)
+            paced_refused = sum(1 for call in control.calls() if call["status"] == 429)
         finally:
             control.close()
 
@@ -170,4 +178,13 @@ def run(
         f"{workers} db_worker processes; sandbox answers {by_status}; operations "
         f"{statuses}; backlog made in {changed['seconds']:.0f} s through person_update "
         f"({changed['processes']} processes)",
+    )
+    results.add(
+        f"outbound pacing alone ({label}, limit {rate}/s)",
+        f"{pacing['rate']:.1f} calls/s = {pacing['rate'] / rate:.3f}x the limit; "
+        f"{paced_refused} answered 429",
+        "measured (no target): the sync's pool and limiter without a batch's database work",
+        None,
+        f"{pacing['calls']} Update Person calls through the sync's CallPool and shared "
+        "rate limiter, recording nothing, right after the measure above",
     )

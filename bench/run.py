@@ -85,6 +85,8 @@ def _guarded(results: harness.Results, measure: str, function, *args, **kwargs):
     """Run one measure; a failure becomes a row that says so, and the others still run."""
     print(f"\n== {measure}", flush=True)
     started = time.monotonic()
+    first_row = len(results.rows)
+    load_before = harness.load_average().split(" ")[0]
     try:
         return function(results, *args, **kwargs)
     except Exception as exc:
@@ -92,7 +94,11 @@ def _guarded(results: harness.Results, measure: str, function, *args, **kwargs):
         results.add(measure, f"failed: {str(exc).splitlines()[0][:300]}", "-", False)
         return None
     finally:
-        print(f"   ({time.monotonic() - started:.0f} s)", flush=True)
+        seconds = time.monotonic() - started
+        load = f"machine load {load_before} → {harness.load_average().split(' ')[0]}"
+        for row in results.rows[first_row:]:
+            row.detail = f"{row.detail}; {load}" if row.detail else load
+        print(f"   ({seconds:.0f} s, {load})", flush=True)
 
 
 def _write(path: Path, results: harness.Results, machine, command: str, seconds: float) -> None:

@@ -24,7 +24,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--in-vibes",
             action="store_true",
-            help="Also add each person to the Vibes at VIBES_API_URL (the sandbox).",
+            help="Also add each person to the Vibes at VIBES_API_URL (the sandbox) and keep "
+            "the person key it answers, as after a sync.",
         )
 
     def handle(self, *args, count: int, start: int, with_person_key: bool, in_vibes: bool, **_):
@@ -56,9 +57,11 @@ class Command(BaseCommand):
         client = VibesClient.from_settings()
         failures: list[str] = []
 
+        keys: dict[str, str] = {}
+
         def add(index: int) -> None:
             try:
-                client.add_person(
+                result = client.add_person(
                     {
                         "external_person_id": data.external_id(index),
                         "mobile_phone": {"mdn": data.mdn(index)},
@@ -67,10 +70,17 @@ class Command(BaseCommand):
                 )
             except VibesError as exc:
                 failures.append(str(exc))
+                return
+            keys[data.external_id(index)] = result.person["person_key"]
 
         started = time.monotonic()
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(add, range(start, start + count)))
         if failures:
             raise CommandError(f"{len(failures)} persons not added to Vibes, e.g. {failures[0]}")
+        # The CRM learns each person's Vibes key, as it does after a sync.
+        persons = list(Person.objects.filter(external_person_id__in=keys))
+        for person in persons:
+            person.person_key = keys[person.external_person_id]
+        Person.objects.bulk_update(persons, ["person_key"], batch_size=2000)
         return time.monotonic() - started
