@@ -14,7 +14,7 @@ from vibes_integration.sync import services
 def resync_persons(modeladmin, request, queryset) -> None:
     """Queue one Update Person with each selected person's current state."""
     count = services.persons_resync(
-        persons=queryset.values_list("pk", flat=True).iterator(), source=Source.STAFF
+        person_ids=queryset.values_list("pk", flat=True).iterator(), source=Source.STAFF
     )
     modeladmin.message_user(
         request,

@@ -14,8 +14,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import transaction
-
 from crm.choices import Source
 from crm.models import Person
 from vibes_integration.sync import outbox
@@ -65,9 +63,7 @@ def backfill(
         ids = list(persons.filter(id__gt=last_id).values_list("id", flat=True)[:chunk_size])
         if not ids:
             break
-        with transaction.atomic():
-            for person_id in ids:
-                outbox.outbox_person_changed(person=person_id, source=Source.IMPORT, schedule=False)
+        outbox.outbox_persons_changed(person_ids=ids, source=Source.IMPORT)
         sent = process_until_idle(worker=worker, person_ids=ids)
         summary.counts.update(sent.counts)
         summary.calls += sent.calls

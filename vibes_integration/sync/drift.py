@@ -160,7 +160,7 @@ def _field_repairs(person: Person, remote: dict[str, Any], context: CrmContext) 
 
     return [
         Repair(
-            _("Fields differ (%(names)s); Vibes changed last: take them") % {"names": names}, adopt
+            _("Fields differ (%(names)s); changed in Vibes: take them") % {"names": names}, adopt
         )
     ]
 

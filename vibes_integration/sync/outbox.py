@@ -55,6 +55,30 @@ def outbox_person_changed(
     return operation
 
 
+def outbox_persons_changed(*, person_ids: list[int], source: str) -> int:
+    """``outbox_person_changed`` for many persons at once (backfill, resync); answers how
+    many new operations were written. Does not schedule a task: the caller sends them."""
+    with transaction.atomic():
+        waiting = Operation.objects.filter(
+            person_id__in=person_ids, kind=OperationKind.PERSON, status=OperationStatus.PENDING
+        )
+        merged = set(waiting.values_list("person_id", flat=True))
+        waiting.update(edits=F("edits") + 1, source=source, updated_at=timezone.now())
+        new = [
+            Operation(kind=OperationKind.PERSON, person_id=person_id, source=source)
+            for person_id in person_ids
+            if person_id not in merged
+        ]
+        try:
+            with transaction.atomic():
+                Operation.objects.bulk_create(new)
+        except IntegrityError:
+            # An edit made one of them wait meanwhile: take them one by one.
+            for operation in new:
+                outbox_person_changed(person=operation.person_id, source=source, schedule=False)
+    return len(new)
+
+
 def outbox_opt_in(*, opt_in_request: OptInRequest, source: str) -> Operation | None:
     """Vibes must start the web double opt-in of this request's number to its list."""
     if Operation.objects.filter(opt_in_request=opt_in_request, status__in=ACTIVE_STATUSES).exists():

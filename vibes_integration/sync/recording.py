@@ -63,6 +63,7 @@ class Recorder:
         if not results:
             return
         with transaction.atomic():
+            done_persons = []
             for plan, outcome in results:
                 try:
                     with transaction.atomic():
@@ -71,6 +72,19 @@ class Recorder:
                     logger.exception("Recording operation %s failed", plan.operation_id)
                     status = self._record_failure(plan, exc)
                 self.counts[status] += 1
+                if status == OperationStatus.DONE:
+                    if plan.kind == OperationKind.PERSON:
+                        done_persons.append(plan.person_id)
+                    else:
+                        _resolve_earlier_problems(plan)
+            if done_persons:
+                # A person's operations finish in order: every problem left is older.
+                Operation.objects.filter(
+                    person_id__in=done_persons,
+                    kind=OperationKind.PERSON,
+                    status__in=PROBLEM_STATUSES,
+                    resolved=False,
+                ).update(resolved=True)
             OutboundCall.objects.bulk_create(
                 [
                     OutboundCall(
@@ -118,8 +132,6 @@ class Recorder:
                 Operation.objects.filter(pk=plan.operation_id).update(status=status, error=conflict)
         if plan.kind == OperationKind.OPT_IN and outcome.opt_in is not None:
             _record_opt_in(plan, outcome)
-        if status == OperationStatus.DONE:
-            _resolve_earlier_problems(plan)
         return status
 
     def _retry(self, plan: Plan, outcome: Outcome) -> str:
@@ -204,14 +216,12 @@ def _record_opt_in(plan: Plan, outcome: Outcome) -> None:
 
 
 def _resolve_earlier_problems(plan: Plan) -> None:
-    """A later success of the same kind (and list) makes earlier failures moot."""
-    earlier = Operation.objects.filter(
+    """A later success on the same list makes earlier failures there moot."""
+    Operation.objects.filter(
         person_id=plan.person_id,
         kind=plan.kind,
         status__in=PROBLEM_STATUSES,
         resolved=False,
         id__lt=plan.operation_id,
-    )
-    if plan.kind != OperationKind.PERSON:
-        earlier = earlier.filter(subscription_list__list_id=plan.list_id)
-    earlier.update(resolved=True)
+        subscription_list__list_id=plan.list_id,
+    ).update(resolved=True)

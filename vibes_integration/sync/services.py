@@ -8,7 +8,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm.choices import Source
-from crm.models import Person
 from vibes_integration.sync import outbox, tasks
 from vibes_integration.sync.choices import PROBLEM_STATUSES, OperationKind, OperationStatus
 from vibes_integration.sync.models import Operation
@@ -64,12 +63,18 @@ def operations_retry(*, operation_ids: Iterable[int]) -> int:
 
 
 @transaction.atomic
-def persons_resync(*, persons: Iterable[Person | int], source: str = Source.STAFF) -> int:
+def persons_resync(*, person_ids: Iterable[int], source: str = Source.STAFF) -> int:
     """Send each person's current state to Vibes again (one Update Person each)."""
     count = 0
-    for person in persons:
-        outbox.outbox_person_changed(person=person, source=source, schedule=False)
-        count += 1
+    chunk: list[int] = []
+    for person_id in person_ids:
+        chunk.append(person_id)
+        if len(chunk) == 1000:
+            outbox.outbox_persons_changed(person_ids=chunk, source=source)
+            count, chunk = count + len(chunk), []
+    if chunk:
+        outbox.outbox_persons_changed(person_ids=chunk, source=source)
+        count += len(chunk)
     if count:
         tasks.ensure_processing()
     return count
