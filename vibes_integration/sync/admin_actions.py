@@ -14,7 +14,8 @@ from vibes_integration.sync import services
 def resync_persons(modeladmin, request, queryset) -> None:
     """Queue one Update Person with each selected person's current state."""
     count = services.persons_resync(
-        person_ids=queryset.values_list("pk", flat=True).iterator(), source=Source.STAFF
+        person_ids=queryset.order_by().values_list("pk", flat=True).iterator(chunk_size=2000),
+        source=Source.STAFF,
     )
     modeladmin.message_user(
         request,
