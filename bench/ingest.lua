@@ -1,7 +1,5 @@
 -- wrk script: POST subscription_added callbacks, each with its own event_id, and print
 -- the latency percentiles and counts as one JSON line at the end.
--- BENCH_DELAY_MS (optional): each connection waits that long before its next request,
--- which paces the load below saturation (wrk does not count the wait as latency).
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -15,15 +13,6 @@ end
 function init(args)
   prefix = os.getenv("BENCH_EVENT_PREFIX") or "bench"
   auth = os.getenv("BENCH_AUTH_HEADER")
-  pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
-end
-
-function delay()
-  if pause > 0 then
-    -- +-50 % jitter so that the connections do not move in lockstep
-    return math.floor(pause * (0.5 + math.random()))
-  end
-  return 0
 end
 
 function request()
