@@ -34,6 +34,7 @@ from tests.e2e.processes import (
 from vibes_integration.sandbox.control import SandboxControl
 
 DEMO_PERSONS = 12
+NEW_MDN = "+12015550188"
 BANNER = {
     "admin": re.compile(r"Admin login:\s+(\S+)\s+\(user (\S+), password (\S+)\)"),
     "link": re.compile(r"Preference center:\s+(\S+)"),
@@ -178,7 +179,7 @@ def test_make_run_starts_wires_stops_and_resumes(run_environment):
     assert banner.link.startswith(f"{site}/preferences/")
     assert banner.phone_url == f"{sandbox_url}/_sandbox/phone/"
 
-    _log_in(banner)
+    staff = _log_in(banner)
     page = requests.get(banner.link, timeout=30)
     assert page.status_code == 200
     assert "Your preferences" in page.text
@@ -198,6 +199,24 @@ def test_make_run_starts_wires_stops_and_resumes(run_environment):
     assert registrations, "no callbacks are registered with the sandbox"
     for registration in registrations:
         assert registration["destination"]["url"] == f"{site}/vibes/callbacks/{token}/"
+    # The loop is wired: a keyword texted to the sandbox comes back as a callback through
+    # the token URL, and the worker applies it to the CRM.
+    control.phone_reply(NEW_MDN, "DEALS")
+
+    def subscribed_in_the_admin() -> bool:
+        page = staff.get(
+            f"{site}/admin/crm/subscription/",
+            params={"q": NEW_MDN, "state__exact": "subscribed"},
+            timeout=30,
+        )
+        return page.status_code == 200 and 'id="result_list"' in page.text
+
+    eventually(
+        subscribed_in_the_admin,
+        what="the keyword subscription to reach the CRM",
+        timeout=60,
+        diagnostics=first.output,
+    )
     unprotected = requests.post(f"{site}/vibes/callbacks/", json={}, timeout=30)
     assert unprotected.status_code in {401, 403, 404}, unprotected.status_code
     _stop_and_check_nothing_is_left(first, var_dir, ports)
