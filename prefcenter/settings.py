@@ -120,6 +120,9 @@ def _database(url: str) -> dict:
         config["TEST"] = {"NAME": str(VAR_DIR / f"test-{_TEST_DATABASE}.sqlite3")}
         VAR_DIR.mkdir(exist_ok=True)
     else:
+        # A database host that does not answer must fail fast (and /healthz say 503),
+        # not wait for the operating system's TCP timeout.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
         config["TEST"] = {"NAME": f"test_{_TEST_DATABASE}"}
     return config
 
