@@ -82,7 +82,7 @@ def test_a_locked_database_answers_503_and_the_retried_deliveries_land(live_serv
     assert set(CallbackEvent.objects.values_list("event_id", flat=True)) == {
         body["event_id"] for body in bodies
     }
-    assert process_callbacks() == 3
+    process_callbacks()
     assert set(CallbackEvent.objects.values_list("status", flat=True)) == {CallbackStatus.PROCESSED}
 
 

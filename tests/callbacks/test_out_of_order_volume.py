@@ -5,7 +5,7 @@ The events describe a plausible month of one brand: lists announced and renamed,
 added and updated (complete state each time), subscriptions started and stopped again,
 with every spelling Vibes uses mixed in. Deliveries go through the real view (most with
 Django's test client, some over real HTTP) and are processed in this process, in the
-order they were stored, by the function the worker's task runs.
+order they were stored, by the function the worker's processing task runs.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from crm.demo.people import demo_mdn
 from crm.models import ConsentEvent, Person, Subscription, SubscriptionList
 from tests.fixtures.callbacks import make_demo_custom_fields, post_callback
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
-from vibes_integration.callbacks.processing import callback_event_process
+from vibes_integration.callbacks.processing import callback_events_process_received
 from vibes_integration.callbacks.services import callback_event_store
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("open_callbacks")]
@@ -205,11 +205,8 @@ def snapshot() -> dict[str, Any]:
 
 
 def process_in_arrival_order() -> int:
-    """What the worker does with the queued tasks, without the queue's own bookkeeping."""
-    pks = list(CallbackEvent.objects.order_by("pk").values_list("pk", flat=True))
-    for pk in pks:
-        callback_event_process(pk)
-    return len(pks)
+    """What the worker's processing run does with the stored events, oldest first."""
+    return callback_events_process_received(tail=True)
 
 
 def _wipe() -> None:
@@ -236,7 +233,7 @@ def test_shuffled_duplicated_delivery_ends_like_in_order_delivery(client, live_s
 
     # In order, each once: stored as the view stores them, then processed.
     for body in events:
-        _, created = callback_event_store(
+        created = callback_event_store(
             body=json.dumps(body).encode(),
             method="POST",
             headers={},

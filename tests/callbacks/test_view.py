@@ -7,6 +7,7 @@ import json
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tests.fixtures.callbacks import callback_body, post_callback, process_callbacks
@@ -36,23 +37,45 @@ def test_post_and_put_with_either_content_type_are_stored(client, method, conten
     assert event.received_at is not None
 
 
-def test_the_request_stores_the_event_and_its_task_in_one_transaction(client):
-    body = callback_body("person_added", event_id="new")
+def _statements(queries) -> list[str]:
+    kept = []
+    for query in queries:
+        sql = query["sql"].lstrip().upper()
+        if sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT")):
+            continue
+        kept.append(query["sql"])
+    return kept
+
+
+def test_the_request_makes_one_insert_and_schedules_processing_once_per_window(client):
+    first, second, third = (callback_body("person_added", event_id="new") for _ in range(3))
 
     with CaptureQueriesContext(connection) as queries:
-        response = post_callback(client, body)
+        assert post_callback(client, first).status_code == 200
+    statements = _statements(queries)
+    assert len(statements) == 2
+    assert statements[0].startswith('INSERT INTO "vibes_callbacks_callbackevent"')
+    assert statements[1].startswith('INSERT INTO "django_tasks_database_dbtaskresult"')
 
-    assert response.status_code == 200
-    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("INSERT")]
-    assert len(writes) == 2
-    assert "vibes_callbacks_callbackevent" in writes[0]
-    assert "django_tasks_database_dbtaskresult" in writes[1]
-    reads = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
-    assert reads == []
-    event = CallbackEvent.objects.get(event_id=body["event_id"])
-    task = DBTaskResult.objects.get()
-    assert task.task_path == "vibes_integration.callbacks.tasks.process_callback_event"
-    assert task.args_kwargs["args"] == [event.pk]
+    with CaptureQueriesContext(connection) as queries:
+        assert post_callback(client, second).status_code == 200
+    statements = _statements(queries)
+    assert len(statements) == 1
+    assert statements[0].startswith('INSERT INTO "vibes_callbacks_callbackevent"')
+
+    [drain] = DBTaskResult.objects.all()
+    assert drain.task_path == "vibes_integration.callbacks.tasks.process_received_callback_events"
+    assert process_callbacks() == 1  # one run processes both
+    assert set(CallbackEvent.objects.values_list("status", flat=True)) == {"processed"}
+    tail = DBTaskResult.objects.get(status="READY")
+    assert tail.args_kwargs["kwargs"] == {"tail": True}
+    assert tail.run_after > timezone.now()
+
+    # The run started: the next event schedules a new one.
+    assert post_callback(client, third).status_code == 200
+    assert DBTaskResult.objects.filter(status="READY").count() == 2
+    assert process_callbacks() == 1
+    assert CallbackEvent.objects.get(event_id=third["event_id"]).status == "processed"
 
 
 def test_head_answers_200_and_get_is_not_allowed(client):
@@ -75,7 +98,6 @@ def test_a_duplicate_event_id_is_answered_2xx_and_stored_once(client):
     event = CallbackEvent.objects.get()
     assert event.deliveries == 2
     assert event.delivery_attempt == 1
-    assert DBTaskResult.objects.count() == 1
 
 
 def test_a_body_without_event_id_is_keyed_by_its_hash(client):

@@ -83,6 +83,9 @@ class CallbackEnvelope:
     event_date: datetime.datetime | None
     delivery_attempt: int | None = None
     is_test: bool = False
+    event_date_latest: datetime.datetime | None = None
+    """The latest moment ``event_date`` can mean: a timestamp without seconds
+    (``2017-01-15T14:30Z``) names a whole minute."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -86,14 +87,33 @@ def parse_payload(payload: Mapping[str, Any]) -> CallbackEventData:
 
 def parse_envelope(payload: Mapping[str, Any]) -> CallbackEnvelope:
     remote_type = _text(payload.get("callback_type")) or _text(payload.get("event_type")) or ""
+    event_date = parse_timestamp(payload.get("event_date"), "event_date")
     return CallbackEnvelope(
         event_id=_text(payload.get("event_id")),
         callback_type=CallbackType.from_remote(remote_type),
         remote_type=remote_type,
-        event_date=parse_timestamp(payload.get("event_date"), "event_date"),
+        event_date=event_date,
         delivery_attempt=_int(payload.get("delivery_attempt")),
         is_test=_truthy(payload.get("test")) or _truthy(payload.get("is_test")),
+        event_date_latest=timestamp_latest(payload.get("event_date"), event_date),
     )
+
+
+_WITHOUT_SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?:Z|[+-]\d{2}:?\d{2})?$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def timestamp_latest(raw: Any, parsed: datetime.datetime | None) -> datetime.datetime | None:
+    """The end of the span a timestamp names: a minute without seconds, a day for a bare
+    date, the moment itself otherwise."""
+    if parsed is None or not isinstance(raw, str):
+        return parsed
+    text = raw.strip()
+    if _WITHOUT_SECONDS.match(text):
+        return parsed + datetime.timedelta(minutes=1, microseconds=-1)
+    if _DATE_ONLY.match(text):
+        return parsed + datetime.timedelta(days=1, microseconds=-1)
+    return parsed
 
 
 def parse_timestamp(value: Any, name: str = "timestamp") -> datetime.datetime | None:

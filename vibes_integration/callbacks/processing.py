@@ -28,7 +28,11 @@ from vibes_integration.callbacks.events import (
 from vibes_integration.callbacks.handlers import HandlerContext, Outcome, handle
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus, RequestedTestEvent
 from vibes_integration.callbacks.parsing import CallbackParseError, parse_body
-from vibes_integration.callbacks.tasks import process_callback_event
+from vibes_integration.callbacks.services import PROCESSING_WINDOW, forget_scheduled
+from vibes_integration.callbacks.tasks import (
+    process_callback_event,
+    process_received_callback_events,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,17 +66,47 @@ def retry_delay(attempts: int) -> datetime.timedelta:
     return delay * random.uniform(0.8, 1.2)
 
 
+def callback_events_process_received(*, tail: bool = False, batch: int = 200) -> int:
+    """Process every event still waiting to be processed, oldest first.
+
+    Walks forward by id so that an event left waiting (its failure could not even be
+    recorded) is not picked again in the same run. An event another worker is
+    processing right now is skipped. Unless this is the ``tail`` run, one tail run is
+    scheduled a window later (see ``services.schedule_processing``).
+    """
+    forget_scheduled()
+    if not tail:
+        process_received_callback_events.using(
+            run_after=timezone.now() + PROCESSING_WINDOW
+        ).enqueue(tail=True)
+    processed = 0
+    last_pk = 0
+    while True:
+        pks = list(
+            CallbackEvent.objects.filter(status=CallbackStatus.RECEIVED, pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        for pk in pks:
+            if callback_event_process(pk, skip_locked=True) != "locked":
+                processed += 1
+        if len(pks) < batch:
+            return processed
+        last_pk = pks[-1]
+
+
 def callback_event_process(
-    callback_event_id: int, *, replay: bool = False, attempt: int = 1
+    callback_event_id: int, *, replay: bool = False, attempt: int = 1, skip_locked: bool = False
 ) -> str:
     """Process the event unless it is already done; returns its status afterwards.
 
     ``attempt`` is the attempt a scheduled retry was made for: when the event was
     processed or replayed since, the retry is out of date and does nothing. ``replay``
-    processes the event whatever its status.
+    processes the event whatever its status. With ``skip_locked`` an event locked by
+    another worker is left to it ("locked").
     """
     try:
-        return _process(callback_event_id, replay=replay, attempt=attempt)
+        return _process(callback_event_id, replay=replay, attempt=attempt, skip_locked=skip_locked)
     except Exception as exc:
         return _record_failure(callback_event_id, exc, traceback.format_exc())
 
@@ -84,9 +118,15 @@ def _should_run(callback_event: CallbackEvent, *, replay: bool, attempt: int) ->
 
 
 @transaction.atomic
-def _process(callback_event_id: int, *, replay: bool, attempt: int) -> str:
-    callback_event = CallbackEvent.objects.select_for_update().filter(pk=callback_event_id).first()
+def _process(callback_event_id: int, *, replay: bool, attempt: int, skip_locked: bool) -> str:
+    callback_event = (
+        CallbackEvent.objects.select_for_update(skip_locked=skip_locked)
+        .filter(pk=callback_event_id)
+        .first()
+    )
     if callback_event is None:
+        if skip_locked:
+            return "locked"
         logger.warning("Callback event %s no longer exists; nothing to process.", callback_event_id)
         return "missing"
     if not _should_run(callback_event, replay=replay, attempt=attempt):

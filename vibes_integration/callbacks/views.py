@@ -25,6 +25,8 @@ from vibes_integration.conf import get_setting
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
+STORED = b'{"status": "stored"}'
+DUPLICATE = b'{"status": "duplicate"}'
 ALLOWED_METHODS = "POST, PUT, HEAD"
 
 
@@ -72,7 +74,7 @@ def callback_receive(request: HttpRequest, token: str | None = None) -> HttpResp
         return JsonResponse({"status": "too large", "max_bytes": max_bytes}, status=413)
 
     try:
-        _, created = callback_event_store(
+        created = callback_event_store(
             body=body,
             method=request.method,
             headers=stored_headers(request.META),
@@ -84,4 +86,4 @@ def callback_receive(request: HttpRequest, token: str | None = None) -> HttpResp
         response = JsonResponse({"status": "unavailable"}, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-    return JsonResponse({"status": "stored" if created else "duplicate"}, status=200)
+    return HttpResponse(STORED if created else DUPLICATE, content_type="application/json")

@@ -29,10 +29,7 @@ def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Ou
             f"Opt-out reason {event.remote_opt_out_reason!r} is not one Vibes documents; "
             "stored without a reason."
         )
-    subject_date = event.opt_in_date if added else event.opt_out_date
-    # A timestamp without seconds is earlier than the moment it names; the subject's own
-    # date may be more precise, so the later of the two orders the event best.
-    event_date = max(d for d in (context.event_date, subject_date) if d is not None)
+    event_date = ordering_date(event, context, added=added)
     if added and _opt_out_at_same_moment(person, subscription_list, event_date):
         change = None
     else:
@@ -71,6 +68,25 @@ def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Ou
         person=person,
         subscription_list=subscription_list,
     )
+
+
+def ordering_date(
+    event: SubscriptionEvent, context: HandlerContext, *, added: bool
+) -> datetime.datetime:
+    """The date that orders this event against the others for the same person and list.
+
+    Vibes may stamp an event to the minute only (``14:30Z``), so each event is known to
+    lie in a span: from its event date (or its opt-in/opt-out date when that is later and
+    more precise) to the end of the minute. An opt-out is dated at the end of its span
+    and an opt-in at the start, so that when the spans of the two overlap (their order
+    cannot be known) the opt-out wins, whichever arrives first.
+    """
+    subject = event.opt_in_date if added else event.opt_out_date
+    earliest = max(d for d in (context.event_date, subject) if d is not None)
+    if added:
+        return earliest
+    latest = event.envelope.event_date_latest or context.event_date
+    return max(latest, earliest)
 
 
 def _opt_out_at_same_moment(
