@@ -1,7 +1,8 @@
 """``make run`` (scripts/run.py) as a person runs it: start, look around, Ctrl-C, start again.
 
 It runs on free ports with its own var directory (so its SQLite database, sandbox state,
-callback token and admin password are the test's own), waits for the three printed
+callback token and admin password are the test's own; on PostgreSQL, a database of its
+own), waits for the three printed
 addresses, fetches each, then sends SIGINT as a terminal's Ctrl-C would and checks that
 every process it started is gone and that it exited with 0. The second start must find
 the same data and send nothing to the sandbox again.
@@ -17,15 +18,18 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+from django.conf import settings
 
 from tests.e2e.processes import (
     LOG_DIR,
     ROOT,
+    database_url,
     eventually,
     free_port,
     process_environment,
@@ -114,7 +118,38 @@ class Launch:
 
 
 @pytest.fixture
-def run_environment(tmp_path: Path):
+def run_database_url() -> Iterator[str | None]:
+    """On PostgreSQL, a database of its own for ``make run`` (DATABASE_URL); else SQLite
+    in the var directory, as ``make run`` uses by default."""
+    default = settings.DATABASES["default"]
+    if not default["ENGINE"].endswith("postgresql"):
+        yield None
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = f"{default['TEST']['NAME']}_make_run"
+    server = {
+        "host": default.get("HOST") or "127.0.0.1",
+        "port": default.get("PORT") or 5432,
+        "user": default.get("USER") or None,
+        "password": default.get("PASSWORD") or None,
+        "dbname": "postgres",
+        "autocommit": True,
+    }
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with psycopg.connect(**server) as admin:
+        admin.execute(drop)
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield database_url({**default, "NAME": name})
+    finally:
+        with psycopg.connect(**server) as admin:
+            admin.execute(drop)
+
+
+@pytest.fixture
+def run_environment(tmp_path: Path, run_database_url: str | None):
     var_dir = tmp_path / "var"
     site_port, sandbox_port = free_port(), free_port()
     env = process_environment(
@@ -123,6 +158,8 @@ def run_environment(tmp_path: Path):
         PREFCENTER_VAR_DIR=str(var_dir),
         PREFCENTER_RUN_DEMO_PERSONS=str(DEMO_PERSONS),
     )
+    if run_database_url:
+        env["DATABASE_URL"] = run_database_url
     yield env
     # Whatever the outcome, nothing started for this test may outlive it.
     for pid, _command in processes_with_environment("PREFCENTER_VAR_DIR", str(var_dir)):
