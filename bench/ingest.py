@@ -1,7 +1,8 @@
 """Callback ingest: our endpoint against the insert-only ceiling, in the same gunicorn.
 
-Both endpoints are loaded by wrk with the same connections and bodies, alternately
-(ceiling, ours, ceiling, ours) so that drift of a shared machine hits both alike.
+Both endpoints are loaded with the same connections and bodies, alternately (ceiling,
+ours, ours, ceiling) so that drift of a shared machine hits both alike, with a pause
+after each run for the server to finish what the load left queued.
 
 Two loads:
 - saturated: 64 connections, each sending its next request as soon as the answer came.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from bench.data import subscription_added_body
@@ -38,6 +40,7 @@ TOKEN = CALLBACK_TOKEN
 GUNICORN_WORKERS = 4
 LATENCY_TARGET_MS = 50
 INSTALL_WRK = "apt-get install -y wrk"
+SETTLE_SECONDS = 2
 
 
 def _wrk(url: str, seconds: int, connections: int, prefix: str) -> dict:
@@ -83,13 +86,22 @@ def _alternate(
 ) -> dict[str, list[dict]]:
     runs: dict[str, list[dict]] = {"ceiling": [], "ours": []}
     for n in range(rounds):
-        runs["ceiling"].append(
-            _wrk(f"{base}/bench/ceiling/", seconds, connections, f"cs{n}-{label}")
-        )
-        runs["ours"].append(
-            _wrk(f"{base}/vibes/callbacks/{TOKEN}/", seconds, connections, f"os{n}-{label}")
-        )
+        for name, path in _order(base, n):
+            runs[name].append(_wrk(path, seconds, connections, f"{name[0]}s{n}-{label}"))
+            _settle()
     return runs
+
+
+def _order(base: str, round_: int) -> list[tuple[str, str]]:
+    """Ceiling first in even rounds, ours first in odd ones: neither always goes first."""
+    pair = [("ceiling", f"{base}/bench/ceiling/"), ("ours", f"{base}/vibes/callbacks/{TOKEN}/")]
+    return pair if round_ % 2 == 0 else pair[::-1]
+
+
+def _settle() -> None:
+    """When wrk stops, up to 64 requests are still queued in the server; let it finish them
+    so that the next run does not start behind a queue it did not cause."""
+    time.sleep(SETTLE_SECONDS)
 
 
 def wrk_missing(results: Results, label: str) -> None:
@@ -108,8 +120,8 @@ def run(
     *,
     database_url: str,
     label: str,
-    seconds: int = 8,
-    rounds: int = 2,
+    seconds: int = 6,
+    rounds: int = 3,
     connections: int = 64,
 ) -> float | None:
     """Measure both loads; returns our saturated requests per second (the ingest rate)."""
@@ -129,6 +141,7 @@ def run(
             _wrk(f"{base}/bench/ceiling/", 2, connections, f"warm-c-{label}"),
             _wrk(f"{base}/vibes/callbacks/{TOKEN}/", 2, connections, f"warm-o-{label}"),
         ]
+        _settle()
         saturated = _alternate(
             base, rounds=rounds, seconds=seconds, connections=connections, label=label
         )
@@ -154,7 +167,7 @@ def run(
         ">= 0.85x ceiling",
         ratio >= 0.85,
         f"gunicorn {GUNICORN_WORKERS} sync workers; {rounds} rounds of {seconds} s each, "
-        f"alternated; {errors} non-2xx/errors (ceiling {ceiling_errors}); "
+        f"alternated; ceiling: one raw INSERT of the body; {errors} non-2xx/errors (ceiling {ceiling_errors}); "
         f"{stored} events stored for {sent} answered requests (and those in flight when "
         "wrk stopped)",
     )
@@ -190,14 +203,15 @@ def _paced(
 ) -> dict[str, list[LoadResult]]:
     runs: dict[str, list[LoadResult]] = {"ceiling": [], "ours": []}
     for n in range(rounds):
-        for name, path in (("ceiling", "/bench/ceiling/"), ("ours", f"/vibes/callbacks/{TOKEN}/")):
+        for name, url in _order(base, n):
             prefix = f"{name[0]}p{n}-{label}"
             runs[name].append(
                 open_loop(
-                    f"{base}{path}",
+                    url,
                     lambda i, prefix=prefix: subscription_added_body(f"{prefix}-{i}", i % 5000),
                     rate=rate,
                     seconds=seconds,
                 )
             )
+            _settle()
     return runs

@@ -185,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                     ingest.run,
                     database_url=url,
                     label=kind,
-                    seconds=3 if quick else 8,
-                    rounds=1 if quick else 2,
+                    seconds=3 if quick else 6,
+                    rounds=1 if quick else 3,
                 )
             if "processing" in args.only:
                 url = harness.fresh_database(kind)
