@@ -16,6 +16,7 @@ import traceback
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from vibes_integration.callbacks.events import (
@@ -120,7 +121,10 @@ def _should_run(callback_event: CallbackEvent, *, replay: bool, attempt: int) ->
 @transaction.atomic
 def _process(callback_event_id: int, *, replay: bool, attempt: int, skip_locked: bool) -> str:
     callback_event = (
-        CallbackEvent.objects.select_for_update(skip_locked=skip_locked)
+        CallbackEvent.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+        .annotate(
+            requested_test=Exists(RequestedTestEvent.objects.filter(event_id=OuterRef("event_id")))
+        )
         .filter(pk=callback_event_id)
         .first()
     )
@@ -151,7 +155,7 @@ def _process(callback_event_id: int, *, replay: bool, attempt: int, skip_locked:
     )
     if event.envelope.event_date is None:
         context.notes.append("The body has no event_date; the time it was received is used.")
-    if RequestedTestEvent.objects.filter(event_id=callback_event.event_id).exists():
+    if callback_event.requested_test:
         context.notes.append("A test event requested with `vibes_callbacks test`; not applied.")
         outcome = Outcome(status=CallbackStatus.IGNORED)
     else:

@@ -13,7 +13,6 @@ import datetime
 
 from crm import services
 from crm.choices import ConsentAction, Source, SubscriptionState
-from crm.models import Person, Subscription, SubscriptionList
 from vibes_integration.callbacks.events import CallbackType, SubscriptionEvent
 from vibes_integration.callbacks.handlers.base import HandlerContext, Outcome, record_consent_once
 from vibes_integration.callbacks.matching import person_resolve, subscription_list_resolve
@@ -29,23 +28,19 @@ def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Ou
             f"Opt-out reason {event.remote_opt_out_reason!r} is not one Vibes documents; "
             "stored without a reason."
         )
-    event_date = ordering_date(event, context, added=added)
-    if added and _opt_out_at_same_moment(person, subscription_list, event_date):
-        change = None
-    else:
-        change = services.subscription_change(
-            person=person,
-            subscription_list=subscription_list,
-            state=SubscriptionState.SUBSCRIBED if added else SubscriptionState.UNSUBSCRIBED,
-            source=Source.VIBES,
-            event_date=event_date,
-            # Dates are always given (the event's own date when the body has none) so that
-            # the subscription ends the same whichever order the callbacks arrive in.
-            opt_in_date=(event.opt_in_date or context.event_date) if added else event.opt_in_date,
-            opt_out_date=None if added else (event.opt_out_date or context.event_date),
-            opt_out_reason="" if added else event.opt_out_reason,
-            record_consent=False,
-        )
+    change = services.subscription_change(
+        person=person,
+        subscription_list=subscription_list,
+        state=SubscriptionState.SUBSCRIBED if added else SubscriptionState.UNSUBSCRIBED,
+        source=Source.VIBES,
+        event_date=ordering_date(event, context, added=added),
+        # Dates are always given (the event's own date when the body has none) so that
+        # the subscription ends the same whichever order the callbacks arrive in.
+        opt_in_date=(event.opt_in_date or context.event_date) if added else event.opt_in_date,
+        opt_out_date=None if added else (event.opt_out_date or context.event_date),
+        opt_out_reason="" if added else event.opt_out_reason,
+        record_consent=False,
+    )
     if added:
         record_consent_once(
             context,
@@ -64,7 +59,7 @@ def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Ou
             opt_out_reason=event.opt_out_reason,
         )
     return Outcome(
-        status=CallbackStatus.STALE if change is None or change.stale else CallbackStatus.PROCESSED,
+        status=CallbackStatus.STALE if change.stale else CallbackStatus.PROCESSED,
         person=person,
         subscription_list=subscription_list,
     )
@@ -78,25 +73,13 @@ def ordering_date(
     Vibes may stamp an event to the minute only (``14:30Z``), so each event is known to
     lie in a span: from its event date (or its opt-in/opt-out date when that is later and
     more precise) to the end of the minute. An opt-out is dated at the end of its span
-    and an opt-in at the start, so that when the spans of the two overlap (their order
-    cannot be known) the opt-out wins, whichever arrives first.
+    and an opt-in a microsecond before the start of its own, so that when the two cannot
+    be ordered (their spans overlap, or they name the very same second) the opt-out wins,
+    whichever arrives first: the CRM does not text someone who may have said STOP.
     """
     subject = event.opt_in_date if added else event.opt_out_date
     earliest = max(d for d in (context.event_date, subject) if d is not None)
     if added:
-        return earliest
+        return earliest - datetime.timedelta(microseconds=1)
     latest = event.envelope.event_date_latest or context.event_date
     return max(latest, earliest)
-
-
-def _opt_out_at_same_moment(
-    person: Person, subscription_list: SubscriptionList, event_date: datetime.datetime
-) -> bool:
-    """An opt-out applied for the very same moment wins over this opt-in, whichever
-    arrived first: when Vibes' timestamps cannot order the two, the CRM does not text."""
-    return Subscription.objects.filter(
-        person=person,
-        subscription_list=subscription_list,
-        state=SubscriptionState.UNSUBSCRIBED,
-        event_date=event_date,
-    ).exists()
