@@ -169,3 +169,50 @@ def test_db_worker_batch_processes_everything_pending_and_exits(client):
 
     statuses = set(CallbackEvent.objects.values_list("status", flat=True))
     assert statuses == {CallbackStatus.PROCESSED}
+
+
+def _replay(*args: str) -> str:
+    import io
+
+    out = io.StringIO()
+    call_command("vibes_callbacks", "replay", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_replay_command_by_id_failed_invalid_and_stuck(client, monkeypatch):
+    from django.core.management import CommandError
+
+    DatabaseHiccup(monkeypatch, failures=1)
+    failed = deliver(client, callback_body("subscription_added"))
+    invalid = deliver(client, {"event_id": "evt-broken-2", "callback_type": "person_added"})
+    stuck = callback_body("subscription_list_added")
+    post_callback(client, stuck)  # stored; its processing run "lost"
+    DBTaskResult.objects.all().delete()
+    CallbackEvent.objects.filter(event_id=stuck["event_id"]).update(
+        received_at=timezone.now() - datetime.timedelta(minutes=30)
+    )
+
+    assert "1 callback event(s) queued" in _replay("--failed")
+    assert "1 callback event(s) queued" in _replay("--invalid")
+    assert "1 callback event(s) queued" in _replay("--stuck", "10")
+    assert "1 callback event(s) queued" in _replay(invalid.event_id)
+    with pytest.raises(CommandError, match="No callback event with id: nope"):
+        _replay("nope")
+    with pytest.raises(CommandError, match="Name event ids"):
+        _replay()
+
+    process_callbacks()
+    statuses = dict(CallbackEvent.objects.values_list("event_id", "status"))
+    assert statuses[failed.event_id] == CallbackStatus.PROCESSED
+    assert statuses[stuck["event_id"]] == CallbackStatus.PROCESSED
+    assert statuses[invalid.event_id] == CallbackStatus.INVALID
+
+
+@pytest.mark.django_db
+def test_register_without_a_usable_callback_url_says_what_to_set(settings):
+    from django.core.management import CommandError
+
+    settings.VIBES_CALLBACK_BASE_URL = "not a url"
+    with pytest.raises(CommandError, match="VIBES_CALLBACK_BASE_URL='not a url'"):
+        call_command("vibes_callbacks", "register")
