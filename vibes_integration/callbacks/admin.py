@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from crm.phone import try_parse_mdn
+from vibes_integration.callbacks import selectors
 from vibes_integration.callbacks.models import CallbackEvent
 from vibes_integration.callbacks.services import callback_event_replay, callback_event_resolve
 
@@ -134,20 +133,7 @@ class CallbackEventAdmin(admin.ModelAdmin):
         return "\n".join(obj.notes or []) or "-"
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        condition = (
-            Q(event_id=term)
-            | Q(person_key=term)
-            | Q(external_person_id=term)
-            | Q(list_id=term)
-            | Q(person__external_person_id=term)
-        )
-        mdn = try_parse_mdn(term)
-        if mdn:
-            condition |= Q(mdn=mdn) | Q(person__mdn=mdn)
-        return queryset.filter(condition), False
+        return selectors.callback_event_search(search_term, queryset), False
 
     @admin.action(description=_("Replay the selected callback events"), permissions=["replay"])
     def replay(self, request, queryset):

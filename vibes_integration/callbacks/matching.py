@@ -17,7 +17,7 @@ import hashlib
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from crm import services
+from crm import selectors, services
 from crm.choices import Source
 from crm.models import EXTERNAL_PERSON_ID_MAX_LENGTH, Person, SubscriptionList
 from crm.phone import parse_mdn
@@ -34,16 +34,17 @@ def generated_external_id(ref: PersonRef) -> str:
 
 
 def person_find(ref: PersonRef) -> Person | None:
+    """External id first (the CRM's own), then Vibes' person key, then the number."""
     if ref.external_person_id:
-        person = Person.objects.filter(external_person_id=ref.external_person_id).first()
+        person = selectors.person_get_by_external_id(ref.external_person_id)
         if person is not None:
             return person
     if ref.person_key:
-        person = Person.objects.filter(person_key=ref.person_key).first()
+        person = selectors.person_get_by_person_key(ref.person_key)
         if person is not None:
             return person
     if ref.mdn:
-        return Person.objects.filter(mdn=ref.mdn).first()
+        return selectors.person_find_by_mdn(ref.mdn)
     return None
 
 

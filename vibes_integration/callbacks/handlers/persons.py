@@ -25,10 +25,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from crm import services
+from crm import selectors, services
 from crm.choices import Source
 from crm.custom_fields import clean_custom_field_value
-from crm.models import CustomField, Person
+from crm.models import Person
 from vibes_integration.callbacks.events import PersonEvent
 from vibes_integration.callbacks.handlers.base import HandlerContext, Outcome
 from vibes_integration.callbacks.matching import (
@@ -134,7 +134,7 @@ def _column_values(custom_fields: dict[str, Any], notes: list[str]) -> dict[str,
 
 
 def _custom_field_values(custom_fields: dict[str, Any], notes: list[str]) -> dict[str, Any]:
-    definitions = {field.key: field for field in CustomField.objects.all()}
+    definitions = selectors.custom_field_definitions()
     values: dict[str, Any] = {}
     unknown = []
     for key, raw in custom_fields.items():

@@ -10,14 +10,12 @@
 
 from __future__ import annotations
 
-import datetime
 import time
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from vibes_integration.callbacks import registration
+from vibes_integration.callbacks import registration, selectors
 from vibes_integration.callbacks.events import HANDLED_TYPES
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus, RequestedTestEvent
 from vibes_integration.callbacks.services import callback_event_replay
@@ -177,29 +175,23 @@ class Command(BaseCommand):
         )
 
     def _replay(self, options) -> None:
-        events = CallbackEvent.objects.none()
-        if options["event_ids"]:
-            events |= CallbackEvent.objects.filter(event_id__in=options["event_ids"])
-            missing = set(options["event_ids"]) - set(
-                CallbackEvent.objects.filter(event_id__in=options["event_ids"]).values_list(
-                    "event_id", flat=True
-                )
-            )
-            if missing:
-                raise CommandError(f"No callback event with id: {', '.join(sorted(missing))}.")
-        if options["failed"]:
-            events |= CallbackEvent.objects.filter(status=CallbackStatus.FAILED)
-        if options["invalid"]:
-            events |= CallbackEvent.objects.filter(status=CallbackStatus.INVALID)
-        if options["stuck"] is not None:
-            before = timezone.now() - datetime.timedelta(minutes=options["stuck"])
-            events |= CallbackEvent.objects.filter(
-                status=CallbackStatus.RECEIVED, received_at__lt=before
-            )
         if not (options["event_ids"] or options["failed"] or options["invalid"]) and (
             options["stuck"] is None
         ):
             raise CommandError("Name event ids, or use --failed, --invalid or --stuck MINUTES.")
+        events = CallbackEvent.objects.none()
+        if options["event_ids"]:
+            found = selectors.callback_events_by_id(options["event_ids"])
+            missing = set(options["event_ids"]) - set(found.values_list("event_id", flat=True))
+            if missing:
+                raise CommandError(f"No callback event with id: {', '.join(sorted(missing))}.")
+            events |= found
+        if options["failed"]:
+            events |= selectors.callback_events_with_status(CallbackStatus.FAILED)
+        if options["invalid"]:
+            events |= selectors.callback_events_with_status(CallbackStatus.INVALID)
+        if options["stuck"] is not None:
+            events |= selectors.callback_events_stuck(options["stuck"])
         count = callback_event_replay(callback_events=events.distinct().order_by("pk"))
         self.stdout.write(
             self.style.SUCCESS(f"{count} callback event(s) queued to be processed again.")
