@@ -69,10 +69,16 @@ class ManageProcess:
         return self.log.read_text()
 
     def kill(self, signum: int = signal.SIGKILL) -> None:
+        """Send ``signum`` and wait for the end; a process that ignores it is killed."""
         if self.process.poll() is None:
             self.process.send_signal(signum)
-        self.process.wait(timeout=30)
-        self._file.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
+        finally:
+            self._file.close()
 
     def wait(self, timeout: float) -> int:
         code = self.process.wait(timeout=timeout)

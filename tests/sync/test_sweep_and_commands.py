@@ -72,8 +72,8 @@ def test_a_late_answer_from_a_worker_that_lost_its_lease_changes_nothing(vibes_s
     Operation.objects.update(lease_expires_at=timezone.now() - datetime.timedelta(seconds=1))
     fast = claim_due(worker="fast", limit=10)
     assert fast and fast.token != slow.token
-    [plan] = build_plans(slow.operations)
-    recorder = Recorder(slow.token)
+    [plan] = build_plans(slow.operations, slow.token)
+    recorder = Recorder()
     recorder.record([(plan, Outcome(result=Result.FAILED, error="late"))])
     assert recorder.counts == {"lost": 1}
     assert Operation.objects.get().status == OperationStatus.RUNNING

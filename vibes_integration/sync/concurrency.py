@@ -4,17 +4,17 @@ One call at a time cannot reach 100 calls per second once Vibes takes more than 
 to answer, so a worker keeps ``VIBES_SYNC_CONCURRENCY`` calls in flight on threads. The
 threads do HTTP only. The thread that owns the batch does everything that touches the
 database: it reserves rate-limit slots for the threads waiting at the gate (several at a
-time, one short transaction), lets each thread go exactly when its slot starts, and
-records results as they come back.
+time, one short transaction) and records results as they come back; each thread sleeps
+until its own slot starts.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -65,48 +65,82 @@ def build_client(*, throttle: Callable[[], None] | None, pool_size: int = 10) ->
 
 
 class RateGate:
-    """Sending threads wait at the gate; the owning thread opens it slot by slot."""
+    """Sending threads wait at the gate for a slot; the owning thread reserves the slots.
 
-    def __init__(self, limiter: RateLimiter, *, max_reserve: int = 8, wait_timeout: float = 300):
+    A thread asks for a slot, gets the start time of one reserved for it, and sleeps until
+    then on its own, so the owning thread never sleeps through the schedule and can record
+    results in between. Slots are reserved only for threads that are waiting (none is
+    wasted ahead of need), a few per transaction. A thread that gets its slot more than
+    ``max_lateness`` seconds late (the machine was busy) leaves it unused and takes the
+    next: late calls must not bunch up and push a second over the limit.
+    """
+
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        *,
+        max_reserve: int = 8,
+        max_lateness: float = 0.025,
+        wait_timeout: float = 300,
+    ) -> None:
         self.limiter = limiter
         self.max_reserve = max(1, max_reserve)
+        self.max_lateness = max_lateness
         self.wait_timeout = wait_timeout
-        self._tickets: queue.Queue[threading.Event] = queue.Queue()
-        self._closed = threading.Event()
+        self._slots: deque[float] = deque()
+        self._waiting = 0
+        self._closed = False
+        self._changed = threading.Condition()
 
     def wait(self) -> None:
         """Block this sending thread until its slot starts (the client's throttle)."""
-        if self._closed.is_set():
-            raise TransientError("the batch was stopped before this call")
-        ticket = threading.Event()
-        self._tickets.put(ticket)
-        if not ticket.wait(self.wait_timeout) or self._closed.is_set():
-            raise TransientError("the batch was stopped before this call")
+        deadline = time.monotonic() + self.wait_timeout
+        with self._changed:
+            self._waiting += 1
+            self._changed.notify_all()
+            try:
+                slot = self._take_slot(deadline)
+            finally:
+                self._waiting -= 1
+        self.limiter.wait_until(slot)
         mark_released()
 
-    def serve(self, timeout: float) -> int:
-        """Let through the threads waiting now, each at its own slot; answers how many."""
-        try:
-            tickets = [self._tickets.get(timeout=timeout)]
-        except queue.Empty:
+    def _take_slot(self, deadline: float) -> float:
+        while True:
+            if self._closed:
+                raise TransientError("the batch was stopped before this call")
+            now = self.limiter.clock()
+            while self._slots and self._slots[0] < now - self.max_lateness:
+                self._slots.popleft()
+            if self._slots:
+                return self._slots.popleft()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TransientError("no rate-limit slot was given in time")
+            self._changed.wait(min(remaining, 0.05))
+
+    def refill(self) -> int:
+        """Reserve slots for the threads waiting without one; answers how many."""
+        with self._changed:
+            wanted = min(self._waiting - len(self._slots), self.max_reserve)
+        if wanted <= 0:
             return 0
-        while len(tickets) < self.max_reserve:
-            try:
-                tickets.append(self._tickets.get_nowait())
-            except queue.Empty:
-                break
-        for ticket, slot in zip(tickets, self.limiter.reserve(len(tickets)), strict=True):
-            self.limiter.wait_until(slot)
-            ticket.set()
-        return len(tickets)
+        slots = self.limiter.reserve(wanted)
+        with self._changed:
+            self._slots.extend(slots)
+            self._changed.notify_all()
+        return wanted
+
+    def wait_for_requests(self, timeout: float) -> None:
+        """Sleep until a thread asks for a slot, or ``timeout`` passes."""
+        with self._changed:
+            if self._waiting <= len(self._slots) and not self._closed:
+                self._changed.wait(timeout)
 
     def close(self) -> None:
-        self._closed.set()
-        while True:
-            try:
-                self._tickets.get_nowait().set()
-            except queue.Empty:
-                return
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
 
 
 class CallPool:
@@ -122,31 +156,46 @@ class CallPool:
         work: Callable[[VibesClient, Item], Result],
         on_results: Callable[[list[tuple[Item, Result]]], None],
         *,
-        flush_size: int = 25,
-        flush_seconds: float = 0.25,
+        more: Callable[[], list[Item]] | None = None,
+        record_every: float = 0.05,
+        group_size: int = 16,
     ) -> None:
-        """Hand results to ``on_results`` (on this thread) in small groups as they arrive.
+        """Hand results to ``on_results`` (on this thread) in groups as they arrive (one
+        transaction per group, not per call), reserving slots for waiting threads between
+        groups so that none stands idle. When few items are left in flight, ``more()``
+        is asked for the next ones (an empty list: there are no more), so that the calls
+        flow on without a pause between batches.
 
         A ``work`` that raises hands its exception over as the result.
         """
         gate = RateGate(self.limiter, max_reserve=min(self.concurrency, 8))
         client = build_client(throttle=gate.wait, pool_size=self.concurrency)
-        ready: list[tuple[Item, Any]] = []
-        last_flush = time.monotonic()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="vibes-sync") as pool:
             futures: dict[Future, Item] = {
                 pool.submit(_guarded, work, client, item): item for item in items
             }
+            last_recorded = time.monotonic()
             try:
                 while futures:
-                    gate.serve(timeout=0.005)
-                    for future in [f for f in futures if f.done()]:
-                        ready.append((futures.pop(future), future.result()))
-                    due = time.monotonic() - last_flush >= flush_seconds
-                    if ready and (len(ready) >= flush_size or due or not futures):
-                        on_results(ready)
-                        ready = []
-                        last_flush = time.monotonic()
+                    if more is not None and len(futures) <= 2 * self.concurrency:
+                        added = more()
+                        if not added:
+                            more = None
+                        for item in added:
+                            futures[pool.submit(_guarded, work, client, item)] = item
+                    gate.refill()
+                    finished = [f for f in futures if f.done()]
+                    due = time.monotonic() - last_recorded >= record_every
+                    if finished and (
+                        due or len(finished) >= group_size or len(finished) == len(futures)
+                    ):
+                        for start in range(0, len(finished), group_size):
+                            group = finished[start : start + group_size]
+                            on_results([(futures.pop(f), f.result()) for f in group])
+                            gate.refill()
+                        last_recorded = time.monotonic()
+                    else:
+                        gate.wait_for_requests(0.002)
             finally:
                 gate.close()
 

@@ -81,6 +81,11 @@ SETTINGS: dict[str, SyncSetting] = {
     "VIBES_SYNC_BATCH_SIZE": SyncSetting(
         100, _positive_int, "Operations one sync task claims and sends at a time."
     ),
+    "VIBES_SYNC_TASK_SECONDS": SyncSetting(
+        5.0,
+        _positive_float,
+        "Seconds one sync task keeps sending before it hands the worker to other tasks.",
+    ),
     "VIBES_SYNC_CONCURRENCY": SyncSetting(
         8, _positive_int, "Calls to Vibes one worker keeps in flight at once."
     ),

@@ -1,7 +1,10 @@
-"""One batch of the outbound sync: claim, read, send, record, schedule what is left.
+"""The outbound sync's worker loop: claim, read, send, record, schedule what is left.
 
-Used by the background task (one batch per task run), by ``vibes_sync --sweep`` and by
-``vibes_backfill`` (batches until nothing is due). A worker killed at any point loses
+Batches are claimed one after the other while the calls of the previous one are still in
+flight, so that a backlog flows at the full rate without a pause between batches. Used
+by the background task (for up to ``VIBES_SYNC_TASK_SECONDS`` per run, so that other
+tasks get the worker too), by ``vibes_sync --sweep`` and by ``vibes_backfill`` (until
+nothing is due). A worker killed at any point loses
 nothing: until the outcome is recorded the operations stay claimed under a lease, and
 when the lease expires another worker sends them again, which is harmless (see
 ``sending``).
@@ -9,6 +12,7 @@ when the lease expires another worker sends them again, which is harmless (see
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -48,30 +52,41 @@ def _outcome_of(plan: Plan, result: Any) -> Outcome:
     return Outcome(result=Result.FAILED, error=f"{result.__class__.__name__}: {result}")
 
 
-def process_due_batch(
+def process_due(
     *,
     worker: str,
-    limit: int | None = None,
     person_ids: Collection[int] | None = None,
     limiter: RateLimiter | None = None,
     schedule: bool = True,
+    max_seconds: float | None = None,
 ) -> BatchSummary:
-    """Send one batch of due operations. With ``schedule``, leave a task for what is left."""
-    claim = claim_due(
-        worker=worker,
-        limit=limit or conf.sync_setting("VIBES_SYNC_BATCH_SIZE"),
-        person_ids=person_ids,
-    )
-    summary = BatchSummary(claimed=len(claim.operations))
-    if not claim:
-        if schedule:
-            schedule_remaining(person_ids)
-        return summary
-    if schedule and has_due(person_ids):
-        # More is due than one batch holds: let another worker start on it meanwhile.
-        tasks.ensure_processing()
+    """Send due operations, batch after batch, for up to ``max_seconds``
+    (``VIBES_SYNC_TASK_SECONDS`` by default). With ``schedule``, leave a task for what is
+    left, and let another worker start on the backlog meanwhile."""
+    budget = conf.sync_setting("VIBES_SYNC_TASK_SECONDS") if max_seconds is None else max_seconds
+    deadline = time.monotonic() + budget
+    batch_size = conf.sync_setting("VIBES_SYNC_BATCH_SIZE")
+    summary = BatchSummary()
+    recorder = Recorder()
+    tokens: list[str] = []
 
-    recorder = Recorder(claim.token)
+    def next_plans() -> list[Plan]:
+        """Claim the next batch; record at once what needs no call. Empty: nothing left."""
+        while time.monotonic() < deadline:
+            claim = claim_due(worker=worker, limit=batch_size, person_ids=person_ids)
+            if not claim:
+                return []
+            tokens.append(claim.token)
+            summary.claimed += len(claim.operations)
+            if schedule and len(tokens) == 1 and has_due(person_ids):
+                # More is due than one batch holds: let another worker start on it.
+                tasks.ensure_processing()
+            plans = build_plans(claim.operations, claim.token)
+            recorder.record([(plan, perform(None, plan)) for plan in plans if plan.skip_reason])
+            sendable = [plan for plan in plans if not plan.skip_reason]
+            if sendable:
+                return sendable
+        return []
 
     def record(results: list[tuple[Plan, Any]]) -> None:
         outcomes = [(plan, _outcome_of(plan, result)) for plan, result in results]
@@ -79,19 +94,18 @@ def process_due_batch(
         recorder.record(outcomes)
 
     try:
-        plans = build_plans(claim.operations)
-        recorder.record([(plan, perform(None, plan)) for plan in plans if plan.skip_reason])
-        sendable = [plan for plan in plans if not plan.skip_reason]
-        if sendable:
+        first = next_plans()
+        if first:
             pool = CallPool(
                 limiter=limiter or get_rate_limiter(),
                 concurrency=conf.sync_setting("VIBES_SYNC_CONCURRENCY"),
             )
-            pool.run(sendable, perform, record)
+            pool.run(first, perform, record, more=next_plans)
     except (KeyboardInterrupt, SystemExit):
         # Stopped on purpose (Ctrl-C, a shutdown): give back what was not recorded, so
         # that it is sent again now rather than when the lease runs out.
-        release_claim(claim.token)
+        for token in tokens:
+            release_claim(token)
         raise
     summary.counts.update(recorder.counts)
     if schedule:
@@ -109,22 +123,8 @@ def schedule_remaining(person_ids: Collection[int] | None = None) -> None:
         tasks.ensure_processing(run_after=wakeup)
 
 
-def process_until_idle(
-    *,
-    worker: str,
-    person_ids: Collection[int] | None = None,
-    max_batches: int | None = None,
-) -> BatchSummary:
-    """Send batches in this process until nothing is due (retries that wait are left)."""
-    total = BatchSummary()
-    limiter = get_rate_limiter()
-    batches = 0
-    while max_batches is None or batches < max_batches:
-        summary = process_due_batch(
-            worker=worker, person_ids=person_ids, limiter=limiter, schedule=False
-        )
-        if not summary.claimed:
-            break
-        total += summary
-        batches += 1
-    return total
+def process_until_idle(*, worker: str, person_ids: Collection[int] | None = None) -> BatchSummary:
+    """Send in this process until nothing is due (retries that wait are left)."""
+    return process_due(
+        worker=worker, person_ids=person_ids, schedule=False, max_seconds=float("inf")
+    )

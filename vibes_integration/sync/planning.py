@@ -26,7 +26,7 @@ from vibes_integration.sync.payloads import (
 from vibes_integration.sync.plans import Plan
 
 
-def build_plans(operations: Sequence[Operation]) -> list[Plan]:
+def build_plans(operations: Sequence[Operation], claim_token: str) -> list[Plan]:
     """One plan per operation, reading every row it needs in a few queries."""
     persons = Person.objects.in_bulk({op.person_id for op in operations})
     definitions = synced_custom_fields()
@@ -49,6 +49,7 @@ def build_plans(operations: Sequence[Operation]) -> list[Plan]:
             continue
         base = {
             "operation_id": operation.pk,
+            "claim_token": claim_token,
             "kind": operation.kind,
             "person_id": person.pk,
             "external_person_id": person.external_person_id,

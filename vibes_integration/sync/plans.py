@@ -19,6 +19,7 @@ JSONDict = dict[str, Any]
 @dataclass(frozen=True)
 class Plan:
     operation_id: int
+    claim_token: str
     kind: str
     person_id: int
     external_person_id: str

@@ -52,10 +52,9 @@ def backoff_delay(attempt: int) -> float:
 
 
 class Recorder:
-    """Records the outcomes of one claimed batch, counting them by final status."""
+    """Records outcomes, counting them by final status; each plan carries its claim."""
 
-    def __init__(self, claim_token: str) -> None:
-        self.claim_token = claim_token
+    def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
 
     def record(self, results: Sequence[tuple[Plan, Outcome]]) -> None:
@@ -104,7 +103,7 @@ class Recorder:
 
     def _claimed(self, plan: Plan):
         return Operation.objects.filter(
-            pk=plan.operation_id, claim_token=self.claim_token, status=OperationStatus.RUNNING
+            pk=plan.operation_id, claim_token=plan.claim_token, status=OperationStatus.RUNNING
         )
 
     def _record_one(self, plan: Plan, outcome: Outcome) -> str:
@@ -155,7 +154,7 @@ class Recorder:
         return_to_queue(
             operation,
             next_attempt_at=next_at,
-            claim_token=self.claim_token,
+            claim_token=plan.claim_token,
             http_status=outcome.http_status,
             error=outcome.error,
             error_codes=outcome.error_codes,

@@ -1,8 +1,8 @@
 """The background task that sends the outbox to Vibes, and how it gets scheduled.
 
-``process_operations`` claims one batch of due operations, sends it and records the
-outcomes. It is a nudge, not the record of the work: if the task is lost, the outbox row
-still says what to do and the sweep schedules a task again.
+``process_operations`` claims due operations batch after batch for a few seconds, sends
+them and records the outcomes. It is a nudge, not the record of the work: if the task is
+lost, the outbox row still says what to do and the sweep schedules a task again.
 
 Scheduling avoids a pile of identical tasks: ``ensure_processing`` enqueues a task only
 when no task is already waiting to start, and it locks the waiting one (skipping a
@@ -32,12 +32,12 @@ def default_worker_name() -> str:
 
 @task(takes_context=True)
 def process_operations(context) -> dict[str, Any]:
-    """Send one batch of due operations to Vibes (and schedule the rest)."""
-    from vibes_integration.sync.engine import process_due_batch
+    """Send due operations to Vibes for a few seconds (and schedule the rest)."""
+    from vibes_integration.sync.engine import process_due
 
     worker_ids = getattr(context.task_result, "worker_ids", None) or []
     worker = f"{default_worker_name()}/{worker_ids[-1][:12]}" if worker_ids else None
-    summary = process_due_batch(worker=worker or default_worker_name())
+    summary = process_due(worker=worker or default_worker_name())
     return summary.as_dict()
 
 
