@@ -197,3 +197,16 @@ def test_a_crm_external_id_is_never_replaced(client):
 
     assert Person.objects.get().external_person_id == "crm-original"
     assert any("kept the CRM's" in note for note in event.notes)
+
+
+def test_nul_characters_in_values_are_dropped_not_fatal(client):
+    body = _person_body()
+    body["person"]["custom_fields"]["zip_code"] = "981\x0001"
+    body["person"]["custom_fields"]["first_name"] = "Bru\x00no"
+
+    event = deliver(client, body)
+
+    assert event.status == CallbackStatus.PROCESSED
+    person = Person.objects.get()
+    assert person.first_name == "Bruno"
+    assert person.custom_fields["zip_code"] == "98101"

@@ -176,3 +176,14 @@ def test_the_authorization_header_is_never_stored(client, settings):
     event = CallbackEvent.objects.get()
     assert "s3cret" not in json.dumps(event.headers)
     assert event.authenticated_as == "basic:vibes"
+
+
+def test_nul_characters_in_the_id_and_type_are_stored_without_them(client):
+    raw = b'{"event_id": "evt-\\u0000-nul", "callback_type": "person_\\u0000added"}'
+
+    assert post_callback(client, raw).status_code == 200
+
+    event = CallbackEvent.objects.get()
+    assert event.event_id == "evt--nul"
+    assert event.callback_type == "person_added"
+    assert event.body == raw.decode()

@@ -74,7 +74,20 @@ def parse_body(body: str) -> tuple[dict[str, Any], CallbackEventData]:
         raise CallbackParseError(f"The body is not JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise CallbackParseError("The body is JSON but not an object.")
+    payload = without_nul(payload)
     return payload, parse_payload(payload)
+
+
+def without_nul(value: Any) -> Any:
+    """U+0000 removed everywhere: PostgreSQL can store it in neither text nor jsonb (the
+    raw body keeps the original)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
 
 
 def parse_payload(payload: Mapping[str, Any]) -> CallbackEventData:

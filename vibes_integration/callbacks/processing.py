@@ -172,7 +172,7 @@ def copy_references(
     callback_event: CallbackEvent, payload: dict[str, Any], event: CallbackEventData
 ) -> None:
     """Fill the columns staff search the log by (person, number, list)."""
-    callback_event.payload = without_nul(payload)
+    callback_event.payload = payload
     callback_event.event_date = event.envelope.event_date
     if isinstance(event, SubscriptionEvent | PersonEvent | ParticipantEvent):
         callback_event.person_key = (event.person.person_key or "")[:64]
@@ -180,17 +180,6 @@ def copy_references(
         callback_event.mdn = (event.person.mdn or "")[:32]
     if isinstance(event, SubscriptionEvent | SubscriptionListEvent | ParticipantEvent):
         callback_event.list_id = (event.list_id or "")[:64]
-
-
-def without_nul(value: Any) -> Any:
-    """PostgreSQL's jsonb cannot hold U+0000; the raw body keeps the original."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {without_nul(key): without_nul(item) for key, item in value.items()}
-    return value
 
 
 def _record_failure(callback_event_id: int, exc: Exception, trace: str) -> str:

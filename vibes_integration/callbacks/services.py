@@ -80,6 +80,11 @@ def _valid_ip(address: str | None) -> str | None:
         return None
 
 
+def _without_nul(text: str | None) -> str | None:
+    # JSON may spell U+0000 as \u0000; PostgreSQL text cannot hold it.
+    return text.replace("\x00", "") if text else text
+
+
 def _body_text(body: bytes) -> str:
     # Kept verbatim where possible; bytes that are not UTF-8 are written as \xNN, and NUL
     # (which PostgreSQL text cannot hold) as \x00, so nothing is silently dropped.
@@ -100,10 +105,10 @@ def callback_event_store(
     not be scheduled.
     """
     peeked = peek(body)
-    key = event_key(peeked.event_id, body)
+    key = event_key(_without_nul(peeked.event_id), body)
     values = {
         "event_id": key,
-        "callback_type": peeked.callback_type[:CALLBACK_TYPE_MAX_LENGTH],
+        "callback_type": _without_nul(peeked.callback_type)[:CALLBACK_TYPE_MAX_LENGTH],
         "body": _body_text(body),
         "headers": dict(headers),
         "method": method[:8],
