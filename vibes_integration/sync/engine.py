@@ -124,7 +124,19 @@ def schedule_remaining(person_ids: Collection[int] | None = None) -> None:
 
 
 def process_until_idle(*, worker: str, person_ids: Collection[int] | None = None) -> BatchSummary:
-    """Send in this process until nothing is due (retries that wait are left)."""
-    return process_due(
-        worker=worker, person_ids=person_ids, schedule=False, max_seconds=float("inf")
-    )
+    """Send in this process until nothing is due (retries that wait are left).
+
+    Finishing a person's operation can make their next one due, hence the passes."""
+    total = BatchSummary()
+    limiter = get_rate_limiter()
+    while True:
+        summary = process_due(
+            worker=worker,
+            person_ids=person_ids,
+            limiter=limiter,
+            schedule=False,
+            max_seconds=float("inf"),
+        )
+        if not summary.claimed:
+            return total
+        total += summary

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
+from collections.abc import Iterator
 from typing import TextIO
 
 
@@ -71,3 +74,16 @@ class ProgressBar:
         else:
             self.stream.write(self.line(self.done, note) + "\n")
         self.stream.flush()
+
+
+@contextlib.contextmanager
+def quiet_call_log(verbosity: int) -> Iterator[None]:
+    """Commands print their own progress: the client's line per call only with -v 2."""
+    client_log = logging.getLogger("vibes_integration.client")
+    previous = client_log.level
+    if verbosity < 2:
+        client_log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        client_log.setLevel(previous)

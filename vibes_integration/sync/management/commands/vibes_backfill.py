@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from vibes_integration.sync.backfill import BackfillSummary, backfill, persons_to_send
 from vibes_integration.sync.models import BackfillCheckpoint
-from vibes_integration.sync.progress import ProgressBar
+from vibes_integration.sync.progress import ProgressBar, quiet_call_log
 from vibes_integration.sync.tasks import default_worker_name
 
 
@@ -41,7 +41,11 @@ class Command(BaseCommand):
             help="Persons read and queued at a time (default 500).",
         )
 
-    def handle(self, *args, everyone: bool, restart: bool, chunk_size: int, **options) -> None:
+    def handle(self, *args, **options) -> None:
+        with quiet_call_log(options["verbosity"]):
+            self._run(**options)
+
+    def _run(self, *, everyone: bool, restart: bool, chunk_size: int, **options) -> None:
         name = "everyone" if everyone else "unknown"
         checkpoint = BackfillCheckpoint.objects.filter(name=name).first()
         if checkpoint and checkpoint.last_person_id and not restart:

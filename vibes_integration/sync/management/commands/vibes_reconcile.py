@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Person
 from vibes_integration.sync.drift import Repair
-from vibes_integration.sync.progress import ProgressBar
+from vibes_integration.sync.progress import ProgressBar, quiet_call_log
 from vibes_integration.sync.reconcile import ReconcileSummary, persons_to_compare, reconcile
 
 
@@ -58,7 +58,11 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Print the differences; change nothing."
         )
 
-    def handle(self, *args, since: str | None, dry_run: bool, **options) -> None:
+    def handle(self, *args, **options) -> None:
+        with quiet_call_log(options["verbosity"]):
+            self._run(**options)
+
+    def _run(self, *, since: str | None, dry_run: bool, **options) -> None:
         moment = parse_since(since) if since else None
         total = persons_to_compare(moment).count()
         if not total:

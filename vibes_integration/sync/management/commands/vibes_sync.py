@@ -13,6 +13,7 @@ from vibes_integration.sync import conf
 from vibes_integration.sync.choices import OperationStatus
 from vibes_integration.sync.engine import process_until_idle, schedule_remaining
 from vibes_integration.sync.models import Operation
+from vibes_integration.sync.progress import quiet_call_log
 from vibes_integration.sync.selectors import sync_dashboard
 from vibes_integration.sync.services import operations_retry
 from vibes_integration.sync.sweep import sweep
@@ -48,7 +49,11 @@ class Command(BaseCommand):
             help="Seconds between sweeps with --loop (default: VIBES_SYNC_SWEEP_INTERVAL).",
         )
 
-    def handle(self, *args, sweep: bool, loop: bool, retry_failed: bool, interval, **options):
+    def handle(self, *args, **options) -> None:
+        with quiet_call_log(options["verbosity"]):
+            self._run(**options)
+
+    def _run(self, *, sweep: bool, loop: bool, retry_failed: bool, interval, **options):
         if interval is not None and not loop:
             raise CommandError(_("--interval only goes with --loop."))
         if sweep:
