@@ -87,6 +87,9 @@ def run(
     max_seconds: float = 90,
 ) -> None:
     env = environment(database_url)
+    statements = manage_json(
+        "bench_statements", env=environment(database_url, VIBES_CALLBACK_ALLOWED_IPS="127.0.0.1")
+    )
     manage_json("bench_persons", "--count", str(2 * events), "--with-person-key", env=env)
     one = _round(
         database_url, env, label=label, workers=1, start=0, events=events, max_seconds=max_seconds
@@ -104,7 +107,10 @@ def run(
         status: one["counts"].get(status, 0) + two["counts"].get(status, 0)
         for status in ("failed", "invalid", "received")
     }
+    kinds = ", ".join(f"{n} {kind}" for kind, n in statements["process_kinds"].items())
     detail = (
+        f"SQL statements per callback: {statements['receive']} to receive it, "
+        f"{statements['process']} to process it ({kinds}); "
         f"{one['applied'] + two['applied']} events applied; "
         f"left unprocessed or failed: {problems}"
         + ("; a round hit its time limit" if one["timed_out"] or two["timed_out"] else "")

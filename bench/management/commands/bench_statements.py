@@ -1,0 +1,76 @@
+"""``bench_statements``: SQL statements for one callback, received and then processed.
+
+The callback measures compare rates; these counts say where the difference comes from:
+the request stores an event, the worker applies it to the CRM.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench import data
+from bench.harness import CALLBACK_TOKEN, print_json
+from crm import services
+from crm.choices import Source
+from vibes_integration.callbacks.models import CallbackEvent
+from vibes_integration.callbacks.processing import callback_event_process
+
+
+def _kinds(statements: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for statement in statements:
+        word = statement["sql"].split(None, 1)[0].upper()
+        kind = "SAVEPOINT" if word in {"SAVEPOINT", "RELEASE", "ROLLBACK"} else word
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+class Command(BaseCommand):
+    help = "Count the SQL statements of receiving and of processing one callback."
+
+    def handle(self, *args, **_):
+        services.subscription_list_upsert(
+            list_id=data.BENCH_LIST_ID, source=Source.STAFF, name="Bench list"
+        )
+        indexes = range(799_997, 800_000)  # clear of the persons other measures seed
+        for index in indexes:
+            services.person_create(
+                external_person_id=data.external_id(index),
+                person_key=data.person_key(index),
+                source=Source.STAFF,
+            )
+        client = Client(REMOTE_ADDR="127.0.0.1")
+        path = f"/vibes/callbacks/{CALLBACK_TOKEN}/"
+        received = []
+        for index in indexes:
+            body = data.subscription_added_body(f"statements-{index}", index)
+            with CaptureQueriesContext(connection) as captured:
+                response = client.post(path, body, content_type="application/json")
+            if response.status_code != 200:
+                raise RuntimeError(f"the endpoint answered {response.status_code}")
+            received.append(captured.captured_queries)
+        events = list(
+            CallbackEvent.objects.filter(event_id__startswith="statements-")
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        processed = []
+        for pk in events:
+            with CaptureQueriesContext(connection) as captured:
+                callback_event_process(pk)
+            processed.append(captured.captured_queries)
+        # The last of each: caches warm, the list known, as in a steady stream.
+        print_json(
+            {
+                "receive": len(received[-1]),
+                "receive_kinds": _kinds(received[-1]),
+                "process": len(processed[-1]),
+                "process_kinds": _kinds(processed[-1]),
+                "statuses": list(
+                    CallbackEvent.objects.filter(pk__in=events).values_list("status", flat=True)
+                ),
+            }
+        )
