@@ -2,7 +2,8 @@
 
 Every change a staff member saves goes through ``crm.services`` with ``Source.STAFF``, so
 that it is validated like any other change, recorded in the consent ledger, and synced to
-Vibes by whoever listens to the services' signals.
+Vibes by whoever listens to the services' signals. Staff never subscribe a number
+themselves: see ``crm.admin.person_saving``.
 """
 
 from __future__ import annotations
@@ -12,25 +13,24 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, Prefetch
-from django.http import HttpRequest
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from crm import selectors, services
 from crm.admin.pagination import LargeTableAdmin
+from crm.admin.person_saving import (
+    ServiceRejected,
+    announce_opt_ins,
+    save_person,
+    save_subscriptions,
+    staff_consent,
+)
 from crm.choices import Source, SubscriptionState
 from crm.forms import SubscriptionInlineForm, custom_field_form_name, person_form_class
 from crm.models import ConsentEvent, CustomField, OptInRequest, Person, Subscription
 from crm.phone import mask_mdn
-
-
-def staff_consent(request: HttpRequest) -> services.ConsentContext:
-    """How a staff member's change is recorded in the consent ledger."""
-    return services.ConsentContext(
-        ip_address=request.META.get("REMOTE_ADDR") or None,
-        user_agent=request.headers.get("User-Agent", ""),
-        reference=f"staff:{request.user.get_username()}",
-    )
 
 
 class SubscribedToListFilter(admin.SimpleListFilter):
@@ -84,7 +84,11 @@ class SubscriptionInline(admin.TabularInline):
         "updated_at",
     )
     readonly_fields = ("opt_in_date", "opt_out_date", "source", "updated_at")
-    verbose_name_plural = _("subscriptions (changes are recorded in the consent history)")
+    verbose_name_plural = _(
+        'subscriptions: "subscribed" texts the person\'s number for confirmation and '
+        'shows pending until they reply Y; "not subscribed" ends the subscription at '
+        "once (changes are recorded in the consent history)"
+    )
 
     def get_queryset(self, request):
         # Each row's title names its person and list.
@@ -121,7 +125,9 @@ class OptInRequestInline(ReadOnlyInline):
     model = OptInRequest
     fields = ("requested_at", "subscription_list", "mdn", "status", "message", "expire_date")
     readonly_fields = fields
-    verbose_name_plural = _("web opt-in requests")
+    verbose_name_plural = _(
+        "web opt-in requests (confirmation texts; open ones wait for the subscriber's Y)"
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("subscription_list")
@@ -227,13 +233,27 @@ class PersonAdmin(LargeTableAdmin):
     # The change page.
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = person_form_class(self._custom_fields(request))
+        kwargs["form"] = person_form_class(
+            self._custom_fields(request), getattr(request, "_crm_service_errors", ())
+        )
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         custom = [custom_field_form_name(f) for f in self._custom_fields(request)]
         fieldsets = [
-            (None, {"fields": ["external_person_id", "first_name", "last_name", "email", "mdn"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "external_person_id",
+                        "first_name",
+                        "last_name",
+                        "email",
+                        "mdn",
+                        "opt_in_lists",
+                    ]
+                },
+            ),
         ]
         if custom:
             fieldsets.append((_("Custom fields"), {"fields": custom}))
@@ -255,15 +275,18 @@ class PersonAdmin(LargeTableAdmin):
             request._crm_custom_fields = list(CustomField.objects.order_by("order", "key"))
         return request._crm_custom_fields
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Django runs a POST of this view in one transaction: a refusal of the services
+        # leaves the exception, which rolls back everything this save wrote; the same input
+        # is then shown again with the reasons next to the fields.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRejected as rejected:
+            request._crm_service_errors = rejected.errors
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
-        if change:
-            person = services.person_update(
-                person=obj, source=Source.STAFF, **form.service_arguments(changed_only=True)
-            ).person
-        else:
-            person = services.person_create(
-                source=Source.STAFF, **form.service_arguments(changed_only=False)
-            )
+        person = save_person(request, form, change=change)
         obj.pk = person.pk
         obj._state.adding = False
         obj.refresh_from_db()
@@ -271,26 +294,32 @@ class PersonAdmin(LargeTableAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Subscription:
             return super().save_formset(request, form, formset, change)
-        consent = staff_consent(request)
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        for inline_form in formset.forms:
-            if not inline_form.has_changed():
-                continue
-            data = inline_form.cleaned_data
-            state = data["state"]
-            result = services.subscription_change(
-                person=form.instance,
-                subscription_list=data["subscription_list"],
-                state=state,
-                source=Source.STAFF,
-                opt_out_reason=data.get("opt_out_reason") or "",
-                consent=consent,
+        return save_subscriptions(request, form, formset)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        request._crm_opt_ins_started = announce_opt_ins(request)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        return self._show_opt_ins(request, obj, response)
+
+    def response_change(self, request, obj):
+        return self._show_opt_ins(request, obj, super().response_change(request, obj))
+
+    def _show_opt_ins(self, request, obj, response):
+        """After starting a confirmation text, show the person's page with its opt-in."""
+        if not getattr(request, "_crm_opt_ins_started", False):
+            return response
+        if not isinstance(response, HttpResponseRedirect) or "_addanother" in request.POST:
+            return response
+        return HttpResponseRedirect(
+            reverse(
+                f"{self.admin_site.name}:crm_person_change",
+                args=[obj.pk],
+                current_app=self.admin_site.name,
             )
-            if inline_form.instance.pk is None:
-                formset.new_objects.append(result.subscription)
-            else:
-                formset.changed_objects.append((result.subscription, inline_form.changed_data))
-        return None
+        )
 
     def has_delete_permission(self, request, obj=None):
         # A person's consent history must outlive any edit; persons leave lists, they are

@@ -12,6 +12,8 @@ def _browser_value(field: forms.Field, value: Any) -> Any:
         return {True: "true", False: "false"}.get(value, "unknown")
     if isinstance(field, forms.BooleanField):
         return "on" if value else ""
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        return [str(getattr(item, "pk", item)) for item in value or []]
     if isinstance(field, forms.MultipleChoiceField):
         return [str(item) for item in value or []]
     if value is None:

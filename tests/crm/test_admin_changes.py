@@ -117,7 +117,9 @@ def test_a_required_custom_field_must_be_filled(admin_client, fields):
     assert "custom__zip" in response.context["adminform"].form.errors
 
 
-def test_adding_a_person_with_a_subscription(admin_client, fields, signal_log):
+def test_adding_a_person_with_a_subscription_asks_the_number_to_confirm(
+    admin_client, fields, signal_log
+):
     deals = make_list(name="Deals")
     add_url = reverse("admin:crm_person_add")
     data = change_form_data(admin_client.get(add_url))
@@ -135,17 +137,20 @@ def test_adding_a_person_with_a_subscription(admin_client, fields, signal_log):
     response = admin_client.post(add_url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     person = Person.objects.get(external_person_id="crm-42")
+    # A number given with a new person is an import of a number the brand knows...
     assert str(person.mdn) == "+12015550142"
     assert person.custom_fields == {"shoe_size": 9}
-    assert person.subscriptions.get().state == SubscriptionState.SUBSCRIBED
+    # ...but only its owner can subscribe it: the subscription waits for their Y.
+    assert person.subscriptions.get().state == SubscriptionState.PENDING
     event = ConsentEvent.objects.get(person=person)
     assert (event.action, event.source, event.reference) == (
-        ConsentAction.OPTED_IN,
+        ConsentAction.OPT_IN_REQUESTED,
         Source.STAFF,
         "staff:admin",
     )
     assert [c["created"] for c in signal_log.of("person_changed")] == [True]
-    assert signal_log.of("subscription_changed")[0]["source"] == Source.STAFF
+    assert signal_log.of("opt_in_requested")[0]["source"] == Source.STAFF
+    assert response["Location"] == _change_url(person)
 
 
 def test_unsubscribing_on_the_person_page_is_recorded(admin_client, signal_log):

@@ -7,6 +7,7 @@ from django.urls import reverse
 from crm import services
 from crm.choices import ConsentAction, Source
 from crm.models import ConsentEvent, LedgerIsAppendOnly
+from tests.crm.admin_posts import change_form_data
 from tests.fixtures.builders import make_person
 
 pytestmark = pytest.mark.django_db
@@ -90,13 +91,7 @@ def test_the_person_page_shows_consent_history_read_only(admin_client, consent_e
 def test_an_admin_post_cannot_smuggle_a_consent_event_in(admin_client):
     person = make_person()
     url = reverse("admin:crm_person_change", args=[person.pk])
-    page = admin_client.get(url)
-    form = page.context["adminform"].form
-    data = {name: form[name].value() or "" for name in form.fields}
-    for formset in page.context["inline_admin_formsets"]:
-        management = formset.formset.management_form
-        for name in management.fields:
-            data[f"{formset.formset.prefix}-{name}"] = management[name].value()
+    data = change_form_data(admin_client.get(url))
     data["consent_events-TOTAL_FORMS"] = "1"
     data["consent_events-0-action"] = ConsentAction.OPTED_IN
     data["consent_events-0-reference"] = "forged"
