@@ -130,8 +130,10 @@ def run(
     *,
     database_url: str,
     label: str,
-    seconds: int = 6,
-    rounds: int = 3,
+    seconds: int = 3,
+    rounds: int = 6,
+    open_seconds: int = 6,
+    open_rounds: int = 3,
     connections: int = 64,
 ) -> float | None:
     """Measure both loads; returns our saturated requests per second (the ingest rate)."""
@@ -157,7 +159,7 @@ def run(
         )
         ceiling_rps = _rate(saturated["ceiling"])
         paced_rate = OPEN_LOOP_SHARE * ceiling_rps
-        paced = _paced(base, rounds=rounds, seconds=seconds, rate=paced_rate, label=label)
+        paced = _paced(base, rounds=open_rounds, seconds=open_seconds, rate=paced_rate, label=label)
     stored = query(database_url, "SELECT COUNT(*) FROM vibes_callbacks_callbackevent")[0][0]
     sent = (
         warm[1]["requests"]
@@ -167,6 +169,10 @@ def run(
 
     ours_rps = _rate(saturated["ours"])
     ratio = ours_rps / ceiling_rps
+    per_round = " ".join(
+        f"{_rate([o]) / _rate([c]):.2f}"
+        for o, c in zip(saturated["ours"], saturated["ceiling"], strict=True)
+    )
     errors = sum(r["errors"] for r in saturated["ours"]) + sum(r.failures for r in paced["ours"])
     ceiling_errors = sum(r["errors"] for r in saturated["ceiling"]) + sum(
         r.failures for r in paced["ceiling"]
@@ -177,7 +183,8 @@ def run(
         ">= 0.85x ceiling",
         ratio >= 0.85,
         f"gunicorn {GUNICORN_WORKERS} sync workers; {rounds} rounds of {seconds} s each, "
-        "alternated; ceiling: one raw INSERT of the body; "
+        f"alternated; ours / ceiling in each round: {per_round}; "
+        "ceiling: one raw INSERT of the body; "
         f"{errors} non-2xx/errors (ceiling {ceiling_errors}); "
         f"{stored} events stored for {sent} answered requests (and those in flight when "
         "wrk stopped)",
@@ -213,7 +220,7 @@ def run(
         f"p99 < {LATENCY_TARGET_MS} ms",
         paced_p99 < LATENCY_TARGET_MS and errors == 0,
         f"{paced_rate:.0f} req/s offered, each request on its own connection (connect "
-        f"included); median of {rounds} rounds; p99 of each round: ours "
+        f"included); median of {open_rounds} rounds of {open_seconds} s; p99 of each round: ours "
         f"{_rounds(lat['ours']['p99'])} ms, ceiling {_rounds(lat['ceiling']['p99'])} ms; "
         f"{sum(r.requests for r in paced['ours'])} requests to ours, "
         f"{sum(r.requests for r in paced['ceiling'])} to the ceiling",

@@ -185,8 +185,10 @@ def main(argv: list[str] | None = None) -> int:
                     ingest.run,
                     database_url=url,
                     label=kind,
-                    seconds=3 if quick else 6,
-                    rounds=1 if quick else 3,
+                    seconds=3,
+                    rounds=2 if quick else 6,
+                    open_seconds=3 if quick else 6,
+                    open_rounds=1 if quick else 3,
                 )
             if "processing" in args.only:
                 url = harness.fresh_database(kind)
