@@ -225,9 +225,16 @@ def query(url: str, sql: str) -> list[tuple]:
 
 
 def environment(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of every process the bench starts.
+
+    ``VIBES_API_URL`` points at a port where nothing listens unless a measure passes its
+    own sandbox: no bench process may reach a sandbox (or a Vibes) that someone else runs
+    at the default address.
+    """
     env = dict(os.environ)
     env.update(
         {
+            "VIBES_API_URL": f"http://127.0.0.1:{free_port()}",
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DATABASE_URL": database_url,
             "DEBUG": "0",

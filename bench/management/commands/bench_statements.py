@@ -37,10 +37,12 @@ class Command(BaseCommand):
         )
         indexes = range(799_997, 800_000)  # clear of the persons other measures seed
         for index in indexes:
+            # Known from Vibes, so nothing is queued for the outbound sync: the workers of
+            # the processing measure must only process callbacks.
             services.person_create(
                 external_person_id=data.external_id(index),
                 person_key=data.person_key(index),
-                source=Source.STAFF,
+                source=Source.VIBES,
             )
         client = Client(REMOTE_ADDR="127.0.0.1")
         path = f"/vibes/callbacks/{CALLBACK_TOKEN}/"
