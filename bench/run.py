@@ -117,17 +117,19 @@ def _guarded(results: harness.Results, measure: str, function, *args, **kwargs):
         print(f"   ({seconds:.0f} s, {load})", flush=True)
 
 
-def _write(path: Path, results: harness.Results, machine, command: str, seconds: float) -> None:
+def _write(
+    path: Path, results: harness.Results, machine, command: str, seconds: float, started: str
+) -> None:
     lines = [
         "# prefcenter benchmark results",
         "",
-        f"Date: {harness.now_text()}",
+        f"Date: {started} (finished {harness.now_text()})",
         "",
         "| machine | |",
         "|---|---|",
         *(f"| {name} | {value} |" for name, value in machine),
         "",
-        f"Command: `{command}` (took {seconds / 60:.1f} minutes)",
+        f"Command: `{command}`, took {seconds / 60:.1f} minutes",
         "",
         results.markdown(),
         "",
@@ -154,11 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     _stop_on_sigterm()
     started = time.monotonic()
+    started_at = harness.now_text()
     given = sys.argv[1:] if argv is None else argv
     command = (
         f".venv/bin/python bench/run.py {' '.join(given)}"
         if given
-        else "make bench (.venv/bin/python bench/run.py)"
+        else ".venv/bin/python bench/run.py` (what `make bench` runs)"
     )
     results = harness.Results()
     machine = harness.machine_description()
@@ -235,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"could not drop the bench database: {exc}", file=sys.stderr)
     seconds = time.monotonic() - started
     print("\n" + results.text_table())
-    _write(args.output, results, machine, command, seconds)
+    _write(args.output, results, machine, command, seconds, started_at)
     print(f"\nwritten to {args.output} ({seconds / 60:.1f} minutes)")
     return 0
 
