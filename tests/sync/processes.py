@@ -44,6 +44,7 @@ def environment(sandbox, **extra: object) -> dict[str, str]:
         VIBES_USERNAME=username,
         VIBES_PASSWORD=password,
         PYTHONUNBUFFERED="1",
+        PYTHONFAULTHANDLER="1",
     )
     env.update({key: str(value) for key, value in extra.items()})
     return env
@@ -75,8 +76,12 @@ class ManageProcess:
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=30)
+            self.process.send_signal(signal.SIGABRT)  # with PYTHONFAULTHANDLER: thread dump
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
         finally:
             self._file.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import signal
+import time
 
 import pytest
 from django.core.management import call_command
@@ -13,7 +14,8 @@ from crm import services
 from crm.choices import Source
 from crm.models import Person
 from tests.sync.processes import ManageProcess, environment, wait_for
-from vibes_integration.sync.models import BackfillCheckpoint
+from vibes_integration.sync.choices import OperationStatus
+from vibes_integration.sync.models import BackfillCheckpoint, Operation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,10 +55,11 @@ def test_backfill_interrupted_and_resumed_then_reconciled(vibes_sandbox, setting
         )
     finally:
         first.kill(signal.SIGINT)  # Ctrl-C
-    assert first.process.returncode == 1
+    assert first.process.returncode == 1, first.output()[-3000:]
     assert "Interrupted. Run the same command again to resume" in first.output()
     sent_first = Person.objects.filter(person_key__isnull=False).count()
     assert PERSONS // 4 <= sent_first < PERSONS
+    assert not Operation.objects.filter(status=OperationStatus.RUNNING).exists()  # given back
 
     output, progress = command("vibes_backfill", "--chunk-size", "250")
     assert "Resuming an interrupted backfill" in output
@@ -64,6 +67,8 @@ def test_backfill_interrupted_and_resumed_then_reconciled(vibes_sandbox, setting
     assert f"Persons processed: {remaining} of {remaining}" in output
     assert "failed (see the sync dashboard): 0" in output
     assert "100.0%" in progress  # the progress bar reached the end
+    unlinked = Operation.objects.filter(person__person_key__isnull=True)
+    assert not unlinked.exists(), (list(unlinked.values("status", "attempts")[:3]), output)
     assert not Person.objects.filter(person_key__isnull=True).exists()
     assert not BackfillCheckpoint.objects.exists()
 
@@ -90,3 +95,29 @@ def test_backfill_interrupted_and_resumed_then_reconciled(vibes_sandbox, setting
     assert report.count("Fields differ (first_name); changed in Vibes: take them") == 10
     assert Person.objects.filter(first_name__startswith="Vibes").count() == 10
     assert report.count("Vibes does not know this person") == 3
+
+
+@pytest.mark.parametrize("after_seconds", [0.2, 0.6, 1.0])
+def test_ctrl_c_at_any_moment_gives_every_claim_back(vibes_sandbox, tmp_path, after_seconds):
+    """Wherever Ctrl-C lands (a call, a BEGIN, a COMMIT), nothing stays claimed."""
+    vibes_sandbox.control.set_faults(rate_limit=None)
+    for n in range(400):
+        services.person_create(external_person_id=f"ctrl-c-{n}", source=Source.VIBES)
+    backfill = ManageProcess(
+        "vibes_backfill",
+        "--chunk-size",
+        "100",
+        env=environment(vibes_sandbox, VIBES_RATE_LIMIT=5000),
+        log=tmp_path / "backfill.log",
+    )
+    try:
+        wait_for(
+            lambda: Person.objects.filter(person_key__isnull=False).exists(),
+            timeout=60,
+            what="the backfill to start sending",
+        )
+        time.sleep(after_seconds)
+    finally:
+        backfill.kill(signal.SIGINT)
+    statuses = set(Operation.objects.values_list("status", flat=True))
+    assert OperationStatus.RUNNING not in statuses, backfill.output()

@@ -50,11 +50,25 @@ def due_operations(
     return due
 
 
-def claim_due(*, worker: str, limit: int, person_ids: Collection[int] | None = None) -> Claim:
-    """Take up to ``limit`` due operations (at most one per person) for this worker."""
+def new_claim_token() -> str:
+    return secrets.token_hex(16)
+
+
+def claim_due(
+    *,
+    worker: str,
+    limit: int,
+    person_ids: Collection[int] | None = None,
+    token: str | None = None,
+) -> Claim:
+    """Take up to ``limit`` due operations (at most one per person) for this worker.
+
+    A caller that must be able to give the claim back whatever happens (Ctrl-C landing
+    right after the commit) makes the ``token`` itself and remembers it first.
+    """
     now = timezone.now()
     lease = datetime.timedelta(seconds=conf.sync_setting("VIBES_SYNC_LEASE_SECONDS"))
-    claim = Claim(token=secrets.token_hex(16))
+    claim = Claim(token=token or new_claim_token())
     with transaction.atomic():
         ids = list(
             due_operations(now, person_ids)

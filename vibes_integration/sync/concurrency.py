@@ -170,34 +170,37 @@ class CallPool:
         """
         gate = RateGate(self.limiter, max_reserve=min(self.concurrency, 8))
         client = build_client(throttle=gate.wait, pool_size=self.concurrency)
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="vibes-sync") as pool:
-            futures: dict[Future, Item] = {
-                pool.submit(_guarded, work, client, item): item for item in items
-            }
+        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="vibes-sync")
+        futures: dict[Future, Item] = {}
+        try:
+            for item in items:
+                futures[pool.submit(_guarded, work, client, item)] = item
             last_recorded = time.monotonic()
-            try:
-                while futures:
-                    if more is not None and len(futures) <= 2 * self.concurrency:
-                        added = more()
-                        if not added:
-                            more = None
-                        for item in added:
-                            futures[pool.submit(_guarded, work, client, item)] = item
-                    gate.refill()
-                    finished = [f for f in futures if f.done()]
-                    due = time.monotonic() - last_recorded >= record_every
-                    if finished and (
-                        due or len(finished) >= group_size or len(finished) == len(futures)
-                    ):
-                        for start in range(0, len(finished), group_size):
-                            group = finished[start : start + group_size]
-                            on_results([(futures.pop(f), f.result()) for f in group])
-                            gate.refill()
-                        last_recorded = time.monotonic()
-                    else:
-                        gate.wait_for_requests(0.002)
-            finally:
-                gate.close()
+            while futures:
+                if more is not None and len(futures) <= 2 * self.concurrency:
+                    added = more()
+                    if not added:
+                        more = None
+                    for item in added:
+                        futures[pool.submit(_guarded, work, client, item)] = item
+                gate.refill()
+                finished = [f for f in futures if f.done()]
+                due = time.monotonic() - last_recorded >= record_every
+                if finished and (
+                    due or len(finished) >= group_size or len(finished) == len(futures)
+                ):
+                    for start in range(0, len(finished), group_size):
+                        group = finished[start : start + group_size]
+                        on_results([(futures.pop(f), f.result()) for f in group])
+                        gate.refill()
+                    last_recorded = time.monotonic()
+                else:
+                    gate.wait_for_requests(0.002)
+        finally:
+            # Whatever stops this loop (Ctrl-C included) must not leave a thread waiting
+            # at the gate: close it, drop what has not started, let calls in flight end.
+            gate.close()
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _guarded(work: Callable[[VibesClient, Any], Any], client: VibesClient, item: Any) -> Any:

@@ -12,22 +12,32 @@ when the lease expires another worker sends them again, which is harmless (see
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.utils import timezone
 
 from vibes_integration.sync import conf, tasks
-from vibes_integration.sync.claims import claim_due, has_due, next_wakeup, release_claim
+from vibes_integration.sync.claims import (
+    claim_due,
+    has_due,
+    new_claim_token,
+    next_wakeup,
+    release_claim,
+)
 from vibes_integration.sync.concurrency import CallPool
 from vibes_integration.sync.planning import build_plans
 from vibes_integration.sync.plans import Outcome, Plan, Result
 from vibes_integration.sync.ratelimit import RateLimiter, get_rate_limiter
 from vibes_integration.sync.recording import Recorder
 from vibes_integration.sync.sending import perform
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,10 +83,12 @@ def process_due(
     def next_plans() -> list[Plan]:
         """Claim the next batch; record at once what needs no call. Empty: nothing left."""
         while time.monotonic() < deadline:
-            claim = claim_due(worker=worker, limit=batch_size, person_ids=person_ids)
+            token = new_claim_token()
+            tokens.append(token)
+            claim = claim_due(worker=worker, limit=batch_size, person_ids=person_ids, token=token)
             if not claim:
+                tokens.pop()
                 return []
-            tokens.append(claim.token)
             summary.claimed += len(claim.operations)
             if schedule and len(tokens) == 1 and has_due(person_ids):
                 # More is due than one batch holds: let another worker start on it.
@@ -104,13 +116,39 @@ def process_due(
     except (KeyboardInterrupt, SystemExit):
         # Stopped on purpose (Ctrl-C, a shutdown): give back what was not recorded, so
         # that it is sent again now rather than when the lease runs out.
-        for token in tokens:
-            release_claim(token)
+        give_back(tokens)
         raise
     summary.counts.update(recorder.counts)
     if schedule:
         schedule_remaining(person_ids)
     return summary
+
+
+def give_back(tokens: list[str]) -> None:
+    """Release the claims of a stopped run.
+
+    The interruption may have hit a database call half-way (a BEGIN sent and not
+    recorded, a COMMIT cut short): then this connection is closed, which rolls it back and
+    frees its locks, and the claims are released on a fresh one. If even that fails, the
+    leases run out and the sweep takes the work back.
+    """
+    if not connection.in_atomic_block:
+        try:
+            _release(tokens)
+            return
+        except DatabaseError:
+            pass
+    connection.close()
+    connections[DEFAULT_DB_ALIAS] = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        _release(tokens)
+    except DatabaseError:
+        logger.warning("Could not give back claimed operations; their leases will expire")
+
+
+def _release(tokens: list[str]) -> None:
+    for token in tokens:
+        release_claim(token)
 
 
 def schedule_remaining(person_ids: Collection[int] | None = None) -> None:
