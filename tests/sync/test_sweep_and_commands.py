@@ -123,3 +123,26 @@ def test_bad_command_line_is_refused_clearly(db):
         call_command("vibes_reconcile", "--since", "last tuesday")
     with pytest.raises(CommandError):
         call_command("vibes_backfill", "--chunk-size", "0")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claims_are_given_back_even_when_the_interruption_broke_the_connection():
+    """Ctrl-C can land between a BEGIN reaching the database and Django noting it."""
+    from django.db import connection
+
+    from vibes_integration.sync.engine import give_back
+
+    make_person(first_name="Interrupted")
+    claim = claim_due(worker="stopped", limit=10)
+    # A transaction Django does not know about, holding the locks a writer needs.
+    cursor = connection.connection.cursor()
+    if connection.vendor == "sqlite":
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("SELECT id FROM vibes_sync_operation")
+    else:
+        cursor.execute("BEGIN")
+        cursor.execute("SELECT id FROM vibes_sync_operation FOR UPDATE")
+    give_back([claim.token])
+    operation = Operation.objects.get()
+    assert operation.status == OperationStatus.PENDING
+    assert operation.attempts == 0 and operation.claim_token == ""

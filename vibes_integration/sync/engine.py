@@ -136,14 +136,30 @@ def give_back(tokens: list[str]) -> None:
         try:
             _release(tokens)
             return
-        except DatabaseError:
-            pass
-    connection.close()
+        except DatabaseError as exc:
+            logger.info("Giving back claimed operations failed (%s); reconnecting", exc)
+    _abandon(connection)
     connections[DEFAULT_DB_ALIAS] = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
         _release(tokens)
-    except DatabaseError:
-        logger.warning("Could not give back claimed operations; their leases will expire")
+    except DatabaseError as exc:
+        logger.warning("Could not give back claimed operations (%s); their leases will expire", exc)
+
+
+def _abandon(wrapper) -> None:
+    """Roll back and close a connection Django has lost track of. The raw rollback comes
+    first: a statement the interruption left open (its cursor still referenced by the
+    traceback) would otherwise keep SQLite's write lock past ``close()``."""
+    raw = wrapper.connection
+    if raw is not None:
+        try:
+            raw.rollback()
+        except Exception as exc:
+            logger.info("Rolling back the interrupted connection failed: %s", exc)
+    try:
+        wrapper.close()
+    except DatabaseError as exc:
+        logger.info("Closing the interrupted connection failed: %s", exc)
 
 
 def _release(tokens: list[str]) -> None:
