@@ -80,7 +80,7 @@ class RateGate:
         limiter: RateLimiter,
         *,
         max_reserve: int = 8,
-        max_lateness: float = 0.015,
+        max_lateness: float = 0.025,
         wait_timeout: float = 300,
     ) -> None:
         self.limiter = limiter
