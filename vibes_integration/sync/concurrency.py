@@ -70,9 +70,9 @@ class RateGate:
     A thread asks for a slot, gets the start time of one reserved for it, and sleeps until
     then on its own, so the owning thread never sleeps through the schedule and can record
     results in between. Slots are reserved only for threads that are waiting (none is
-    wasted ahead of need), a few per transaction. A thread that gets its slot more than
-    ``max_lateness`` seconds late (the machine was busy) leaves it unused and takes the
-    next: late calls must not bunch up and push a second over the limit.
+    wasted ahead of need), a few per transaction. A thread that gets its slot, or wakes for
+    it, more than ``max_lateness`` seconds late (the machine was busy) leaves it unused and
+    takes the next: late calls must not bunch up and push a second over the limit.
     """
 
     def __init__(
@@ -80,7 +80,7 @@ class RateGate:
         limiter: RateLimiter,
         *,
         max_reserve: int = 8,
-        max_lateness: float = 0.025,
+        max_lateness: float = 0.015,
         wait_timeout: float = 300,
     ) -> None:
         self.limiter = limiter
@@ -95,14 +95,19 @@ class RateGate:
     def wait(self) -> None:
         """Block this sending thread until its slot starts (the client's throttle)."""
         deadline = time.monotonic() + self.wait_timeout
-        with self._changed:
-            self._waiting += 1
-            self._changed.notify_all()
-            try:
-                slot = self._take_slot(deadline)
-            finally:
-                self._waiting -= 1
-        self.limiter.wait_until(slot)
+        while True:
+            with self._changed:
+                self._waiting += 1
+                self._changed.notify_all()
+                try:
+                    slot = self._take_slot(deadline)
+                finally:
+                    self._waiting -= 1
+            self.limiter.wait_until(slot)
+            # Woken late (the machine was busy): calling now could bunch with the calls of
+            # the next slots, so this slot goes unused and the thread asks for another.
+            if self.limiter.clock() - slot <= self.max_lateness:
+                break
         mark_released()
 
     def _take_slot(self, deadline: float) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
@@ -58,12 +58,22 @@ class Recorder:
         self.counts: Counter[str] = Counter()
 
     def record(self, results: Sequence[tuple[Plan, Outcome]]) -> None:
-        """Record several outcomes in one transaction (one commit per flush, not per call)."""
+        """Record several outcomes in one transaction (one commit per group, not per call).
+
+        Outcomes that change nothing but the operation (an Update Person answered 200, a
+        leave done, nothing left to send) are written with one UPDATE per claim; the others
+        one by one, each in a savepoint, since they change the CRM too.
+        """
         if not results:
             return
         with transaction.atomic():
-            done_persons = []
+            done_persons: list[int] = []
+            plain: dict[tuple, list[Plan]] = defaultdict(list)
             for plan, outcome in results:
+                if _changes_only_the_operation(plan, outcome):
+                    key = (plan.claim_token, outcome.result, outcome.http_status, outcome.error)
+                    plain[key].append(plan)
+                    continue
                 try:
                     with transaction.atomic():
                         status = self._record_one(plan, outcome)
@@ -76,6 +86,8 @@ class Recorder:
                         done_persons.append(plan.person_id)
                     else:
                         _resolve_earlier_problems(plan)
+            for (token, result, http_status, error), plans in plain.items():
+                self._record_plain(token, result, http_status, error, plans, done_persons)
             if done_persons:
                 # A person's operations finish in order: every problem left is older.
                 Operation.objects.filter(
@@ -100,6 +112,41 @@ class Recorder:
                     for call in outcome.calls
                 ]
             )
+
+    def _record_plain(
+        self,
+        token: str,
+        result: Result,
+        http_status: int | None,
+        error: str,
+        plans: list[Plan],
+        done_persons: list[int],
+    ) -> None:
+        now = timezone.now()
+        status = _FINAL_STATUS[result]
+        updated = Operation.objects.filter(
+            pk__in=[plan.operation_id for plan in plans],
+            claim_token=token,
+            status=OperationStatus.RUNNING,
+        ).update(
+            status=status,
+            finished_at=now,
+            updated_at=now,
+            lease_expires_at=None,
+            http_status=http_status,
+            error=error,
+            error_codes=[],
+        )
+        self.counts[status] += updated
+        self.counts["lost"] += len(plans) - updated
+        if status != OperationStatus.DONE:
+            return
+        for plan in plans:
+            if plan.kind == OperationKind.PERSON:
+                self.counts["vibes_updated"] += 1
+                done_persons.append(plan.person_id)
+            else:
+                _resolve_earlier_problems(plan)
 
     def _claimed(self, plan: Plan):
         return Operation.objects.filter(
@@ -171,6 +218,20 @@ class Recorder:
             error=_("Recording Vibes' answer failed: %(error)s") % {"error": exc},
         )
         return OperationStatus.FAILED
+
+
+def _changes_only_the_operation(plan: Plan, outcome: Outcome) -> bool:
+    if outcome.result == Result.SKIPPED:
+        return True
+    if outcome.result != Result.DONE or outcome.opt_in is not None:
+        return False
+    if plan.kind == OperationKind.UNSUBSCRIBE:
+        return True
+    return (
+        plan.kind == OperationKind.PERSON
+        and outcome.person_created is None
+        and vibes_person_key(outcome.vibes_person) in (None, plan.person_key)
+    )
 
 
 def _link_person(plan: Plan, outcome: Outcome) -> str:

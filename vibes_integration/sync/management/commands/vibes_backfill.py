@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -12,9 +14,12 @@ from vibes_integration.sync.tasks import default_worker_name
 
 
 def _positive(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
     if number <= 0:
-        raise ValueError
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number above zero")
     return number
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import threading
 
@@ -21,9 +22,12 @@ from vibes_integration.sync.tasks import default_worker_name
 
 
 def _seconds(value: str) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
     if not number > 0:
-        raise ValueError
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above zero")
     return number
 
 
