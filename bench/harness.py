@@ -24,7 +24,9 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / "bench" / "work"
+# Where measures keep their databases, logs and quick results (``BENCH_WORK`` moves it, so
+# that two benches can run on one machine without sharing files).
+WORK = Path(os.environ.get("BENCH_WORK") or ROOT / "bench" / "work")
 PYTHON = sys.executable
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/prefcenter_bench"
