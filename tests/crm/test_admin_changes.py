@@ -256,11 +256,12 @@ def test_person_admin_offers_room_for_the_vibes_sync_status(admin_client):
     person = make_person()
     html = admin_client.get(_change_url(person)).content.decode()
     assert "Vibes sync" in html
+    installed = vars(PersonAdmin)["vibes_sync_renderer"]  # the sync app's, if installed
     PersonAdmin.vibes_sync_renderer = lambda shown: f"in sync: {shown.external_person_id}"
     try:
         html = admin_client.get(_change_url(person)).content.decode()
     finally:
-        PersonAdmin.vibes_sync_renderer = None
+        PersonAdmin.vibes_sync_renderer = installed
     assert f"in sync: {person.external_person_id}" in html
 
 

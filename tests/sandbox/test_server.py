@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,23 @@ def test_a_bad_content_length_is_refused(vibes_sandbox):
         answer = connection.recv(4096)
 
     assert answer.startswith(b"HTTP/1.1 400")
+
+
+def test_a_call_answered_after_its_client_gave_up_does_not_land_after_a_seed():
+    """A slowed-down call still being answered when the sandbox is seeded again finishes
+    first, so the new state and call log start clean (tests rely on it between tests)."""
+    with SandboxServer(config=DEMO_CONFIG_PATH) as server:
+        control = SandboxControl(server.url)
+        control.set_faults(api_delay_ms=500)
+        with pytest.raises(requests.Timeout):
+            requests.post(
+                f"{server.url}/companies/demo/mobiledb/persons/",
+                json={"external_person_id": "late-1", "mobile_phone": {"mdn": MDN}},
+                auth=("demo", "demo-password"),
+                headers={"X-API-Version": "2"},
+                timeout=0.1,
+            )
+        control.seed()
+        time.sleep(0.6)  # past the moment the slowed-down call would have been applied
+        assert control.persons() == []
+        assert control.calls() == []

@@ -14,22 +14,7 @@ from vibes_integration.sync.models import Operation
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def sync_state_on_person_pages():
-    """The person page's "Vibes sync" hook as ``vibes_integration/sync/admin.py`` sets it
-    (a test elsewhere may have swapped the hook and left it empty)."""
-    from crm.admin.persons import PersonAdmin
-    from vibes_integration.sync.admin import render_person_sync
-
-    previous = PersonAdmin.vibes_sync_renderer
-    PersonAdmin.vibes_sync_renderer = staticmethod(render_person_sync)
-    yield
-    PersonAdmin.vibes_sync_renderer = previous
-
-
-def test_person_page_shows_the_sync_state_with_the_reason(
-    admin_client, vibes_sandbox, sync_state_on_person_pages
-):
+def test_person_page_shows_the_sync_state_with_the_reason(admin_client, vibes_sandbox):
     make_custom_field(key="shoe_colour")  # Vibes does not define it: 422
     person = make_person(first_name="Ada", custom_fields={"shoe_colour": "red"})
     url = reverse("admin:crm_person_change", args=[person.pk])

@@ -28,6 +28,38 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_LOGGED_CALLS = 200_000
+# How long a reset or seed waits for Vibes API calls still being answered (a call slowed
+# down by ``api_delay_ms`` whose client already gave up) before starting clean.
+QUIESCE_SECONDS = 10.0
+
+
+class InFlight:
+    """Counts the API calls being answered, so that a reset can wait for them.
+
+    Without it, a call held back by ``api_delay_ms`` after its client timed out would be
+    applied, and logged, after the next ``seed``: a change nobody made in the new state.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = threading.Condition()
+
+    @contextlib.contextmanager
+    def call(self):
+        with self._idle:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._count -= 1
+                if not self._count:
+                    self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no API call is being answered; False if some still are at timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._count, timeout=timeout)
 
 
 class CallLog:
@@ -128,8 +160,9 @@ class _Handler(BaseHTTPRequestHandler):
             if parts.path == "/_sandbox" or parts.path.startswith("/_sandbox/"):
                 response = handle_control(owner, request)
             else:
-                response = api.handle(owner.sandbox, owner.limiter, request)
-                owner.calls.add(request, response)
+                with owner.in_flight.call():
+                    response = api.handle(owner.sandbox, owner.limiter, request)
+                    owner.calls.add(request, response)
         except Exception:
             logger.exception("The sandbox failed to answer %s %s", self.command, parts.path)
             response = ApiResponse(
@@ -187,6 +220,7 @@ class SandboxServer:
         self.sandbox = Sandbox(config, state_path=state_path)
         self.limiter = SlidingWindowLimiter()
         self.calls = CallLog()
+        self.in_flight = InFlight()
         self.host = host
         self.port = port
         self._httpd: _HTTPServer | None = None
@@ -235,15 +269,28 @@ class SandboxServer:
         self.sandbox.close()
 
     def reset(self) -> None:
-        """Empty records, logs and faults; keep the config."""
+        """Empty records, logs and faults; keep the config.
+
+        API calls still being answered finish first, so none lands in the clean state.
+        """
+        self._quiesce()
         self.sandbox.reset()
         self.calls.clear()
         self.limiter.reset()
 
     def seed(self, config: dict[str, Any] | str | Path) -> None:
+        """Start again from ``config``, once the API calls being answered have finished."""
+        self._quiesce()
         self.sandbox.seed(config)
         self.calls.clear()
         self.limiter.reset()
+
+    def _quiesce(self) -> None:
+        if not self.in_flight.wait_idle(QUIESCE_SECONDS):
+            logger.warning(
+                "Some Vibes API calls were still being answered after %.0f s; resetting anyway.",
+                QUIESCE_SECONDS,
+            )
 
     def __enter__(self) -> SandboxServer:
         return self.start()
