@@ -20,10 +20,12 @@ import ipaddress
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import DatabaseError, IntegrityError, connection, connections, transaction
-from django.db.models import F
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
+from django.db.models import F, Field
 from django.utils import timezone
 
 from vibes_integration.callbacks.models import (
@@ -55,6 +57,22 @@ STORED_HEADERS = {
     "HTTP_X_AMZN_TRACE_ID": "X-Amzn-Trace-Id",
     "HTTP_VIA": "Via",
 }
+
+
+# What the request writes; every other column starts at its default (see _insert_statement).
+STORED_FIELDS = frozenset(
+    {
+        "event_id",
+        "callback_type",
+        "body",
+        "headers",
+        "method",
+        "remote_addr",
+        "authenticated_as",
+        "delivery_attempt",
+        "received_at",
+    }
+)
 
 
 def stored_headers(meta: Mapping[str, str]) -> dict[str, str]:
@@ -106,7 +124,7 @@ def callback_event_store(
     """
     peeked = peek(body)
     key = event_key(_without_nul(peeked.event_id), body)
-    values = {
+    values = {  # exactly STORED_FIELDS
         "event_id": key,
         "callback_type": _without_nul(peeked.callback_type)[:CALLBACK_TYPE_MAX_LENGTH],
         "body": _body_text(body),
@@ -118,12 +136,7 @@ def callback_event_store(
         "received_at": timezone.now(),
     }
     try:
-        if connection.in_atomic_block:
-            # Inside a caller's transaction: a savepoint keeps a duplicate from breaking it.
-            with transaction.atomic():
-                _insert(values)
-        else:
-            _insert(values)  # autocommit: committed when it returns, before the 2xx
+        _insert(values)
     except IntegrityError:
         _count_duplicate(key)
         schedule_processing()
@@ -138,43 +151,55 @@ def _insert(values: Mapping[str, object]) -> None:
     Written out rather than ``objects.create()``: this is the whole cost of a request,
     and the ORM's save machinery (signals, every field's pre-save and SQL compilation)
     would more than double it. Values are still adapted by each field, so the row is
-    exactly what ``create()`` would write.
+    exactly what ``create()`` would write. The connection is looked up once, not through
+    the ``connection`` proxy at every use.
     """
-    sql, fields, defaults = _insert_statement(connection.alias)
-    params = []
-    for field, default in zip(fields, defaults, strict=True):
-        if field.name in values:
-            params.append(field.get_db_prep_save(values[field.name], connection))
-        elif default is _PER_ROW:
-            params.append(field.get_db_prep_save(field.get_default(), connection))
-        else:
-            params.append(default)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    db = connections[DEFAULT_DB_ALIAS]
+    statement = _insert_statement(db.alias)
+    params = [field.get_db_prep_save(values[field.name], db) for field in statement.given]
+    params += statement.defaults
+    if db.in_atomic_block:
+        # Inside a caller's transaction: a savepoint keeps a duplicate from breaking it.
+        with transaction.atomic(using=db.alias), db.cursor() as cursor:
+            cursor.execute(statement.sql, params)
+    else:
+        with db.cursor() as cursor:  # autocommit: committed when it returns, before the 2xx
+            cursor.execute(statement.sql, params)
+
+
+@dataclass(frozen=True)
+class _InsertStatement:
+    sql: str
+    given: tuple[Field, ...]
+    defaults: tuple[object, ...]
 
 
 @functools.cache
-def _insert_statement(alias: str) -> tuple[str, list, list]:
-    """The INSERT's SQL, its fields and their adapted defaults (built once per database)."""
+def _insert_statement(alias: str) -> _InsertStatement:
+    """The INSERT's SQL, built once per database.
+
+    It names the columns the request gives (``STORED_FIELDS``) and the other NOT NULL
+    columns, with their model defaults adapted once. Nullable columns, NULL until
+    processing fills them, are left out: NULL is the database's default for them.
+    """
     db = connections[alias]
     fields = [f for f in CallbackEvent._meta.concrete_fields if not f.primary_key]
+    given = [f for f in fields if f.name in STORED_FIELDS]
+    defaulted = [f for f in fields if f.name not in STORED_FIELDS and not f.null]
+    for field in defaulted:
+        if not (field.has_default() or field.empty_strings_allowed):
+            raise ImproperlyConfigured(f"CallbackEvent.{field.name} needs a value or a default.")
+        if field.has_default() and callable(field.default) and field.default not in (dict, list):
+            raise ImproperlyConfigured(f"CallbackEvent.{field.name}'s default varies per row.")
+    columns = [*given, *defaulted]
     quote = db.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from the model)
         quote(CallbackEvent._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join(["%s"] * len(fields)),
+        ", ".join(quote(field.column) for field in columns),
+        ", ".join(["%s"] * len(columns)),
     )
-    defaults = [
-        _PER_ROW
-        if callable(field.default) and field.default not in (dict, list)
-        else field.get_db_prep_save(field.get_default(), db)
-        for field in fields
-    ]
-    return sql, fields, defaults
-
-
-_PER_ROW = object()
-"""A default that differs per row (a time): computed for each insert, not cached."""
+    defaults = tuple(field.get_db_prep_save(field.get_default(), db) for field in defaulted)
+    return _InsertStatement(sql, tuple(given), defaults)
 
 
 def schedule_processing() -> None:
