@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.core.checks import run_checks
 
+from vibes_integration.sync.concurrency import RateGate
 from vibes_integration.sync.ratelimit import (
     CacheRateLimiter,
     DatabaseRateLimiter,
@@ -65,6 +66,51 @@ def test_acquire_sleeps_until_the_slot():
         limiter.acquire()
     assert clock.now == pytest.approx(start + 1.0)
     assert clock.slept == pytest.approx([0.25] * 4)
+
+
+@pytest.mark.django_db
+def test_gate_reserves_only_for_waiting_threads_and_forgets_slots_nobody_took():
+    clock = FakeClock()
+    limiter = DatabaseRateLimiter(company_key="demo", rate=100, clock=clock, sleep=clock.sleep)
+    gate = RateGate(limiter, max_reserve=8, max_lateness=0.03)
+    assert gate.refill() == 0  # nobody waits: no slot is taken from other workers
+    gate._waiting = 3  # three sending threads at the gate
+    assert gate.refill() == 3
+    assert gate.refill() == 0  # each already has its slot
+    clock.now += 1.0  # they never came for them (stopped): the slots passed unused
+    assert gate.refill() == 3
+    assert gate.passed == 3
+    assert limiter.reserve(1) == [clock.now + 0.03]  # the next slot after the new three
+
+
+class BrokenLimiter:
+    """A limiter whose store is unreachable (the database went away)."""
+
+    def clock(self) -> float:
+        return 0.0
+
+    def reserve(self, count: int = 1) -> list[float]:
+        raise ConnectionError("the rate-limit store is unreachable")
+
+
+def test_a_gate_that_cannot_reserve_closes_instead_of_keeping_senders_waiting():
+    gate = RateGate(BrokenLimiter(), wait_timeout=30)
+    refiller = gate.refill_on_own_thread()
+    failures = []
+
+    def send():
+        try:
+            gate.wait()
+        except Exception as exc:  # the client's throttle raises into the call
+            failures.append(exc)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    sender.join(timeout=10)
+    refiller.join(timeout=10)
+    assert not sender.is_alive() and not refiller.is_alive()
+    assert [type(exc).__name__ for exc in failures] == ["TransientError"]
+    assert "stopped" in str(failures[0])
 
 
 def test_cache_limiter_gives_each_slot_to_one_caller_only(settings):
