@@ -187,3 +187,20 @@ def test_nul_characters_in_the_id_and_type_are_stored_without_them(client):
     assert event.event_id == "evt--nul"
     assert event.callback_type == "person_added"
     assert event.body == raw.decode()
+
+
+def test_columns_the_request_leaves_out_hold_the_model_defaults(client):
+    body = callback_body("subscription_added", event_id="new")
+
+    assert post_callback(client, body).status_code == 200
+
+    stored = CallbackEvent.objects.get()
+    fresh = CallbackEvent()
+    given = {"id", "event_id", "callback_type", "body", "headers", "method", "remote_addr"}
+    given |= {"authenticated_as", "delivery_attempt", "received_at"}
+    for field in CallbackEvent._meta.concrete_fields:
+        if field.name not in given:
+            assert getattr(stored, field.attname) == getattr(fresh, field.attname), field.name
+    assert stored.notes == []
+    assert stored.status == CallbackStatus.RECEIVED
+    assert stored.deliveries == 1

@@ -1,0 +1,95 @@
+"""The callback log's indexes: what a stored event costs, and migration 0003 both ways.
+
+A stored event should add entries only to the indexes every row needs (event id, type,
+received time, status with received time); the columns processing fills in later are
+indexed only where they hold something (partial indexes), so a new row adds nothing to
+them. The migration drops Django's own column indexes by name, so it is run back and
+forth here on the real database.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from tests.fixtures.callbacks import callback_body, post_callback
+from vibes_integration.callbacks.models import CallbackEvent
+
+pytestmark = [pytest.mark.usefixtures("open_callbacks")]
+
+TABLE = CallbackEvent._meta.db_table
+LATER_COLUMNS = {"person_key", "external_person_id", "mdn", "person_id", "subscription_list_id"}
+PARTIAL = {
+    "vibes_cb_person_key_set",
+    "vibes_cb_external_id_set",
+    "vibes_cb_mdn_set",
+    "vibes_cb_person_set",
+    "vibes_cb_list_set",
+}
+
+
+def _indexes() -> dict[str, tuple[str, ...]]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, TABLE)
+    return {
+        name: tuple(info["columns"])
+        for name, info in constraints.items()
+        if info["index"] and not info["primary_key"]
+    }
+
+
+def _index_sql(name: str) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
+        else:
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", [name]
+            )
+        return cursor.fetchone()[0]
+
+
+def _migrate(target: str | None = None) -> None:
+    """To ``target``, or to the app's latest migration."""
+    executor = MigrationExecutor(connection)
+    if target is None:
+        [(_, target)] = [n for n in executor.loader.graph.leaf_nodes() if n[0] == "vibes_callbacks"]
+    executor.migrate([("vibes_callbacks", target)])
+
+
+def _plain_indexes_on(columns: set[str]) -> set[str]:
+    """Whole-table single-column indexes on these columns."""
+    return {
+        name
+        for name, cols in _indexes().items()
+        if len(cols) == 1 and cols[0] in columns and " WHERE " not in _index_sql(name).upper()
+    }
+
+
+@pytest.mark.django_db
+def test_columns_processing_fills_are_indexed_only_where_set(client):
+    assert (
+        post_callback(client, callback_body("subscription_added", event_id="new")).status_code
+        == 200
+    )
+
+    assert _plain_indexes_on(LATER_COLUMNS | {"status"}) == set()
+    for name in PARTIAL:
+        assert " WHERE " in _index_sql(name).upper(), name
+    assert _indexes()["vibes_cb_status_received"] == ("status", "received_at")
+    assert CallbackEvent.objects.get().status == "received"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0003_goes_back_to_the_column_indexes_and_forward_again():
+    try:
+        _migrate("0002_requested_test_event")
+        back = {_indexes()[name][0] for name in _plain_indexes_on(LATER_COLUMNS | {"status"})}
+        assert back == LATER_COLUMNS | {"status"}
+        assert not PARTIAL & set(_indexes())
+    finally:
+        _migrate()
+
+    assert _plain_indexes_on(LATER_COLUMNS | {"status"}) == set()
+    assert set(_indexes()) >= PARTIAL
