@@ -42,7 +42,10 @@ def append_consent_event(
         opt_out_reason=opt_out_reason or "",
         reference=(consent.reference or "")[:200],
     )
-    event.full_clean(exclude=["person", "subscription_list"])
+    # The ledger's one constraint (a known action) is the field's choices, which
+    # full_clean checks anyway, and the database enforces it too: validating it again
+    # would cost a query (and a savepoint) for every line of the ledger.
+    event.full_clean(exclude=["person", "subscription_list"], validate_constraints=False)
     event.save()
     signals.consent_recorded.send(sender=ConsentEvent, consent_event=event, source=source)
     return event

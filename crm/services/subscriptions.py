@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,11 +77,21 @@ def subscription_change(
     opt_out_date = clean_aware(opt_out_date, "opt_out_date")
     consent = clean_consent(consent, default_occurred_at=event_date)
     mdn = clean_mdn(mdn)
-    subscription, _created = Subscription.objects.select_for_update().get_or_create(
-        person=person,
-        subscription_list=subscription_list,
-        defaults={"state": SubscriptionState.UNSUBSCRIBED, "source": source},
-    )
+    try:
+        # get(), not first(): first() would order by the list (the model's ordering), a
+        # join that also locks the list's row and so serialises every change to the list.
+        subscription = Subscription.objects.select_for_update().get(
+            person=person, subscription_list=subscription_list
+        )
+    except Subscription.DoesNotExist:
+        # Written once below, with its final values (one INSERT rather than an INSERT of
+        # the defaults followed by an UPDATE).
+        subscription = Subscription(
+            person=person,
+            subscription_list=subscription_list,
+            state=SubscriptionState.UNSUBSCRIBED,
+            source=source,
+        )
     if event_date and subscription.event_date and event_date < subscription.event_date:
         return SubscriptionChange(subscription=subscription, changed=False, stale=True)
 
@@ -110,7 +120,22 @@ def subscription_change(
     if changed:
         subscription.state = state
         subscription.source = source
-    subscription.save()
+    if not _saved(subscription):
+        # Another transaction created this subscription between our look and our write:
+        # apply the change to theirs, as if we had found it.
+        return subscription_change(
+            person=person,
+            subscription_list=subscription_list,
+            state=state,
+            source=source,
+            event_date=event_date,
+            opt_in_date=opt_in_date,
+            opt_out_date=opt_out_date,
+            opt_out_reason=opt_out_reason,
+            consent=consent,
+            mdn=mdn,
+            record_consent=record_consent,
+        )
 
     consent_event = None
     if changed and record_consent:
@@ -134,6 +159,19 @@ def subscription_change(
     return SubscriptionChange(
         subscription=subscription, changed=changed, consent_event=consent_event
     )
+
+
+def _saved(subscription: Subscription) -> bool:
+    """Save; False when a new subscription lost the race to create it (nothing written)."""
+    if not subscription._state.adding:
+        subscription.save()
+        return True
+    try:
+        with transaction.atomic():
+            subscription.save(force_insert=True)
+    except IntegrityError:
+        return False
+    return True
 
 
 @transaction.atomic

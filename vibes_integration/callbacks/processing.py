@@ -1,10 +1,16 @@
-"""Processing of one stored callback event: parse, apply, record the outcome.
+"""Processing of stored callback events: parse, apply, record the outcome.
 
-Runs in the task worker, never in the request. Parsing and applying happen in one
-transaction with the event row locked, so two workers cannot apply the same event at
-once and a failure leaves nothing half-applied. A failure is then recorded on the event
-(error and traceback) and retried by a new task scheduled with exponential backoff; after
-``MAX_ATTEMPTS`` the event stays failed, visible to staff, until it is replayed.
+Runs in the task worker, never in the request. The processing run applies waiting events
+in batches: one transaction claims up to ``BATCH_SIZE`` of them (locked, so that a second
+worker claims the next ones instead) and applies each inside its own savepoint, then
+commits them together. A commit per batch rather than per event is what lets the worker
+keep up with the endpoint (on PostgreSQL a commit waits for the disk). An event that
+raises rolls back to its savepoint only, so it changes nothing and the others stay
+applied; its failure (error and traceback) is recorded in the same transaction and a
+retry is scheduled with exponential backoff; after ``MAX_ATTEMPTS`` the event stays
+failed, visible to staff, until it is replayed. Should the batch's transaction itself
+break (the connection is lost, the commit fails), none of it is kept and its events are
+processed again one per transaction, the way retries and replays always are.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import datetime
 import logging
 import random
+import time
 import traceback
 from typing import Any
 
@@ -58,6 +65,10 @@ PROCESSING_FIELDS = [
 ]
 RETRY_FIRST_DELAY = datetime.timedelta(seconds=30)
 RETRY_MAX_DELAY = datetime.timedelta(hours=6)
+BATCH_SIZE = 100
+# A batch holds its events' locks (on SQLite the database's write lock, which the
+# endpoint's INSERT waits for) until it commits: a batch stops taking events after this.
+BATCH_SECONDS = 0.25
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:
@@ -67,13 +78,13 @@ def retry_delay(attempts: int) -> datetime.timedelta:
     return delay * random.uniform(0.8, 1.2)
 
 
-def callback_events_process_received(*, tail: bool = False, batch: int = 200) -> int:
-    """Process every event still waiting to be processed, oldest first.
+def callback_events_process_received(*, tail: bool = False, batch: int = BATCH_SIZE) -> int:
+    """Process every event still waiting to be processed, oldest first; returns how many.
 
     Walks forward by id so that an event left waiting (its failure could not even be
-    recorded) is not picked again in the same run. An event another worker is
-    processing right now is skipped. Unless this is the ``tail`` run, one tail run is
-    scheduled a window later (see ``services.schedule_processing``).
+    recorded) is not picked again in the same run. Events another worker has claimed
+    are left to it. Unless this is the ``tail`` run, one tail run is scheduled a window
+    later (see ``services.schedule_processing``).
     """
     forget_scheduled()
     if not tail:
@@ -83,17 +94,73 @@ def callback_events_process_received(*, tail: bool = False, batch: int = 200) ->
     processed = 0
     last_pk = 0
     while True:
-        pks = list(
-            CallbackEvent.objects.filter(status=CallbackStatus.RECEIVED, pk__gt=last_pk)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch]
-        )
-        for pk in pks:
-            if callback_event_process(pk, skip_locked=True) != "locked":
-                processed += 1
-        if len(pks) < batch:
+        handled, last_pk, more = _process_batch(after_pk=last_pk, size=batch)
+        processed += handled
+        if not more:
             return processed
-        last_pk = pks[-1]
+
+
+def _process_batch(*, after_pk: int, size: int) -> tuple[int, int, bool]:
+    """Claim and apply the next waiting events after ``after_pk`` in one transaction.
+
+    Returns how many were handled, the id to walk on from, and whether more may wait.
+    """
+    claimed: list[int] = []
+    handled = 0
+    try:
+        with transaction.atomic():
+            callback_events = _claim(after_pk=after_pk, size=size)
+            claimed = [callback_event.pk for callback_event in callback_events]
+            deadline = time.monotonic() + BATCH_SECONDS
+            for callback_event in callback_events:
+                _apply_in_savepoint(callback_event)
+                handled += 1
+                if time.monotonic() > deadline:
+                    break
+    except Exception:
+        if not claimed:
+            raise
+        logger.warning(
+            "A batch of %d callback events could not be committed; processing them one by one.",
+            len(claimed),
+            exc_info=True,
+        )
+        results = [callback_event_process(pk, skip_locked=True) for pk in claimed]
+        handled = sum(result != "locked" for result in results)
+        return handled, claimed[-1], len(claimed) == size
+    if not claimed:
+        return 0, after_pk, False
+    return handled, claimed[handled - 1], handled < len(claimed) or len(claimed) == size
+
+
+def _claim(*, after_pk: int, size: int) -> list[CallbackEvent]:
+    """The next waiting events, locked until the batch commits.
+
+    PostgreSQL skips rows another worker has locked, so two workers take different
+    events. SQLite has no row locks: its transactions begin IMMEDIATE (the project's
+    settings), so this read happens under the write lock and a second worker waits for
+    the first batch to commit, then finds those events done and claims the next ones.
+    """
+    return list(
+        _locked(skip_locked=True)
+        .filter(status=CallbackStatus.RECEIVED, pk__gt=after_pk)
+        .order_by("pk")[:size]
+    )
+
+
+def _locked(*, skip_locked: bool):
+    return CallbackEvent.objects.select_for_update(skip_locked=skip_locked, of=("self",)).annotate(
+        requested_test=Exists(RequestedTestEvent.objects.filter(event_id=OuterRef("event_id")))
+    )
+
+
+def _apply_in_savepoint(callback_event: CallbackEvent) -> None:
+    """Apply one claimed event; if it raises, undo only its own changes and record why."""
+    try:
+        with transaction.atomic():
+            _apply(callback_event)
+    except Exception as exc:
+        _mark_failed(callback_event.pk, exc, traceback.format_exc())
 
 
 def callback_event_process(
@@ -101,15 +168,18 @@ def callback_event_process(
 ) -> str:
     """Process the event unless it is already done; returns its status afterwards.
 
-    ``attempt`` is the attempt a scheduled retry was made for: when the event was
-    processed or replayed since, the retry is out of date and does nothing. ``replay``
-    processes the event whatever its status. With ``skip_locked`` an event locked by
-    another worker is left to it ("locked").
+    One event in its own transaction: retries and replays. ``attempt`` is the attempt a
+    scheduled retry was made for: when the event was processed or replayed since, the
+    retry is out of date and does nothing. ``replay`` processes the event whatever its
+    status. With ``skip_locked`` an event locked by another worker is left to it
+    ("locked").
     """
     try:
         return _process(callback_event_id, replay=replay, attempt=attempt, skip_locked=skip_locked)
     except Exception as exc:
-        return _record_failure(callback_event_id, exc, traceback.format_exc())
+        trace = traceback.format_exc()
+        with transaction.atomic():
+            return _mark_failed(callback_event_id, exc, trace)
 
 
 def _should_run(callback_event: CallbackEvent, *, replay: bool, attempt: int) -> bool:
@@ -120,14 +190,7 @@ def _should_run(callback_event: CallbackEvent, *, replay: bool, attempt: int) ->
 
 @transaction.atomic
 def _process(callback_event_id: int, *, replay: bool, attempt: int, skip_locked: bool) -> str:
-    callback_event = (
-        CallbackEvent.objects.select_for_update(skip_locked=skip_locked, of=("self",))
-        .annotate(
-            requested_test=Exists(RequestedTestEvent.objects.filter(event_id=OuterRef("event_id")))
-        )
-        .filter(pk=callback_event_id)
-        .first()
-    )
+    callback_event = _locked(skip_locked=skip_locked).filter(pk=callback_event_id).first()
     if callback_event is None:
         if skip_locked:
             return "locked"
@@ -135,6 +198,11 @@ def _process(callback_event_id: int, *, replay: bool, attempt: int, skip_locked:
         return "missing"
     if not _should_run(callback_event, replay=replay, attempt=attempt):
         return callback_event.status
+    return _apply(callback_event)
+
+
+def _apply(callback_event: CallbackEvent) -> str:
+    """Parse and apply a locked event and save its outcome, in the caller's transaction."""
     callback_event.attempts += 1
     callback_event.processed_at = timezone.now()
     callback_event.next_attempt_at = None
@@ -182,37 +250,35 @@ def copy_references(
         callback_event.list_id = (event.list_id or "")[:64]
 
 
-def _record_failure(callback_event_id: int, exc: Exception, trace: str) -> str:
-    with transaction.atomic():
-        callback_event = (
-            CallbackEvent.objects.select_for_update().filter(pk=callback_event_id).first()
+def _mark_failed(callback_event_id: int, exc: Exception, trace: str) -> str:
+    """Record that applying the event raised, and schedule its retry, in the caller's
+    transaction (whatever the attempt changed is already rolled back)."""
+    callback_event = CallbackEvent.objects.select_for_update().filter(pk=callback_event_id).first()
+    if callback_event is None:
+        raise exc
+    callback_event.attempts += 1
+    callback_event.status = CallbackStatus.FAILED
+    callback_event.processed_at = timezone.now()
+    callback_event.error = f"{type(exc).__name__}: {exc}"[:5000]
+    callback_event.traceback = trace
+    try:
+        payload, event = parse_body(callback_event.body)
+        copy_references(callback_event, payload, event)
+    except CallbackParseError:
+        pass
+    if callback_event.attempts < MAX_ATTEMPTS:
+        run_after = timezone.now() + retry_delay(callback_event.attempts)
+        callback_event.next_attempt_at = run_after
+        process_callback_event.using(run_after=run_after).enqueue(
+            callback_event.pk, attempt=callback_event.attempts + 1
         )
-        if callback_event is None:
-            raise exc
-        callback_event.attempts += 1
-        callback_event.status = CallbackStatus.FAILED
-        callback_event.processed_at = timezone.now()
-        callback_event.error = f"{type(exc).__name__}: {exc}"[:5000]
-        callback_event.traceback = trace
-        try:
-            payload, event = parse_body(callback_event.body)
-            copy_references(callback_event, payload, event)
-        except CallbackParseError:
-            pass
-        if callback_event.attempts < MAX_ATTEMPTS:
-            run_after = timezone.now() + retry_delay(callback_event.attempts)
-            callback_event.next_attempt_at = run_after
-            process_callback_event.using(run_after=run_after).enqueue(
-                callback_event.pk, attempt=callback_event.attempts + 1
-            )
-        else:
-            callback_event.next_attempt_at = None
-            callback_event.notes = [
-                *callback_event.notes,
-                f"Gave up after {callback_event.attempts} attempts; replay it once the "
-                "cause is fixed.",
-            ]
-        callback_event.save(update_fields=PROCESSING_FIELDS)
+    else:
+        callback_event.next_attempt_at = None
+        callback_event.notes = [
+            *callback_event.notes,
+            f"Gave up after {callback_event.attempts} attempts; replay it once the cause is fixed.",
+        ]
+    callback_event.save(update_fields=PROCESSING_FIELDS)
     logger.warning(
         "Callback event %s (%s) failed, attempt %d: %s",
         callback_event.event_id,
