@@ -72,13 +72,20 @@ def _networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
 def _in_networks(address: str | None, entries: Iterable[str]) -> bool:
     if not address:
         return False
+    return _address_in(address, tuple(entries))
+
+
+@functools.lru_cache(maxsize=1024)
+def _address_in(address: str, entries: tuple[str, ...]) -> bool:
+    """Remembered per address and setting: Vibes calls from a handful of addresses, so the
+    address is parsed and matched once, not in every request."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return any(ip in network for network in _networks(tuple(entries)))
+    return any(ip in network for network in _networks(entries))
 
 
 def client_address(request: HttpRequest) -> str | None:
