@@ -22,10 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import backfill, harness, ingest, outbound, page, processing  # noqa: E402
+from bench import backfill, harness, ingest, outbound, page, processing, readme  # noqa: E402
 
 MEASURES = ("ingest", "processing", "page", "outbound", "backfill")
 RESULTS = ROOT / "bench" / "results.md"
+README = ROOT / "README.md"
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -240,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + results.text_table())
     _write(args.output, results, machine, command, seconds, started_at)
     print(f"\nwritten to {args.output} ({seconds / 60:.1f} minutes)")
+    # Only a whole run (``make bench``, no options) becomes the README's table.
+    if not given:
+        finished = harness.now_text()
+        if readme.update(README, results, started=started_at, finished=finished):
+            print(f"and the table in {README.name}")
     return 0
 
 
