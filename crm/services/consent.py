@@ -23,6 +23,35 @@ def append_consent_event(
     mdn: str | None = None,
     opt_out_reason: str = "",
 ) -> ConsentEvent:
+    event = _consent_event(
+        person=person,
+        subscription_list=subscription_list,
+        action=action,
+        source=source,
+        consent=consent,
+        mdn=mdn,
+        opt_out_reason=opt_out_reason,
+    )
+    return _saved(event, source)
+
+
+def _saved(event: ConsentEvent, source: Source) -> ConsentEvent:
+    event.save()
+    signals.consent_recorded.send(sender=ConsentEvent, consent_event=event, source=source)
+    return event
+
+
+def _consent_event(
+    *,
+    person: Person,
+    subscription_list: SubscriptionList,
+    action: ConsentAction,
+    source: Source,
+    consent: ConsentContext | None,
+    mdn: str | None,
+    opt_out_reason: str,
+) -> ConsentEvent:
+    """The ledger line, validated and not yet saved."""
     consent = clean_consent(consent)
     disclosure = consent.disclosure_text
     if disclosure is None:
@@ -46,12 +75,9 @@ def append_consent_event(
     # full_clean checks anyway, and the database enforces it too: validating it again
     # would cost a query (and a savepoint) for every line of the ledger.
     event.full_clean(exclude=["person", "subscription_list"], validate_constraints=False)
-    event.save()
-    signals.consent_recorded.send(sender=ConsentEvent, consent_event=event, source=source)
     return event
 
 
-@transaction.atomic
 def consent_record(
     *,
     person: Person,
@@ -62,7 +88,13 @@ def consent_record(
     mdn: str | None = None,
     opt_out_reason: str = "",
 ) -> ConsentEvent:
-    """Append one event to the ledger without changing a subscription (imports, notes)."""
+    """Append one event to the ledger without changing a subscription (imports, notes).
+
+    The line is built and validated before the transaction; it and what its signal writes
+    go into the caller's transaction when there is one, without a savepoint (two
+    statements saved for each callback that reports a consent): a failed write rolls the
+    caller's whole transaction back.
+    """
     try:
         action = ConsentAction(action)
     except ValueError as exc:
@@ -71,12 +103,15 @@ def consent_record(
         raise ValidationError(
             {"opt_out_reason": _("Only an opt-out has an opt-out reason.")}, code="invalid"
         )
-    return append_consent_event(
+    source = check_source(source)
+    event = _consent_event(
         person=person,
         subscription_list=subscription_list,
         action=action,
-        source=check_source(source),
+        source=source,
         consent=consent,
         mdn=mdn,
         opt_out_reason=opt_out_reason,
     )
+    with transaction.atomic(savepoint=False):
+        return _saved(event, source)

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,7 +38,6 @@ _CONSENT_ACTION_FOR_STATE = {
 }
 
 
-@transaction.atomic
 def subscription_change(
     *,
     person: Person,
@@ -59,6 +58,12 @@ def subscription_change(
     one applied to this person and list is stale and changes nothing (callbacks arrive out
     of order). A real change of state appends a consent event unless ``record_consent`` is
     False (used when the caller records a more specific one itself).
+
+    The input is validated before the transaction, and the writes run in the caller's
+    transaction when there is one, without a savepoint of their own: a savepoint costs
+    two statements, and callback processing calls this for nearly every event. Should a
+    write fail, the caller's whole transaction is rolled back (Django refuses to go on
+    with it), so nothing is half-written either way.
     """
     source = check_source(source)
     try:
@@ -77,6 +82,36 @@ def subscription_change(
     opt_out_date = clean_aware(opt_out_date, "opt_out_date")
     consent = clean_consent(consent, default_occurred_at=event_date)
     mdn = clean_mdn(mdn)
+    with transaction.atomic(savepoint=False):
+        return _subscription_change(
+            person=person,
+            subscription_list=subscription_list,
+            state=state,
+            source=source,
+            event_date=event_date,
+            opt_in_date=opt_in_date,
+            opt_out_date=opt_out_date,
+            opt_out_reason=opt_out_reason,
+            consent=consent,
+            mdn=mdn,
+            record_consent=record_consent,
+        )
+
+
+def _subscription_change(
+    *,
+    person: Person,
+    subscription_list: SubscriptionList,
+    state: SubscriptionState,
+    source: Source,
+    event_date: datetime.datetime | None,
+    opt_in_date: datetime.datetime | None,
+    opt_out_date: datetime.datetime | None,
+    opt_out_reason: str,
+    consent: ConsentContext,
+    mdn: str | None,
+    record_consent: bool,
+) -> SubscriptionChange:
     try:
         # get(), not first(): first() would order by the list (the model's ordering), a
         # join that also locks the list's row and so serialises every change to the list.
@@ -123,7 +158,7 @@ def subscription_change(
     if not _saved(subscription):
         # Another transaction created this subscription between our look and our write:
         # apply the change to theirs, as if we had found it.
-        return subscription_change(
+        return _subscription_change(
             person=person,
             subscription_list=subscription_list,
             state=state,
@@ -162,9 +197,18 @@ def subscription_change(
 
 
 def _saved(subscription: Subscription) -> bool:
-    """Save; False when a new subscription lost the race to create it (nothing written)."""
+    """Save; False when a new subscription lost the race to create it (nothing written).
+
+    The race needs a savepoint to recover from on PostgreSQL only. On SQLite it cannot
+    happen: a transaction that looked for the row before another one wrote it cannot
+    write at all (SQLite answers "database is locked"), and this project's transactions
+    take the write lock when they begin.
+    """
     if not subscription._state.adding:
         subscription.save()
+        return True
+    if connection.vendor == "sqlite":
+        subscription.save(force_insert=True)
         return True
     try:
         with transaction.atomic():

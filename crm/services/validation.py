@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import validate_email, validate_ipv46_address
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,6 +102,14 @@ def clean_consent(consent: Any, *, default_occurred_at: datetime.datetime | None
     if not isinstance(consent, ConsentContext):
         raise ValidationError({"consent": _("Describe the consent with a ConsentContext.")})
     clean_aware(consent.occurred_at, "occurred_at")
+    if consent.ip_address:
+        # Checked here, not only when the ledger line is cleaned: services write the line
+        # inside their caller's transaction, where an error after the first write would
+        # leave the caller nothing to do but roll back.
+        try:
+            validate_ipv46_address(consent.ip_address)
+        except ValidationError as exc:
+            raise ValidationError({"ip_address": exc.messages}) from exc
     if consent.occurred_at is None and default_occurred_at is not None:
         return replace(consent, occurred_at=default_occurred_at)
     return consent

@@ -61,6 +61,20 @@ class ConsentFailsFor:
         return self.real(**kwargs)
 
 
+def _record_one_by_one(monkeypatch) -> list[int]:
+    """The events processed one per transaction because their batch could not commit."""
+    fallen_back: list[int] = []
+    real = processing.callback_event_process
+
+    def recording(callback_event_id, **kwargs):
+        if kwargs.get("skip_locked"):
+            fallen_back.append(callback_event_id)
+        return real(callback_event_id, **kwargs)
+
+    monkeypatch.setattr(processing, "callback_event_process", recording)
+    return fallen_back
+
+
 def _ledger(event_id: str) -> int:
     return ConsentEvent.objects.filter(reference=f"callback:{event_id}").count()
 
@@ -149,6 +163,33 @@ def test_a_batch_that_cannot_be_committed_is_processed_again_event_by_event(clie
     assert not Person.objects.filter(person_key="PK-BATCH-001").exists()
 
 
+@pytest.mark.django_db
+def test_a_list_created_by_a_failed_event_is_not_reused_by_the_next_in_the_batch(
+    client, monkeypatch
+):
+    fallen_back = _record_one_by_one(monkeypatch)
+    bodies = [_subscription_added(index) for index in range(2)]
+    for body in bodies:
+        body["subscription"]["subscription_list"]["id"] = "7007"
+        assert post_callback(client, body).status_code == 200
+    # The first event creates list 7007, then fails: its rollback takes the list with it.
+    ConsentFailsFor(monkeypatch, "PK-BATCH-000", times=1)
+
+    process_callbacks()
+
+    assert _statuses() == {
+        "evt-batch-000": (CallbackStatus.FAILED, 1),
+        "evt-batch-001": (CallbackStatus.PROCESSED, 1),
+    }
+    subscription = Subscription.objects.get(person__person_key="PK-BATCH-001")
+    assert subscription.subscription_list.list_id == "7007"
+    assert CallbackEvent.objects.get(event_id="evt-batch-001").subscription_list_id == (
+        subscription.subscription_list_id
+    )
+    # The batch committed as it was: no event had to be processed again one by one.
+    assert fallen_back == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_on_one_backlog_apply_each_event_exactly_once(monkeypatch):
     services.subscription_list_upsert(list_id="1001", source=Source.STAFF, name="Deals")
@@ -164,9 +205,9 @@ def test_two_workers_on_one_backlog_apply_each_event_exactly_once(monkeypatch):
     applied: list[int] = []
     real_apply = processing._apply
 
-    def recording_apply(callback_event):
+    def recording_apply(callback_event, *args):
         applied.append(callback_event.pk)
-        return real_apply(callback_event)
+        return real_apply(callback_event, *args)
 
     monkeypatch.setattr(processing, "_apply", recording_apply)
     start = threading.Barrier(2)

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from crm.models import SubscriptionList
 from vibes_integration.callbacks.events import (
     CallbackEventData,
     ParticipantEvent,
@@ -100,37 +101,116 @@ def callback_events_process_received(*, tail: bool = False, batch: int = BATCH_S
             return processed
 
 
+class _EventRaised(Exception):
+    """Applying an event of a batch raised: the batch is rolled back and applied again."""
+
+    def __init__(self, callback_event_id: int, exc: Exception, trace: str) -> None:
+        super().__init__(callback_event_id)
+        self.failure = (exc, trace)
+        self.callback_event_id = callback_event_id
+
+
 def _process_batch(*, after_pk: int, size: int) -> tuple[int, int, bool]:
     """Claim and apply the next waiting events after ``after_pk`` in one transaction.
 
     Returns how many were handled, the id to walk on from, and whether more may wait.
+    The events are first applied without a savepoint each (a savepoint costs two
+    statements per event): when one of them raises, the whole batch is rolled back and
+    applied again by ``_process_again``.
     """
     claimed: list[int] = []
-    handled = 0
     try:
         with transaction.atomic():
             callback_events = _claim(after_pk=after_pk, size=size)
             claimed = [callback_event.pk for callback_event in callback_events]
-            deadline = time.monotonic() + BATCH_SECONDS
-            for callback_event in callback_events:
-                _apply_in_savepoint(callback_event)
-                handled += 1
-                if time.monotonic() > deadline:
-                    break
+            applied = _apply_all(callback_events, failures=None)
+    except _EventRaised as raised:
+        failures = {raised.callback_event_id: raised.failure}
+        return _process_again(claimed, size=size, failures=failures)
     except Exception:
         if not claimed:
             raise
-        logger.warning(
-            "A batch of %d callback events could not be committed; processing them one by one.",
-            len(claimed),
-            exc_info=True,
-        )
-        results = [callback_event_process(pk, skip_locked=True) for pk in claimed]
-        handled = sum(result != "locked" for result in results)
-        return handled, claimed[-1], len(claimed) == size
+        return _process_one_by_one(claimed, size=size)
     if not claimed:
         return 0, after_pk, False
-    return handled, claimed[handled - 1], handled < len(claimed) or len(claimed) == size
+    return _walk_on(claimed, callback_events, applied, size=size)
+
+
+def _process_again(
+    claimed: list[int], *, size: int, failures: dict[int, tuple[Exception, str]]
+) -> tuple[int, int, bool]:
+    """Apply a batch again after one of its events raised; nothing of the first try is kept.
+
+    The event that raised is not applied a second time: its failure is recorded (and its
+    retry scheduled) as if it had failed now, so an event is tried once per processing
+    run. Each of the others is applied in its own savepoint, so that one more event that
+    raises rolls back to its savepoint only and is recorded failed while the others stay
+    applied. Events another worker took in the meantime are left to it.
+    """
+    try:
+        with transaction.atomic():
+            callback_events = list(
+                _locked(skip_locked=True)
+                .filter(pk__in=claimed, status=CallbackStatus.RECEIVED)
+                .order_by("pk")
+            )
+            applied = _apply_all(callback_events, failures=failures)
+    except Exception:
+        return _process_one_by_one(claimed, size=size)
+    return _walk_on(claimed, callback_events, applied, size=size)
+
+
+def _process_one_by_one(claimed: list[int], *, size: int) -> tuple[int, int, bool]:
+    """The batch's transaction itself broke (the connection is lost, the commit fails):
+    none of it was kept; process its events one per transaction, the way retries and
+    replays always are."""
+    logger.warning(
+        "A batch of %d callback events could not be committed; processing them one by one.",
+        len(claimed),
+        exc_info=True,
+    )
+    results = [callback_event_process(pk, skip_locked=True) for pk in claimed]
+    handled = sum(result != "locked" for result in results)
+    return handled, claimed[-1], len(claimed) == size
+
+
+def _walk_on(
+    claimed: list[int], callback_events: list[CallbackEvent], applied: int, *, size: int
+) -> tuple[int, int, bool]:
+    """What ``_process_batch`` returns once ``applied`` of ``callback_events`` are done."""
+    if applied < len(callback_events):
+        # Stopped at the deadline: the rest of the claim waits for the next batch.
+        return applied, callback_events[applied - 1].pk, True
+    return applied, claimed[-1], len(claimed) == size
+
+
+def _apply_all(
+    callback_events: list[CallbackEvent], *, failures: dict[int, tuple[Exception, str]] | None
+) -> int:
+    """Apply claimed events in order until the batch's time is up; returns how many.
+
+    With ``failures`` None (the first try) an event that raises ends the batch with
+    ``_EventRaised``; otherwise each event gets a savepoint, and the events in
+    ``failures`` are recorded failed without being applied again.
+    """
+    subscription_lists: dict[str, SubscriptionList] = {}
+    deadline = time.monotonic() + BATCH_SECONDS
+    applied = 0
+    for callback_event in callback_events:
+        if failures is None:
+            try:
+                _apply(callback_event, subscription_lists)
+            except Exception as exc:
+                raise _EventRaised(callback_event.pk, exc, traceback.format_exc()) from exc
+        elif callback_event.pk in failures:
+            subscription_lists.clear()
+            _mark_failed(callback_event.pk, *failures[callback_event.pk])
+        else:
+            _apply_in_savepoint(callback_event, subscription_lists)
+        applied += 1
+        if time.monotonic() > deadline:
+            break
+    return applied
 
 
 def _claim(*, after_pk: int, size: int) -> list[CallbackEvent]:
@@ -154,12 +234,16 @@ def _locked(*, skip_locked: bool):
     )
 
 
-def _apply_in_savepoint(callback_event: CallbackEvent) -> None:
+def _apply_in_savepoint(
+    callback_event: CallbackEvent, subscription_lists: dict[str, SubscriptionList]
+) -> None:
     """Apply one claimed event; if it raises, undo only its own changes and record why."""
     try:
         with transaction.atomic():
-            _apply(callback_event)
+            _apply(callback_event, subscription_lists)
     except Exception as exc:
+        # Its rollback may have undone a list it created: forget the lists found so far.
+        subscription_lists.clear()
         _mark_failed(callback_event.pk, exc, traceback.format_exc())
 
 
@@ -201,8 +285,13 @@ def _process(callback_event_id: int, *, replay: bool, attempt: int, skip_locked:
     return _apply(callback_event)
 
 
-def _apply(callback_event: CallbackEvent) -> str:
-    """Parse and apply a locked event and save its outcome, in the caller's transaction."""
+def _apply(
+    callback_event: CallbackEvent, subscription_lists: dict[str, SubscriptionList] | None = None
+) -> str:
+    """Parse and apply a locked event and save its outcome, in the caller's transaction.
+
+    ``subscription_lists`` is shared by the events of one batch (see ``HandlerContext``).
+    """
     callback_event.attempts += 1
     callback_event.processed_at = timezone.now()
     callback_event.next_attempt_at = None
@@ -220,6 +309,7 @@ def _apply(callback_event: CallbackEvent) -> str:
     context = HandlerContext(
         callback_event=callback_event,
         event_date=event.envelope.event_date or callback_event.received_at,
+        subscription_lists={} if subscription_lists is None else subscription_lists,
     )
     if event.envelope.event_date is None:
         context.notes.append("The body has no event_date; the time it was received is used.")

@@ -33,6 +33,8 @@ HANDLERS: dict[type, Callable[[Any, HandlerContext], Outcome]] = {
 
 
 def handle(event: CallbackEventData, context: HandlerContext) -> Outcome:
+    if not isinstance(event, SubscriptionEvent):
+        context.subscription_lists.clear()
     if isinstance(event, UnknownEvent):
         context.notes.append(
             f"Callback type {event.envelope.remote_type or '(none)'!r} is not one this "

@@ -17,6 +17,11 @@ class HandlerContext:
     event_date: datetime.datetime
     """When it happened at Vibes (``event_date``; the time we received it if absent)."""
     notes: list[str] = field(default_factory=list)
+    subscription_lists: dict[str, SubscriptionList] = field(default_factory=dict)
+    """Lists already found by the subscription events before this one in the same
+    transaction (a batch), by Vibes list id: most callbacks of a batch name the same list.
+    Emptied by any other kind of event (it may change lists) and by an event that failed
+    (its rollback may have undone a list it created)."""
 
     @property
     def reference(self) -> str:

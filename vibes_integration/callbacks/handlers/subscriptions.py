@@ -21,7 +21,10 @@ from vibes_integration.callbacks.models import CallbackStatus
 
 def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Outcome:
     person, _ = person_resolve(event.person, context.notes)
-    subscription_list, _ = subscription_list_resolve(event.list_id)
+    subscription_list = context.subscription_lists.get(event.list_id)
+    if subscription_list is None:
+        subscription_list, _ = subscription_list_resolve(event.list_id)
+        context.subscription_lists[event.list_id] = subscription_list
     added = event.envelope.callback_type == CallbackType.SUBSCRIPTION_ADDED
     if not added and event.remote_opt_out_reason and not event.opt_out_reason:
         context.notes.append(
