@@ -9,6 +9,7 @@ Callers import from here (``from crm import services``); the modules are split b
 they change.
 """
 
+from crm.services.bulk import SubscriptionReport, subscriptions_report_many
 from crm.services.consent import consent_record
 from crm.services.lists import subscription_list_upsert
 from crm.services.opt_ins import opt_in_request, opt_in_request_update
@@ -32,6 +33,7 @@ __all__ = [
     "ConsentContext",
     "PersonChange",
     "SubscriptionChange",
+    "SubscriptionReport",
     "consent_record",
     "opt_in_request",
     "opt_in_request_update",
@@ -43,4 +45,5 @@ __all__ = [
     "subscription_change",
     "subscription_leave",
     "subscription_list_upsert",
+    "subscriptions_report_many",
 ]

@@ -131,30 +131,15 @@ def _subscription_change(
         return SubscriptionChange(subscription=subscription, changed=False, stale=True)
 
     previous_state = subscription.state
-    now = timezone.now()
-    if event_date:
-        subscription.event_date = event_date
-    changed = previous_state != state
-    if state == SubscriptionState.SUBSCRIBED:
-        if changed or opt_in_date:
-            subscription.opt_in_date = opt_in_date or subscription.opt_in_date or event_date or now
-        if changed:
-            subscription.opt_out_date = None
-            subscription.opt_out_reason = ""
-    elif state == SubscriptionState.UNSUBSCRIBED:
-        if changed and previous_state == SubscriptionState.SUBSCRIBED:
-            subscription.opt_out_date = opt_out_date or event_date or now
-            subscription.opt_out_reason = opt_out_reason or ""
-        elif opt_out_date:
-            subscription.opt_out_date = opt_out_date
-            subscription.opt_out_reason = opt_out_reason or subscription.opt_out_reason
-        if opt_in_date:
-            # Vibes reports an opt-out with the opt-in date of the subscription it ended;
-            # keeping it gives the same result whichever of the two callbacks comes first.
-            subscription.opt_in_date = opt_in_date
-    if changed:
-        subscription.state = state
-        subscription.source = source
+    changed = state_apply(
+        subscription,
+        state=state,
+        source=source,
+        event_date=event_date,
+        opt_in_date=opt_in_date,
+        opt_out_date=opt_out_date,
+        opt_out_reason=opt_out_reason,
+    )
     if not _saved(subscription):
         # Another transaction created this subscription between our look and our write:
         # apply the change to theirs, as if we had found it.
@@ -194,6 +179,47 @@ def _subscription_change(
     return SubscriptionChange(
         subscription=subscription, changed=changed, consent_event=consent_event
     )
+
+
+def state_apply(
+    subscription: Subscription,
+    *,
+    state: SubscriptionState,
+    source: Source,
+    event_date: datetime.datetime | None,
+    opt_in_date: datetime.datetime | None,
+    opt_out_date: datetime.datetime | None,
+    opt_out_reason: str,
+) -> bool:
+    """Set the subscription's fields for a (not stale) change into ``state``, unsaved;
+    answers whether its state changed. Shared with ``bulk`` so that a change applied
+    with others ends exactly like one applied alone."""
+    previous_state = subscription.state
+    now = timezone.now()
+    if event_date:
+        subscription.event_date = event_date
+    changed = previous_state != state
+    if state == SubscriptionState.SUBSCRIBED:
+        if changed or opt_in_date:
+            subscription.opt_in_date = opt_in_date or subscription.opt_in_date or event_date or now
+        if changed:
+            subscription.opt_out_date = None
+            subscription.opt_out_reason = ""
+    elif state == SubscriptionState.UNSUBSCRIBED:
+        if changed and previous_state == SubscriptionState.SUBSCRIBED:
+            subscription.opt_out_date = opt_out_date or event_date or now
+            subscription.opt_out_reason = opt_out_reason or ""
+        elif opt_out_date:
+            subscription.opt_out_date = opt_out_date
+            subscription.opt_out_reason = opt_out_reason or subscription.opt_out_reason
+        if opt_in_date:
+            # Vibes reports an opt-out with the opt-in date of the subscription it ended;
+            # keeping it gives the same result whichever of the two callbacks comes first.
+            subscription.opt_in_date = opt_in_date
+    if changed:
+        subscription.state = state
+        subscription.source = source
+    return changed
 
 
 def _saved(subscription: Subscription) -> bool:

@@ -11,10 +11,15 @@ retry is scheduled with exponential backoff; after ``MAX_ATTEMPTS`` the event st
 failed, visible to staff, until it is replayed. Should the batch's transaction itself
 break (the connection is lost, the commit fails), none of it is kept and its events are
 processed again one per transaction, the way retries and replays always are.
+
+The plain subscription events of a batch (known persons, nothing else in the batch about
+them) are applied together first, by ``bulk_apply``, in a handful of statements; see
+docs/callbacks.md "Processing".
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 import logging
 import random
@@ -27,6 +32,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from crm.models import SubscriptionList
+from crm.services.rows import rows_update
+from vibes_integration.callbacks import bulk_apply
 from vibes_integration.callbacks.events import (
     CallbackEventData,
     ParticipantEvent,
@@ -133,7 +140,7 @@ def _process_batch(*, after_pk: int, size: int) -> tuple[int, int, bool]:
         return _process_one_by_one(claimed, size=size)
     if not claimed:
         return 0, after_pk, False
-    return _walk_on(claimed, callback_events, applied, size=size)
+    return _walk_on(claimed, callback_events, *applied, size=size)
 
 
 def _process_again(
@@ -157,7 +164,7 @@ def _process_again(
             applied = _apply_all(callback_events, failures=failures)
     except Exception:
         return _process_one_by_one(claimed, size=size)
-    return _walk_on(claimed, callback_events, applied, size=size)
+    return _walk_on(claimed, callback_events, *applied, size=size)
 
 
 def _process_one_by_one(claimed: list[int], *, size: int) -> tuple[int, int, bool]:
@@ -175,28 +182,42 @@ def _process_one_by_one(claimed: list[int], *, size: int) -> tuple[int, int, boo
 
 
 def _walk_on(
-    claimed: list[int], callback_events: list[CallbackEvent], applied: int, *, size: int
+    claimed: list[int],
+    callback_events: list[CallbackEvent],
+    walked: int,
+    handled: int,
+    *,
+    size: int,
 ) -> tuple[int, int, bool]:
-    """What ``_process_batch`` returns once ``applied`` of ``callback_events`` are done."""
-    if applied < len(callback_events):
-        # Stopped at the deadline: the rest of the claim waits for the next batch.
-        return applied, callback_events[applied - 1].pk, True
-    return applied, claimed[-1], len(claimed) == size
+    """What ``_process_batch`` returns once the first ``walked`` of ``callback_events``
+    and ``handled`` events in all are done."""
+    if walked < len(callback_events):
+        # Stopped at the deadline: the rest of the claim (but for the events applied
+        # together, which are no longer waiting) is taken by the next batch.
+        return handled, callback_events[walked - 1].pk, True
+    return handled, claimed[-1], len(claimed) == size
 
 
 def _apply_all(
     callback_events: list[CallbackEvent], *, failures: dict[int, tuple[Exception, str]] | None
-) -> int:
-    """Apply claimed events in order until the batch's time is up; returns how many.
+) -> tuple[int, int]:
+    """Apply claimed events in order until the batch's time is up; returns how many of
+    the first events were walked through, and how many events were handled in all.
 
-    With ``failures`` None (the first try) an event that raises ends the batch with
-    ``_EventRaised``; otherwise each event gets a savepoint, and the events in
-    ``failures`` are recorded failed without being applied again.
+    On the first try (``failures`` None) the events ``bulk_apply`` selects are applied
+    together first (their outcome does not depend on the others), then the others one
+    by one in order; one of those that raises ends the batch with ``_EventRaised``.
+    On the second try each event gets a savepoint, and the events in ``failures`` are
+    recorded failed without being applied again.
     """
+    together = _apply_together(callback_events) if failures is None else set()
     subscription_lists: dict[str, SubscriptionList] = {}
     deadline = time.monotonic() + BATCH_SECONDS
     applied = 0
     for callback_event in callback_events:
+        if callback_event.pk in together:
+            applied += 1
+            continue
         if failures is None:
             try:
                 _apply(callback_event, subscription_lists)
@@ -210,7 +231,56 @@ def _apply_all(
         applied += 1
         if time.monotonic() > deadline:
             break
-    return applied
+    later = sum(callback_event.pk in together for callback_event in callback_events[applied:])
+    return applied, applied + later
+
+
+def _apply_together(callback_events: list[CallbackEvent]) -> set[int]:
+    """Apply the events ``bulk_apply`` can take together; returns their ids.
+
+    They are written in one savepoint: should anything of it raise (a subscription
+    another worker created meanwhile, a database error), none of it is kept and all
+    of them are applied one by one like the rest of the batch.
+    """
+    planned = bulk_apply.plan(callback_events)
+    if not planned:
+        return set()
+    try:
+        with transaction.atomic():
+            applied = bulk_apply.apply(planned)
+            _record_applied(applied)
+    except Exception:
+        logger.warning(
+            "%d callback events could not be applied together; applying them one by one.",
+            len(planned),
+            exc_info=True,
+        )
+        return set()
+    return {item.callback_event.pk for item in applied}
+
+
+def _record_applied(applied: list[bulk_apply.Planned]) -> None:
+    """Save the outcome ``_apply`` would save for each event, in one UPDATE.
+
+    Copies are saved, so that the claimed events stay as they were should the savepoint
+    be rolled back (they are then applied one by one, from their first attempt).
+    """
+    now = timezone.now()
+    outcomes = []
+    for item in applied:
+        callback_event = copy.copy(item.callback_event)
+        callback_event.attempts += 1
+        callback_event.processed_at = now
+        callback_event.next_attempt_at = None
+        callback_event.error = ""
+        callback_event.traceback = ""
+        copy_references(callback_event, item.payload, item.event)
+        callback_event.status = CallbackStatus.PROCESSED
+        callback_event.person = item.person
+        callback_event.subscription_list = item.subscription_list
+        callback_event.notes = []
+        outcomes.append(callback_event)
+    rows_update(outcomes, PROCESSING_FIELDS)
 
 
 def _claim(*, after_pk: int, size: int) -> list[CallbackEvent]:
