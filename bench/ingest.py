@@ -179,7 +179,7 @@ def run(
     )
     results.add(
         f"callback ingest ({label}, {connections} connections, saturated)",
-        f"ours {ours_rps:.0f} req/s vs ceiling {ceiling_rps:.0f} req/s = {ratio:.2f}x",
+        f"ours {ours_rps:.0f} req/s vs ceiling {ceiling_rps:.0f} req/s = {ratio:.3f}x",
         ">= 0.85x ceiling",
         ratio >= 0.85,
         f"gunicorn {GUNICORN_WORKERS} sync workers; {rounds} rounds of {seconds} s each, "

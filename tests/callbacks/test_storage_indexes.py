@@ -1,4 +1,4 @@
-"""The callback log's indexes: what a stored event costs, and migration 0003 both ways.
+"""The callback log's indexes: what a stored event costs, and migrations 0003 and 0004 both ways.
 
 A stored event should add entries only to the indexes every row needs (event id, type,
 received time, status with received time); the columns processing fills in later are
@@ -93,3 +93,37 @@ def test_migration_0003_goes_back_to_the_column_indexes_and_forward_again():
 
     assert _plain_indexes_on(LATER_COLUMNS | {"status"}) == set()
     assert set(_indexes()) >= PARTIAL
+
+
+def _pattern_indexes() -> set[str]:
+    return {
+        name
+        for name, cols in _indexes().items()
+        if name.endswith("_like") and cols[0] in ("event_id", "callback_type")
+    }
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="only PostgreSQL makes pattern-ops twins"
+)
+@pytest.mark.django_db(transaction=True)
+def test_migration_0004_drops_the_pattern_index_twins_and_back():
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, TABLE)
+    assert any(  # the unique index that serves exact lookups stays
+        info["unique"] and info["columns"] == ["event_id"] for info in constraints.values()
+    )
+    assert any(
+        cols == ("callback_type",) and not name.endswith("_like")
+        for name, cols in _indexes().items()
+    )
+    assert _pattern_indexes() == set()
+    try:
+        _migrate("0003_fewer_indexes_for_new_events")
+        assert {_indexes()[name][0] for name in _pattern_indexes()} == {
+            "event_id",
+            "callback_type",
+        }
+    finally:
+        _migrate()
+    assert _pattern_indexes() == set()
