@@ -43,6 +43,9 @@ def assert_everyone_in_vibes(sandbox, persons, label: str) -> None:
 
 
 def test_a_429_storm_ends_with_every_person_in_vibes(vibes_sandbox, fast_sync):
+    # 20 persons at 5/s take 4 s to get through: the retries (30 attempts) must span
+    # longer than that, as the production backoff (up to minutes) does, or some run out.
+    fast_sync.VIBES_SYNC_BACKOFF_MAX = 0.5
     persons = [make_person(first_name="Start") for _ in range(20)]
     settle()
     vibes_sandbox.control.set_faults(rate_limit=5)  # Vibes allows far less than we send
