@@ -15,28 +15,30 @@ START = "<!-- bench:start (written by make bench) -->"
 END = "<!-- bench:end -->"
 
 
-def table(results: Results, *, started: str, finished: str) -> str:
+def table(results: Results, *, started: str, finished: str, load: str = "") -> str:
     lines = ["| measure | figure | target | met |", "| --- | --- | --- | --- |"]
     for row in results.rows:
         met = "**no**" if row.met is False else status_word(row.met)
         lines.append(f"| {row.measure} | {row.figure} | {row.target} | {met} |")
     lines += [
         "",
-        "Measured on this project's development machine (2 cores, shared with other work while "
-        "it ran: figures are ratios measured side by side; [bench/results.md](bench/results.md) "
-        "has the machine, the load, every round and the details of each row). "
-        f"Date: {started} (finished {finished}).",
+        "Measured on this project's development machine (2 cores"
+        + (f", load average {load} at the start" if load else "")
+        + "): figures are ratios or counts measured side by side, since absolute times drift "
+        "on a shared machine; [bench/results.md](bench/results.md) has the machine, the load "
+        f"during each measure, every round and the details of each row. Date: {started} "
+        f"(finished {finished}).",
     ]
     return "\n".join(lines)
 
 
-def update(readme: Path, results: Results, *, started: str, finished: str) -> bool:
+def update(readme: Path, results: Results, *, started: str, finished: str, load: str = "") -> bool:
     """Replace the table between the markers; False (README untouched) without them."""
     text = readme.read_text()
     head, start, rest = text.partition(START)
     _old, end, tail = rest.partition(END)
     if not start or not end:
         return False
-    body = table(results, started=started, finished=finished)
+    body = table(results, started=started, finished=finished, load=load)
     readme.write_text(f"{head}{START}\n{body}\n{END}{tail}")
     return True

@@ -244,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     # Only a whole run (``make bench``, no options) becomes the README's table.
     if not given:
         finished = harness.now_text()
-        if readme.update(README, results, started=started_at, finished=finished):
+        load = dict(machine).get("Load average at start (1, 5, 15 min)", "")
+        if readme.update(README, results, started=started_at, finished=finished, load=load):
             print(f"and the table in {README.name}")
     return 0
 

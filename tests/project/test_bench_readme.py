@@ -16,7 +16,9 @@ def _results() -> Results:
 def test_the_table_between_the_markers_is_replaced_and_the_rest_kept(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"# Title\n\nBefore.\n\n{START}\n| old | table |\n{END}\n\nAfter.\n")
-    assert update(readme, _results(), started="2026-11-29 03:00 UTC", finished="03:20 UTC")
+    assert update(
+        readme, _results(), started="2026-11-29 03:00 UTC", finished="03:20 UTC", load="0.3 1 2"
+    )
     text = readme.read_text()
     assert text.startswith("# Title\n\nBefore.\n\n")
     assert text.endswith(f"{END}\n\nAfter.\n")
@@ -24,6 +26,7 @@ def test_the_table_between_the_markers_is_replaced_and_the_rest_kept(tmp_path):
     assert "| outbound sync (postgres) | 96.0 calls/s = 0.960x the limit | >= 0.95x | yes |" in text
     assert "| callback processing (sqlite) | 2 workers / ingest = 0.55 | >= 1.0 | **no** |" in text
     assert "Date: 2026-11-29 03:00 UTC (finished 03:20 UTC)." in text
+    assert "(2 cores, load average 0.3 1 2 at the start)" in text
 
 
 def test_a_readme_without_the_markers_is_left_alone(tmp_path):
