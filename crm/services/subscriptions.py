@@ -83,102 +83,68 @@ def subscription_change(
     consent = clean_consent(consent, default_occurred_at=event_date)
     mdn = clean_mdn(mdn)
     with transaction.atomic(savepoint=False):
-        return _subscription_change(
-            person=person,
-            subscription_list=subscription_list,
-            state=state,
-            source=source,
-            event_date=event_date,
-            opt_in_date=opt_in_date,
-            opt_out_date=opt_out_date,
-            opt_out_reason=opt_out_reason,
-            consent=consent,
-            mdn=mdn,
-            record_consent=record_consent,
+        while True:
+            subscription = _locked_or_new(person, subscription_list, source)
+            if event_date and subscription.event_date and event_date < subscription.event_date:
+                return SubscriptionChange(subscription=subscription, changed=False, stale=True)
+            previous_state = subscription.state
+            changed = state_apply(
+                subscription,
+                state=state,
+                source=source,
+                event_date=event_date,
+                opt_in_date=opt_in_date,
+                opt_out_date=opt_out_date,
+                opt_out_reason=opt_out_reason,
+            )
+            if _saved(subscription):
+                break
+            # Another transaction created this subscription between our look and our write:
+            # look again and apply the change to theirs, as if we had found it.
+
+        consent_event = None
+        if changed and record_consent:
+            consent_event = append_consent_event(
+                person=person,
+                subscription_list=subscription_list,
+                action=_CONSENT_ACTION_FOR_STATE[state],
+                source=source,
+                consent=consent,
+                mdn=mdn,
+                opt_out_reason=opt_out_reason if state == SubscriptionState.UNSUBSCRIBED else "",
+            )
+        if changed:
+            signals.subscription_changed.send(
+                sender=Subscription,
+                subscription=subscription,
+                previous_state=previous_state,
+                consent_event=consent_event,
+                source=source,
+            )
+        return SubscriptionChange(
+            subscription=subscription, changed=changed, consent_event=consent_event
         )
 
 
-def _subscription_change(
-    *,
-    person: Person,
-    subscription_list: SubscriptionList,
-    state: SubscriptionState,
-    source: Source,
-    event_date: datetime.datetime | None,
-    opt_in_date: datetime.datetime | None,
-    opt_out_date: datetime.datetime | None,
-    opt_out_reason: str,
-    consent: ConsentContext,
-    mdn: str | None,
-    record_consent: bool,
-) -> SubscriptionChange:
+def _locked_or_new(
+    person: Person, subscription_list: SubscriptionList, source: Source
+) -> Subscription:
+    """The person's subscription to the list, locked; or a new one, not saved yet."""
     try:
         # get(), not first(): first() would order by the list (the model's ordering), a
         # join that also locks the list's row and so serialises every change to the list.
-        subscription = Subscription.objects.select_for_update().get(
+        return Subscription.objects.select_for_update().get(
             person=person, subscription_list=subscription_list
         )
     except Subscription.DoesNotExist:
-        # Written once below, with its final values (one INSERT rather than an INSERT of
-        # the defaults followed by an UPDATE).
-        subscription = Subscription(
+        # Written once by the caller, with its final values (one INSERT rather than an
+        # INSERT of the defaults followed by an UPDATE).
+        return Subscription(
             person=person,
             subscription_list=subscription_list,
             state=SubscriptionState.UNSUBSCRIBED,
             source=source,
         )
-    if event_date and subscription.event_date and event_date < subscription.event_date:
-        return SubscriptionChange(subscription=subscription, changed=False, stale=True)
-
-    previous_state = subscription.state
-    changed = state_apply(
-        subscription,
-        state=state,
-        source=source,
-        event_date=event_date,
-        opt_in_date=opt_in_date,
-        opt_out_date=opt_out_date,
-        opt_out_reason=opt_out_reason,
-    )
-    if not _saved(subscription):
-        # Another transaction created this subscription between our look and our write:
-        # apply the change to theirs, as if we had found it.
-        return _subscription_change(
-            person=person,
-            subscription_list=subscription_list,
-            state=state,
-            source=source,
-            event_date=event_date,
-            opt_in_date=opt_in_date,
-            opt_out_date=opt_out_date,
-            opt_out_reason=opt_out_reason,
-            consent=consent,
-            mdn=mdn,
-            record_consent=record_consent,
-        )
-
-    consent_event = None
-    if changed and record_consent:
-        consent_event = append_consent_event(
-            person=person,
-            subscription_list=subscription_list,
-            action=_CONSENT_ACTION_FOR_STATE[state],
-            source=source,
-            consent=consent,
-            mdn=mdn,
-            opt_out_reason=opt_out_reason if state == SubscriptionState.UNSUBSCRIBED else "",
-        )
-    if changed:
-        signals.subscription_changed.send(
-            sender=Subscription,
-            subscription=subscription,
-            previous_state=previous_state,
-            consent_event=consent_event,
-            source=source,
-        )
-    return SubscriptionChange(
-        subscription=subscription, changed=changed, consent_event=consent_event
-    )
 
 
 def state_apply(

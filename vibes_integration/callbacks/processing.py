@@ -2,12 +2,13 @@
 
 Runs in the task worker, never in the request. The processing run applies waiting events
 in batches: one transaction claims up to ``BATCH_SIZE`` of them (locked, so that a second
-worker claims the next ones instead) and applies each inside its own savepoint, then
-commits them together. A commit per batch rather than per event is what lets the worker
-keep up with the endpoint (on PostgreSQL a commit waits for the disk). An event that
-raises rolls back to its savepoint only, so it changes nothing and the others stay
-applied; its failure (error and traceback) is recorded in the same transaction and a
-retry is scheduled with exponential backoff; after ``MAX_ATTEMPTS`` the event stays
+worker claims the next ones instead), applies them and commits them together. A commit
+per batch rather than per event is what lets the worker keep up with the endpoint (on
+PostgreSQL a commit waits for the disk). The first try takes no savepoint per event; when
+an event raises, the batch is rolled back and applied again with a savepoint per event,
+so the event that raised changes nothing and the others stay applied; its failure (error
+and traceback) is recorded in the same transaction and a retry is scheduled with
+exponential backoff; after ``MAX_ATTEMPTS`` the event stays
 failed, visible to staff, until it is replayed. Should the batch's transaction itself
 break (the connection is lost, the commit fails), none of it is kept and its events are
 processed again one per transaction, the way retries and replays always are.
@@ -269,11 +270,7 @@ def _record_applied(applied: list[bulk_apply.Planned]) -> None:
     outcomes = []
     for item in applied:
         callback_event = copy.copy(item.callback_event)
-        callback_event.attempts += 1
-        callback_event.processed_at = now
-        callback_event.next_attempt_at = None
-        callback_event.error = ""
-        callback_event.traceback = ""
+        _begin_attempt(callback_event, now)
         copy_references(callback_event, item.payload, item.event)
         callback_event.status = CallbackStatus.PROCESSED
         callback_event.person = item.person
@@ -355,6 +352,15 @@ def _process(callback_event_id: int, *, replay: bool, attempt: int, skip_locked:
     return _apply(callback_event)
 
 
+def _begin_attempt(callback_event: CallbackEvent, now: datetime.datetime) -> None:
+    """Count an attempt starting ``now`` and clear what the previous one left."""
+    callback_event.attempts += 1
+    callback_event.processed_at = now
+    callback_event.next_attempt_at = None
+    callback_event.error = ""
+    callback_event.traceback = ""
+
+
 def _apply(
     callback_event: CallbackEvent, subscription_lists: dict[str, SubscriptionList] | None = None
 ) -> str:
@@ -362,11 +368,7 @@ def _apply(
 
     ``subscription_lists`` is shared by the events of one batch (see ``HandlerContext``).
     """
-    callback_event.attempts += 1
-    callback_event.processed_at = timezone.now()
-    callback_event.next_attempt_at = None
-    callback_event.error = ""
-    callback_event.traceback = ""
+    _begin_attempt(callback_event, timezone.now())
     try:
         payload, event = parse_body(callback_event.body)
     except CallbackParseError as exc:
