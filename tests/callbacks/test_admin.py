@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
@@ -39,17 +41,20 @@ def test_filter_by_type_status_and_date(admin_client, callback_log):
     by_status = admin_client.get(CHANGELIST, {"status__exact": "invalid"})
     assert _listed(by_status) == {"evt-broken-1"}
 
-    event = callback_log["evt-list-added-0001"]
-    day = event.received_at
-    by_date = admin_client.get(
-        CHANGELIST,
-        {
-            "received_at__year": day.year,
-            "received_at__month": day.month,
-            "received_at__day": day.day,
-        },
+    # The "received" filter's ranges, as its "Today" link gives them (aware midnights).
+    midnight = datetime.datetime.combine(
+        callback_log["evt-list-added-0001"].received_at.date(), datetime.time(), datetime.UTC
     )
-    assert len(_listed(by_date)) == 4
+    day = datetime.timedelta(days=1)
+    today = {"received_at__gte": str(midnight), "received_at__lt": str(midnight + day)}
+    assert len(_listed(admin_client.get(CHANGELIST, today))) == 4
+    yesterday = {"received_at__gte": str(midnight - day), "received_at__lt": str(midnight)}
+    assert _listed(admin_client.get(CHANGELIST, yesterday)) == set()
+
+
+def test_the_list_is_in_arrival_order_newest_first(admin_client, callback_log):
+    listed = [event.pk for event in admin_client.get(CHANGELIST).context["cl"].result_list]
+    assert listed == sorted((event.pk for event in callback_log.values()), reverse=True)
 
 
 @pytest.mark.parametrize(

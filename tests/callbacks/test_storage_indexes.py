@@ -1,7 +1,7 @@
-"""The callback log's indexes: what a stored event costs, and migrations 0003 and 0004 both ways.
+"""The callback log's indexes: what a stored event costs, and migrations 0003-0005 both ways.
 
 A stored event should add entries only to the indexes every row needs (event id, type,
-received time, status with received time); the columns processing fills in later are
+and the waiting events' index); the columns processing fills in later are
 indexed only where they hold something (partial indexes), so a new row adds nothing to
 them. The migration drops Django's own column indexes by name, so it is run back and
 forth here on the real database.
@@ -77,8 +77,41 @@ def test_columns_processing_fills_are_indexed_only_where_set(client):
     assert _plain_indexes_on(LATER_COLUMNS | {"status"}) == set()
     for name in PARTIAL:
         assert " WHERE " in _index_sql(name).upper(), name
-    assert _indexes()["vibes_cb_status_received"] == ("status", "received_at")
+    assert _indexes()["vibes_cb_waiting"] == ("id",)
+    assert _indexes()["vibes_cb_settled_status"] == ("status", "id")
+    assert _plain_indexes_on({"received_at"}) == set()
     assert CallbackEvent.objects.get().status == "received"
+
+
+def _plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        prefix = "EXPLAIN" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+        cursor.execute(f"{prefix} {sql}", params)
+        return "\n".join(str(row) for row in cursor.fetchall())
+
+
+@pytest.mark.django_db
+def test_processing_claims_waiting_events_through_their_own_index():
+    """The claim's filter and order are the waiting index's: no sort, whatever the backlog."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # an empty table is scanned whatever exists
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    claim = CallbackEvent.objects.filter(status="received", pk__gt=0).order_by("pk")[:100]
+    plan = _plan(claim)
+    assert "vibes_cb_waiting" in plan
+    assert "SORT" not in plan.upper()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite uses a partial index only for its own WHERE"
+)
+@pytest.mark.django_db
+def test_the_admin_finds_events_that_need_a_look_by_status_through_an_index():
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    failed = CallbackEvent.objects.filter(status="failed").order_by("-id")[:100]
+    assert "vibes_cb_settled_status" in _plan(failed)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -127,3 +160,17 @@ def test_migration_0004_drops_the_pattern_index_twins_and_back():
     finally:
         _migrate()
     assert _pattern_indexes() == set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0005_goes_back_to_the_time_indexes_and_forward_again():
+    try:
+        _migrate("0004_drop_pattern_indexes")
+        assert _plain_indexes_on({"received_at"})
+        assert _indexes()["vibes_cb_status_received"] == ("status", "received_at")
+        assert not {"vibes_cb_waiting", "vibes_cb_settled_status"} & set(_indexes())
+    finally:
+        _migrate()
+    assert _plain_indexes_on({"received_at"}) == set()
+    assert "vibes_cb_status_received" not in _indexes()
+    assert " WHERE " in _index_sql("vibes_cb_waiting").upper()

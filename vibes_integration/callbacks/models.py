@@ -74,7 +74,9 @@ class CallbackEvent(models.Model):
         default=1,
         help_text=_("How many times Vibes delivered this event (duplicates included)."),
     )
-    received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    # Not indexed: the log is listed and processed in arrival order (``id``), which the
+    # primary key serves; an index on the time would be one more entry per delivery.
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
 
     payload = models.JSONField(_("parsed body"), null=True, blank=True)
     event_date = models.DateTimeField(_("event date"), null=True, blank=True)
@@ -116,12 +118,14 @@ class CallbackEvent(models.Model):
     class Meta:
         verbose_name = _("callback event")
         verbose_name_plural = _("callback events")
-        ordering = ["-received_at", "-id"]
+        ordering = ["-id"]  # arrival order, newest first
         permissions = [("replay_callbackevent", _("Can replay and resolve callback events"))]
         # Every index is work for the INSERT each delivery makes. Columns that processing
         # fills in later are indexed only where they hold something, so a new row (where
-        # they are empty) adds no entry to them; ``status`` alone is served by the
-        # (status, received_at) index.
+        # they are empty) adds no entry to them. Status has two partial indexes: the
+        # events waiting for processing (small, in the order processing claims them) and
+        # the settled ones that need a look (failed, invalid, stale, ignored, resolved);
+        # "processed", most of the table, needs none (the newest come first by ``id``).
         indexes = [
             models.Index(
                 fields=["person_key"], name="vibes_cb_person_key_set", condition=~Q(person_key="")
@@ -140,7 +144,14 @@ class CallbackEvent(models.Model):
                 name="vibes_cb_list_set",
                 condition=Q(subscription_list__isnull=False),
             ),
-            models.Index(fields=["status", "received_at"], name="vibes_cb_status_received"),
+            models.Index(
+                fields=["id"], name="vibes_cb_waiting", condition=Q(status=CallbackStatus.RECEIVED)
+            ),
+            models.Index(
+                fields=["status", "id"],
+                name="vibes_cb_settled_status",
+                condition=~Q(status__in=[CallbackStatus.RECEIVED, CallbackStatus.PROCESSED]),
+            ),
         ]
 
     def __str__(self) -> str:
