@@ -6,6 +6,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from phonenumber_field.phonenumber import PhoneNumber
 
 
 def parse_mdn(raw: object, *, region: str | None = None, strict: bool = True) -> str:
@@ -39,6 +40,17 @@ def try_parse_mdn(raw: object) -> str | None:
         return parse_mdn(raw, strict=False)
     except ValidationError:
         return None
+
+
+def mdn_text(mdn: object) -> str:
+    """A stored number as text ("" for none), asking libphonenumber once.
+
+    A ``PhoneNumberField`` value validates the number again at every ``str()``, ``len()``
+    and truth test; code that handles many numbers takes the text once with this.
+    """
+    if isinstance(mdn, PhoneNumber):
+        return str(mdn)
+    return str(mdn or "")
 
 
 def mask_mdn(mdn: object) -> str:

@@ -148,11 +148,16 @@ def _cleaned(report: SubscriptionReport) -> SubscriptionReport:
 def _locked_subscriptions(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], Subscription]:
     """The pairs' subscriptions in one SELECT, locked until the transaction ends.
 
-    ``order_by()`` drops the model's ordering, a join that would also lock the lists.
+    The condition names each list once with its persons (a batch is mostly about one
+    list), not each pair: the same rows, a condition the ORM builds in a fraction of the
+    time. ``order_by()`` drops the model's ordering, a join that would also lock the lists.
     """
+    persons_by_list: dict[int, list[int]] = {}
+    for person_pk, list_pk in sorted(pairs):
+        persons_by_list.setdefault(list_pk, []).append(person_pk)
     condition = Q()
-    for person_pk, list_pk in pairs:
-        condition |= Q(person_id=person_pk, subscription_list_id=list_pk)
+    for list_pk, person_pks in persons_by_list.items():
+        condition |= Q(subscription_list_id=list_pk, person_id__in=person_pks)
     found = Subscription.objects.select_for_update().filter(condition).order_by()
     return {(s.person_id, s.subscription_list_id): s for s in found}
 

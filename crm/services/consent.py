@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from phonenumber_field.phonenumber import PhoneNumber
 
 from crm import signals
 from crm.choices import ConsentAction, Source
@@ -64,7 +65,7 @@ def _consent_event(
         action=action,
         source=source,
         occurred_at=consent.occurred_at or timezone.now(),
-        mdn=clean_mdn(mdn) or (str(person.mdn) if person.mdn else ""),
+        mdn=clean_mdn(mdn) or _stored_mdn(person),
         ip_address=consent.ip_address or None,
         user_agent=(consent.user_agent or "")[:2000],
         disclosure_text=disclosure,
@@ -73,9 +74,17 @@ def _consent_event(
     )
     # The ledger's one constraint (a known action) is the field's choices, which
     # full_clean checks anyway, and the database enforces it too: validating it again
-    # would cost a query (and a savepoint) for every line of the ledger.
-    event.full_clean(exclude=["person", "subscription_list"], validate_constraints=False)
+    # would cost a query (and a savepoint) for every line of the ledger. The number is
+    # not validated again either: ``clean_mdn`` just did, or it is the person's stored
+    # number, which the line records as it is.
+    event.full_clean(exclude=["person", "subscription_list", "mdn"], validate_constraints=False)
     return event
+
+
+def _stored_mdn(person: Person) -> PhoneNumber | str:
+    """The person's number as the field holds it: passed on as it is, the line's field
+    formats it once when written instead of parsing text back into a number."""
+    return person.mdn if isinstance(person.mdn, PhoneNumber) else (person.mdn or "")
 
 
 def consent_record(

@@ -1,9 +1,11 @@
 """Phone numbers: what staff and subscribers type, stored as E.164, shown masked."""
 
+import phonenumbers
 import pytest
 from django.core.exceptions import ValidationError
+from phonenumber_field.phonenumber import to_python
 
-from crm.phone import mask_mdn, parse_mdn, try_parse_mdn
+from crm.phone import mask_mdn, mdn_text, parse_mdn, try_parse_mdn
 
 
 @pytest.mark.parametrize(
@@ -34,3 +36,14 @@ def test_mask_keeps_country_code_and_last_four():
     assert mask_mdn("+12995551234") == "+1•••••1234"
     assert mask_mdn("+442079460958") == "+44•••••0958"
     assert mask_mdn(None) == ""
+
+
+def test_mdn_text_asks_libphonenumber_once(monkeypatch):
+    number = to_python("+12015550101")
+    calls = []
+    real = phonenumbers.is_valid_number
+    monkeypatch.setattr(phonenumbers, "is_valid_number", lambda n: calls.append(n) or real(n))
+    assert mdn_text(number) == "+12015550101"
+    assert len(calls) == 1
+    assert mdn_text("") == mdn_text(None) == ""
+    assert mdn_text("+12015550101") == "+12015550101"

@@ -34,7 +34,7 @@ from django.db.models import Q
 from crm import services
 from crm.choices import OptOutReason, Source, SubscriptionState
 from crm.models import Person, SubscriptionList
-from crm.phone import try_parse_mdn
+from crm.phone import mdn_text, try_parse_mdn
 from vibes_integration.callbacks.events import (
     CallbackEventData,
     CallbackType,
@@ -175,7 +175,7 @@ def _person_identifiers(person: Person) -> set[tuple[str, str]]:
     identifiers = {
         ("ext", person.external_person_id or ""),
         ("key", person.person_key or ""),
-        ("mdn", str(person.mdn) if person.mdn else ""),
+        ("mdn", mdn_text(person.mdn)),
     }
     return {(kind, value) for kind, value in identifiers if value}
 
