@@ -86,8 +86,10 @@ SETTINGS: dict[str, SyncSetting] = {
         _positive_float,
         "Seconds one sync task keeps sending before it hands the worker to other tasks.",
     ),
+    # Calls in flight = rate x time per call: 16 keep one worker at 100 calls/s while a
+    # call (with the thread's wake-up on a busy host) takes up to 160 ms.
     "VIBES_SYNC_CONCURRENCY": SyncSetting(
-        8, _positive_int, "Calls to Vibes one worker keeps in flight at once."
+        16, _positive_int, "Calls to Vibes one worker keeps in flight at once."
     ),
     "VIBES_SYNC_MAX_ATTEMPTS": SyncSetting(
         10, _positive_int, "Attempts before an operation that keeps failing is marked failed."
