@@ -55,7 +55,7 @@ def mdn_text(mdn: object) -> str:
 
 def mask_mdn(mdn: object) -> str:
     """``+12995551234`` → ``+1•••••1234``: enough for staff to recognise, not to dial."""
-    text = str(mdn or "")
+    text = mdn_text(mdn)
     if not text:
         return ""
     try:
