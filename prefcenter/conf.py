@@ -188,6 +188,12 @@ _SETTINGS = [
         "Public URL of the callback endpoint to register with Vibes; "
         "default: SITE_URL + /vibes/callbacks/.",
     ),
+    EnvSetting(
+        "VIBES_CALLBACK_MAX_BODY_BYTES",
+        "262144",
+        parse_positive_int,
+        "Callback bodies larger than this many bytes are stored truncated to it, marked.",
+    ),
 ]
 
 ENV_SETTINGS: dict[str, EnvSetting] = {spec.name: spec for spec in _SETTINGS}

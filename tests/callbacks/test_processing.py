@@ -21,7 +21,7 @@ from tests.fixtures.callbacks import (
     process_callbacks,
 )
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
-from vibes_integration.callbacks.processing import MAX_ATTEMPTS, retry_delay
+from vibes_integration.callbacks.recording import MAX_ATTEMPTS, retry_delay
 from vibes_integration.callbacks.services import callback_event_replay, callback_event_resolve
 
 pytestmark = pytest.mark.usefixtures("open_callbacks")

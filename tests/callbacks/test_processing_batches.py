@@ -140,15 +140,15 @@ def test_a_batch_that_cannot_be_committed_is_processed_again_event_by_event(clie
     for body in bodies:
         assert post_callback(client, body).status_code == 200
     ConsentFailsFor(monkeypatch, "PK-BATCH-001", times=2)
-    real_mark_failed = processing._mark_failed
+    real_record_failure = processing.record_failure
     breaks = [OperationalError("server closed the connection unexpectedly")]
 
-    def mark_failed_breaking_once(*args):
+    def record_failure_breaking_once(*args):
         if breaks:
             raise breaks.pop()
-        return real_mark_failed(*args)
+        return real_record_failure(*args)
 
-    monkeypatch.setattr(processing, "_mark_failed", mark_failed_breaking_once)
+    monkeypatch.setattr(processing, "record_failure", record_failure_breaking_once)
 
     process_callbacks()
 

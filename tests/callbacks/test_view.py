@@ -143,16 +143,27 @@ def test_an_unknown_type_is_stored_answered_2xx_and_ignored(client):
     assert "wallet_item_install" in event.notes[0]
 
 
-def test_a_body_over_the_limit_is_refused_with_413(client, settings):
+@pytest.mark.parametrize("method", ["post", "put"])
+def test_a_body_over_the_limit_is_kept_truncated_answered_2xx_and_settled_invalid(
+    client, settings, method
+):
     settings.VIBES_CALLBACK_MAX_BODY_BYTES = 1024
     body = callback_body("person_added", event_id="new")
     body["padding"] = "x" * 2000
+    raw = json.dumps(body).encode()
 
-    response = post_callback(client, body)
+    response = post_callback(client, raw, method=method)
 
-    assert response.status_code == 413
-    assert response.json()["max_bytes"] == 1024
-    assert not CallbackEvent.objects.exists()
+    assert response.status_code == 200
+    event = CallbackEvent.objects.get()
+    assert event.body == raw[:1024].decode()
+    assert event.truncated_from_bytes == len(raw)
+    assert event.body_truncated
+    assert process_callbacks() == 1
+    event.refresh_from_db()
+    assert event.status == CallbackStatus.INVALID
+    assert f"The body was {len(raw)} bytes" in event.error
+    assert "VIBES_CALLBACK_MAX_BODY_BYTES" in event.error
 
 
 def test_a_body_at_the_limit_is_stored(client, settings):
@@ -161,7 +172,9 @@ def test_a_body_at_the_limit_is_stored(client, settings):
     settings.VIBES_CALLBACK_MAX_BODY_BYTES = len(raw)
 
     assert post_callback(client, raw).status_code == 200
-    assert CallbackEvent.objects.get().body == raw.decode()
+    stored = CallbackEvent.objects.get()
+    assert stored.body == raw.decode()
+    assert stored.truncated_from_bytes is None
 
 
 def test_the_authorization_header_is_never_stored(client, settings):

@@ -77,6 +77,15 @@ class CallbackEvent(models.Model):
     # Not indexed: the log is listed and processed in arrival order (``id``), which the
     # primary key serves; an index on the time would be one more entry per delivery.
     received_at = models.DateTimeField(_("received"), default=timezone.now)
+    truncated_from_bytes = models.PositiveBigIntegerField(
+        _("body truncated from (bytes)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Empty when the whole body is kept. Otherwise the size the body had: it was "
+            "larger than VIBES_CALLBACK_MAX_BODY_BYTES and only its start is kept."
+        ),
+    )
 
     payload = models.JSONField(_("parsed body"), null=True, blank=True)
     event_date = models.DateTimeField(_("event date"), null=True, blank=True)
@@ -156,6 +165,10 @@ class CallbackEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.callback_type or _('unknown type')} {self.event_id}"
+
+    @property
+    def body_truncated(self) -> bool:
+        return self.truncated_from_bytes is not None
 
     @property
     def masked_mdn(self) -> str:

@@ -36,6 +36,7 @@ from vibes_integration.callbacks.events import (
     SubscriptionListEvent,
     UnknownEvent,
 )
+from vibes_integration.callbacks.storable import storable
 
 
 class CallbackParseError(SuspiciousOperation):
@@ -58,7 +59,7 @@ def peek(body: bytes) -> Peek:
     """
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python walks
         return _NOTHING
     if not isinstance(payload, dict):
         return _NOTHING
@@ -69,25 +70,14 @@ def peek(body: bytes) -> Peek:
 def parse_body(body: str) -> tuple[dict[str, Any], CallbackEventData]:
     """Parse a stored raw body; raises ``CallbackParseError`` for what is not a callback."""
     try:
-        payload = json.loads(body)
+        payload = storable(json.loads(body))
     except ValueError as exc:
         raise CallbackParseError(f"The body is not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise CallbackParseError("The body is JSON nested too deeply to read.") from exc
     if not isinstance(payload, dict):
         raise CallbackParseError("The body is JSON but not an object.")
-    payload = without_nul(payload)
     return payload, parse_payload(payload)
-
-
-def without_nul(value: Any) -> Any:
-    """U+0000 removed everywhere: PostgreSQL can store it in neither text nor jsonb (the
-    raw body keeps the original)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {without_nul(key): without_nul(item) for key, item in value.items()}
-    return value
 
 
 def parse_payload(payload: Mapping[str, Any]) -> CallbackEventData:

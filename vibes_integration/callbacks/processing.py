@@ -13,6 +13,13 @@ failed, visible to staff, until it is replayed. Should the batch's transaction i
 break (the connection is lost, the commit fails), none of it is kept and its events are
 processed again one per transaction, the way retries and replays always are.
 
+Whatever an event raises, it is recorded failed and the run goes on with the events behind
+it: an event left ``received`` would be claimed first by every later run. Recording the
+failure in full (with the references read from the body) may raise too; then a plain
+record (status, attempts, error, retry) is written instead, in a fresh transaction when
+the batch's is broken (``recording.record_failure``). Only when not even that can be
+written (the database is gone) does the event stay waiting, and the run walks on past it.
+
 The plain subscription events of a batch (known persons, nothing else in the batch about
 them) are applied together first, by ``bulk_apply``, in a handful of statements; see
 docs/callbacks.md "Processing".
@@ -23,10 +30,8 @@ from __future__ import annotations
 import copy
 import datetime
 import logging
-import random
 import time
 import traceback
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -35,56 +40,28 @@ from django.utils import timezone
 from crm.models import SubscriptionList
 from crm.services.rows import rows_update
 from vibes_integration.callbacks import bulk_apply
-from vibes_integration.callbacks.events import (
-    CallbackEventData,
-    ParticipantEvent,
-    PersonEvent,
-    SubscriptionEvent,
-    SubscriptionListEvent,
-)
 from vibes_integration.callbacks.handlers import HandlerContext, Outcome, handle
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus, RequestedTestEvent
 from vibes_integration.callbacks.parsing import CallbackParseError, parse_body
+from vibes_integration.callbacks.recording import (
+    PROCESSING_FIELDS,
+    copy_references,
+    mark_failed_plainly,
+    record_failure,
+    truncated_reason,
+)
 from vibes_integration.callbacks.services import PROCESSING_WINDOW, forget_scheduled
+from vibes_integration.callbacks.storable import storable_text
 from vibes_integration.callbacks.tasks import (
-    process_callback_event,
     process_received_callback_events,
 )
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-# What processing writes; the request's columns (body, headers, ...) are never rewritten.
-PROCESSING_FIELDS = [
-    "status",
-    "payload",
-    "event_date",
-    "person",
-    "subscription_list",
-    "person_key",
-    "external_person_id",
-    "mdn",
-    "list_id",
-    "attempts",
-    "processed_at",
-    "next_attempt_at",
-    "error",
-    "traceback",
-    "notes",
-]
-RETRY_FIRST_DELAY = datetime.timedelta(seconds=30)
-RETRY_MAX_DELAY = datetime.timedelta(hours=6)
 BATCH_SIZE = 100
 # A batch holds its events' locks (on SQLite the database's write lock, which the
 # endpoint's INSERT waits for) until it commits: a batch stops taking events after this.
 BATCH_SECONDS = 0.25
-
-
-def retry_delay(attempts: int) -> datetime.timedelta:
-    """30 s, 2 min, 8 min, 32 min, about 2 h, then 6 h; ±20 % jitter so that events that
-    failed together (a database hiccup) are not all retried in the same second."""
-    delay = min(RETRY_FIRST_DELAY * 4 ** max(attempts - 1, 0), RETRY_MAX_DELAY)
-    return delay * random.uniform(0.8, 1.2)
 
 
 def callback_events_process_received(*, tail: bool = False, batch: int = BATCH_SIZE) -> int:
@@ -177,8 +154,14 @@ def _process_one_by_one(claimed: list[int], *, size: int) -> tuple[int, int, boo
         len(claimed),
         exc_info=True,
     )
-    results = [callback_event_process(pk, skip_locked=True) for pk in claimed]
-    handled = sum(result != "locked" for result in results)
+    handled = 0
+    for pk in claimed:
+        try:
+            handled += callback_event_process(pk, skip_locked=True) != "locked"
+        except Exception:
+            # Not even its failure could be written (the database is gone): it stays
+            # waiting for the next run, and this one goes on with the others.
+            logger.exception("Callback event %s could not be processed or recorded.", pk)
     return handled, claimed[-1], len(claimed) == size
 
 
@@ -226,7 +209,7 @@ def _apply_all(
                 raise _EventRaised(callback_event.pk, exc, traceback.format_exc()) from exc
         elif callback_event.pk in failures:
             subscription_lists.clear()
-            _mark_failed(callback_event.pk, *failures[callback_event.pk])
+            record_failure(callback_event.pk, *failures[callback_event.pk])
         else:
             _apply_in_savepoint(callback_event, subscription_lists)
         applied += 1
@@ -243,17 +226,16 @@ def _apply_together(callback_events: list[CallbackEvent]) -> set[int]:
     another worker created meanwhile, a database error), none of it is kept and all
     of them are applied one by one like the rest of the batch.
     """
-    planned = bulk_apply.plan(callback_events)
-    if not planned:
-        return set()
     try:
         with transaction.atomic():
+            planned = bulk_apply.plan(callback_events)
+            if not planned:
+                return set()
             applied = bulk_apply.apply(planned)
             _record_applied(applied)
     except Exception:
         logger.warning(
-            "%d callback events could not be applied together; applying them one by one.",
-            len(planned),
+            "Callback events could not be applied together; applying them one by one.",
             exc_info=True,
         )
         return set()
@@ -311,7 +293,7 @@ def _apply_in_savepoint(
     except Exception as exc:
         # Its rollback may have undone a list it created: forget the lists found so far.
         subscription_lists.clear()
-        _mark_failed(callback_event.pk, exc, traceback.format_exc())
+        record_failure(callback_event.pk, exc, traceback.format_exc())
 
 
 def callback_event_process(
@@ -323,14 +305,19 @@ def callback_event_process(
     scheduled retry was made for: when the event was processed or replayed since, the
     retry is out of date and does nothing. ``replay`` processes the event whatever its
     status. With ``skip_locked`` an event locked by another worker is left to it
-    ("locked").
+    ("locked"). Raises only when not even the event's failure can be written.
     """
     try:
         return _process(callback_event_id, replay=replay, attempt=attempt, skip_locked=skip_locked)
     except Exception as exc:
         trace = traceback.format_exc()
-        with transaction.atomic():
-            return _mark_failed(callback_event_id, exc, trace)
+        try:
+            with transaction.atomic():
+                return record_failure(callback_event_id, exc, trace)
+        except Exception as recording:
+            # The transaction itself broke (a lost connection): a fresh one, plainly.
+            with transaction.atomic():
+                return mark_failed_plainly(callback_event_id, exc, trace, recording)
 
 
 def _should_run(callback_event: CallbackEvent, *, replay: bool, attempt: int) -> bool:
@@ -370,10 +357,12 @@ def _apply(
     """
     _begin_attempt(callback_event, timezone.now())
     try:
+        if callback_event.body_truncated:
+            raise CallbackParseError(truncated_reason(callback_event))
         payload, event = parse_body(callback_event.body)
     except CallbackParseError as exc:
         callback_event.status = CallbackStatus.INVALID
-        callback_event.error = str(exc)
+        callback_event.error = storable_text(str(exc))
         callback_event.save(update_fields=PROCESSING_FIELDS)
         return callback_event.status
 
@@ -395,57 +384,4 @@ def _apply(
     callback_event.subscription_list = outcome.subscription_list
     callback_event.notes = context.notes
     callback_event.save(update_fields=PROCESSING_FIELDS)
-    return callback_event.status
-
-
-def copy_references(
-    callback_event: CallbackEvent, payload: dict[str, Any], event: CallbackEventData
-) -> None:
-    """Fill the columns staff search the log by (person, number, list)."""
-    callback_event.payload = payload
-    callback_event.event_date = event.envelope.event_date
-    if isinstance(event, SubscriptionEvent | PersonEvent | ParticipantEvent):
-        callback_event.person_key = (event.person.person_key or "")[:64]
-        callback_event.external_person_id = (event.person.external_person_id or "")[:128]
-        callback_event.mdn = (event.person.mdn or "")[:32]
-    if isinstance(event, SubscriptionEvent | SubscriptionListEvent | ParticipantEvent):
-        callback_event.list_id = (event.list_id or "")[:64]
-
-
-def _mark_failed(callback_event_id: int, exc: Exception, trace: str) -> str:
-    """Record that applying the event raised, and schedule its retry, in the caller's
-    transaction (whatever the attempt changed is already rolled back)."""
-    callback_event = CallbackEvent.objects.select_for_update().filter(pk=callback_event_id).first()
-    if callback_event is None:
-        raise exc
-    callback_event.attempts += 1
-    callback_event.status = CallbackStatus.FAILED
-    callback_event.processed_at = timezone.now()
-    callback_event.error = f"{type(exc).__name__}: {exc}"[:5000]
-    callback_event.traceback = trace
-    try:
-        payload, event = parse_body(callback_event.body)
-        copy_references(callback_event, payload, event)
-    except CallbackParseError:
-        pass
-    if callback_event.attempts < MAX_ATTEMPTS:
-        run_after = timezone.now() + retry_delay(callback_event.attempts)
-        callback_event.next_attempt_at = run_after
-        process_callback_event.using(run_after=run_after).enqueue(
-            callback_event.pk, attempt=callback_event.attempts + 1
-        )
-    else:
-        callback_event.next_attempt_at = None
-        callback_event.notes = [
-            *callback_event.notes,
-            f"Gave up after {callback_event.attempts} attempts; replay it once the cause is fixed.",
-        ]
-    callback_event.save(update_fields=PROCESSING_FIELDS)
-    logger.warning(
-        "Callback event %s (%s) failed, attempt %d: %s",
-        callback_event.event_id,
-        callback_event.callback_type,
-        callback_event.attempts,
-        callback_event.error,
-    )
     return callback_event.status

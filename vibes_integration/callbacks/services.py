@@ -35,6 +35,7 @@ from vibes_integration.callbacks.models import (
     CallbackStatus,
 )
 from vibes_integration.callbacks.parsing import peek
+from vibes_integration.callbacks.storable import body_text, storable_text
 from vibes_integration.callbacks.tasks import (
     process_callback_event,
     process_received_callback_events,
@@ -71,6 +72,7 @@ STORED_FIELDS = frozenset(
         "authenticated_as",
         "delivery_attempt",
         "received_at",
+        "truncated_from_bytes",
     }
 )
 
@@ -99,17 +101,6 @@ def _valid_ip(address: str | None) -> str | None:
         return None
 
 
-def _without_nul(text: str | None) -> str | None:
-    # JSON may spell U+0000 as \u0000; PostgreSQL text cannot hold it.
-    return text.replace("\x00", "") if text else text
-
-
-def _body_text(body: bytes) -> str:
-    # Kept verbatim where possible; bytes that are not UTF-8 are written as \xNN, and NUL
-    # (which PostgreSQL text cannot hold) as \x00, so nothing is silently dropped.
-    return body.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
-
-
 def callback_event_store(
     *,
     body: bytes,
@@ -117,24 +108,29 @@ def callback_event_store(
     headers: Mapping[str, str],
     remote_addr: str | None,
     authenticated_as: str,
+    truncated_from_bytes: int | None = None,
 ) -> bool:
     """Store one delivery; True when it is new, False for a duplicate of a stored event.
 
-    Raises ``DatabaseError`` when the event could not be stored or its processing could
-    not be scheduled.
+    ``truncated_from_bytes`` is the size the body had when ``body`` is only its start (it
+    was over ``VIBES_CALLBACK_MAX_BODY_BYTES``). Every string is made storable first
+    (``storable``), so that no body can make the INSERT fail. Raises ``DatabaseError``
+    when the event could not be stored or its processing could not be scheduled.
     """
     peeked = peek(body)
-    key = event_key(_without_nul(peeked.event_id), body)
+    event_id = storable_text(peeked.event_id) if peeked.event_id else None
+    key = event_key(event_id, body)
     values = {  # exactly STORED_FIELDS
         "event_id": key,
-        "callback_type": _without_nul(peeked.callback_type)[:CALLBACK_TYPE_MAX_LENGTH],
-        "body": _body_text(body),
-        "headers": dict(headers),
+        "callback_type": storable_text(peeked.callback_type)[:CALLBACK_TYPE_MAX_LENGTH],
+        "body": body_text(body),
+        "headers": {name: storable_text(value) for name, value in headers.items()},
         "method": method[:8],
         "remote_addr": _valid_ip(remote_addr),
         "authenticated_as": authenticated_as[:150],
         "delivery_attempt": peeked.delivery_attempt,
         "received_at": timezone.now(),
+        "truncated_from_bytes": truncated_from_bytes,
     }
     try:
         _insert(values)

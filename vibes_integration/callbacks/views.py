@@ -6,8 +6,10 @@ kept and answered 2xx (a 4xx makes Vibes drop the event for good), which a parse
 rejects bad input with 400 would not do. Parsing and applying happen in the task worker.
 
 Answers: 200 stored (or a repeat of a stored event); 401/403 not from Vibes (nothing
-stored, one log line); 413 larger than ``VIBES_CALLBACK_MAX_BODY_BYTES``; 503 the event
-could not be stored (Vibes delivers it again later).
+stored, one log line); 503 the event could not be stored (Vibes delivers it again later).
+A body larger than ``VIBES_CALLBACK_MAX_BODY_BYTES`` is not refused (Vibes never
+delivers again after a 4xx): its start is stored, marked truncated with the size it had,
+answered 200, and processing records it invalid for staff to see.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ RETRY_AFTER_SECONDS = 30
 STORED = b'{"status": "stored"}'
 DUPLICATE = b'{"status": "duplicate"}'
 ALLOWED_METHODS = "POST, PUT, HEAD"
+READ_CHUNK_BYTES = 64 * 1024
 
 
 def _refused(status: int) -> JsonResponse:
@@ -57,22 +60,15 @@ def callback_receive(request: HttpRequest, token: str | None = None) -> HttpResp
         )
         return _refused(verdict.status)
 
-    max_bytes = get_setting("VIBES_CALLBACK_MAX_BODY_BYTES")
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    body = b"" if declared > max_bytes else request.read(max_bytes + 1)
-    if declared > max_bytes or len(body) > max_bytes:
+    body, truncated_from_bytes = _read_body(request, get_setting("VIBES_CALLBACK_MAX_BODY_BYTES"))
+    if truncated_from_bytes is not None:
         logger.error(
-            "Refused a Vibes callback of %d bytes from %s: the limit is %d bytes "
-            "(VIBES_CALLBACK_MAX_BODY_BYTES).",
-            max(declared, len(body)),
+            "A Vibes callback of %d bytes from %s is over VIBES_CALLBACK_MAX_BODY_BYTES "
+            "(%d): its start is stored, marked truncated.",
+            truncated_from_bytes,
             verdict.client_address,
-            max_bytes,
+            len(body),
         )
-        return JsonResponse({"status": "too large", "max_bytes": max_bytes}, status=413)
-
     try:
         created = callback_event_store(
             body=body,
@@ -80,6 +76,7 @@ def callback_receive(request: HttpRequest, token: str | None = None) -> HttpResp
             headers=stored_headers(request.META),
             remote_addr=verdict.client_address,
             authenticated_as=verdict.authenticated_as,
+            truncated_from_bytes=truncated_from_bytes,
         )
     except DatabaseError:
         logger.exception("Could not store a Vibes callback; answered 503 so Vibes retries.")
@@ -87,3 +84,20 @@ def callback_receive(request: HttpRequest, token: str | None = None) -> HttpResp
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return HttpResponse(STORED if created else DUPLICATE, content_type="application/json")
+
+
+def _read_body(request: HttpRequest, max_bytes: int) -> tuple[bytes, int | None]:
+    """The body, or its first ``max_bytes`` and the size it had when it is larger.
+
+    Read until the end (a read may return less than asked); the rest of a larger body is
+    read and counted, not kept, so that memory stays bounded whatever the client sends.
+    """
+    kept = bytearray()
+    size = 0
+    while chunk := request.read(READ_CHUNK_BYTES if size > max_bytes else max_bytes + 1 - size):
+        size += len(chunk)
+        if len(kept) <= max_bytes:
+            kept += chunk[: max_bytes + 1 - len(kept)]
+    if size <= max_bytes:
+        return bytes(kept), None
+    return bytes(kept[:max_bytes]), size
