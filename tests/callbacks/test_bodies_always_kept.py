@@ -152,3 +152,17 @@ def test_storable_text_removes_nul_and_replaces_lone_surrogates_only():
     assert storable({"k\udc00": ["\x00", {"n": 1, "t": "\ud83d"}]}) == {
         "k\ufffd": ["", {"n": 1, "t": "\ufffd"}]
     }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_numbers_json_has_not_are_settled_invalid(client, constant):
+    raw = b'{"event_id": "evt-nan", "callback_type": "subscription_added", "x": %s}' % (
+        constant.encode()
+    )
+
+    event = _post_and_process(client, raw)
+
+    assert event.event_id == "evt-nan"
+    assert event.status == CallbackStatus.INVALID
+    assert f"{constant} is not a JSON value" in event.error

@@ -70,7 +70,7 @@ def peek(body: bytes) -> Peek:
 def parse_body(body: str) -> tuple[dict[str, Any], CallbackEventData]:
     """Parse a stored raw body; raises ``CallbackParseError`` for what is not a callback."""
     try:
-        payload = storable(json.loads(body))
+        payload = storable(json.loads(body, parse_constant=_not_json))
     except ValueError as exc:
         raise CallbackParseError(f"The body is not JSON: {exc}") from exc
     except RecursionError as exc:
@@ -78,6 +78,11 @@ def parse_body(body: str) -> tuple[dict[str, Any], CallbackEventData]:
     if not isinstance(payload, dict):
         raise CallbackParseError("The body is JSON but not an object.")
     return payload, parse_payload(payload)
+
+
+def _not_json(constant: str) -> Any:
+    # Python reads NaN and Infinity, which JSON has not and no database column stores.
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def parse_payload(payload: Mapping[str, Any]) -> CallbackEventData:
