@@ -166,3 +166,18 @@ def test_numbers_json_has_not_are_settled_invalid(client, constant):
     assert event.event_id == "evt-nan"
     assert event.status == CallbackStatus.INVALID
     assert f"{constant} is not a JSON value" in event.error
+
+
+@pytest.mark.django_db
+def test_staff_see_that_a_body_was_truncated_and_why_it_is_invalid(client, admin_client, settings):
+    settings.VIBES_CALLBACK_MAX_BODY_BYTES = 1000
+    raw = json.dumps(callback_body("person_added", padding="z" * 3000)).encode()
+    event = _post_and_process(client, raw)
+
+    page = admin_client.get(f"/admin/vibes_callbacks/callbackevent/{event.pk}/change/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Body truncated from (bytes)" in html
+    assert str(len(raw)) in html
+    assert "only its start is kept" in html

@@ -92,6 +92,7 @@ class CallbackEventAdmin(admin.ModelAdmin):
                     "remote_addr",
                     "authenticated_as",
                     "headers_display",
+                    "truncated_from_bytes",
                     "body_display",
                 )
             },

@@ -77,7 +77,8 @@ class CallbackEvent(models.Model):
     # Not indexed: the log is listed and processed in arrival order (``id``), which the
     # primary key serves; an index on the time would be one more entry per delivery.
     received_at = models.DateTimeField(_("received"), default=timezone.now)
-    truncated_from_bytes = models.PositiveBigIntegerField(
+    # Not PositiveBigIntegerField: its CHECK would make adding the column read the log.
+    truncated_from_bytes = models.BigIntegerField(
         _("body truncated from (bytes)"),
         null=True,
         blank=True,
