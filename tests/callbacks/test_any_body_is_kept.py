@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from django.db.models import Sum
 from django_tasks_db.models import DBTaskResult
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tests.fixtures.callbacks import (
@@ -159,7 +160,7 @@ def test_any_authenticated_body_is_stored_answered_2xx_and_settled(client, setti
     assert set(runs.values_list("status", flat=True)) == {"SUCCESSFUL"}
 
 
-settings_for_the_fuzz = settings(
+settings_for_the_fuzz = hypothesis_settings(
     max_examples=EXAMPLES,
     deadline=None,
     derandomize=True,
