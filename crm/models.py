@@ -78,6 +78,11 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("persons")
         ordering = ["-id"]
+        # Staff actions that Django's add/change/delete/view do not describe (docs/crm.md).
+        permissions = [
+            ("stop_texts", _("Can stop all texts of persons (leave every list)")),
+            ("revoke_links", _("Can revoke persons' preference-center links")),
+        ]
         constraints = [
             # An empty string would be a second "unknown" value that the unique constraints
             # do not treat like NULL: two persons could then share it.

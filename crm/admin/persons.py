@@ -11,23 +11,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from crm import selectors, services
+from crm import selectors
 from crm.admin.pagination import LargeTableAdmin
+from crm.admin.person_actions import (
+    REVOKE_LINKS_PERMISSION,
+    STOP_TEXTS_PERMISSION,
+    revoke_preference_links,
+    stop_all_texts,
+)
 from crm.admin.person_saving import (
     ServiceRejected,
     announce_opt_ins,
     save_person,
     save_subscriptions,
-    staff_consent,
 )
-from crm.choices import Source, SubscriptionState
+from crm.choices import SubscriptionState
 from crm.forms import SubscriptionInlineForm, custom_field_form_name, person_form_class
 from crm.models import ConsentEvent, CustomField, OptInRequest, Person, Subscription
 from crm.phone import mask_mdn
@@ -152,45 +156,11 @@ class ConsentEventInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("subscription_list")
 
 
-@admin.action(description=_("Stop all texts: leave every list"))
-def stop_all_texts(modeladmin, request, queryset):
-    consent = staff_consent(request)
-    left = 0
-    for person in queryset:
-        left += sum(
-            change.changed
-            for change in services.person_stop_all(
-                person=person, source=Source.STAFF, consent=consent
-            )
-        )
-    modeladmin.message_user(
-        request,
-        ngettext("%(count)d subscription ended.", "%(count)d subscriptions ended.", left)
-        % {"count": left},
-        messages.SUCCESS,
-    )
-
-
-@admin.action(description=_("Revoke preference-center links"))
-def revoke_preference_links(modeladmin, request, queryset):
-    count = 0
-    for person in queryset:
-        services.person_rotate_link_secret(person=person)
-        count += 1
-    modeladmin.message_user(
-        request,
-        ngettext(
-            "Links revoked for %(count)d person.", "Links revoked for %(count)d persons.", count
-        )
-        % {"count": count},
-        messages.SUCCESS,
-    )
-
-
 class PersonAdmin(LargeTableAdmin):
     #: Actions on selected persons. Apps that build on the CRM add theirs to this list from
     #: their own admin module (``PersonAdmin.actions.append(...)``) so that crm never
-    #: imports them.
+    #: imports them. Every action names the permissions it needs (docs/crm.md); an app
+    #: whose action needs a permission of its own adds its ``has_<name>_permission``.
     actions = [stop_all_texts, revoke_preference_links]
 
     #: Renders the read-only "Vibes sync" field of the change page. The Vibes integration
@@ -320,6 +290,12 @@ class PersonAdmin(LargeTableAdmin):
                 current_app=self.admin_site.name,
             )
         )
+
+    def has_stop_texts_permission(self, request) -> bool:
+        return request.user.has_perm(STOP_TEXTS_PERMISSION)
+
+    def has_revoke_links_permission(self, request) -> bool:
+        return request.user.has_perm(REVOKE_LINKS_PERMISSION)
 
     def has_delete_permission(self, request, obj=None):
         # A person's consent history must outlive any edit; persons leave lists, they are

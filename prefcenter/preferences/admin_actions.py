@@ -7,6 +7,7 @@ change persons. Showing links is capped so a whole-table selection cannot flood 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -23,6 +24,8 @@ MAX_LINKS_SHOWN = 50
 def copy_preference_links(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Person]
 ) -> None:
+    if not modeladmin.has_change_permission(request):
+        raise PermissionDenied
     persons = list(queryset.order_by("pk")[: MAX_LINKS_SHOWN + 1])
     for person in persons[:MAX_LINKS_SHOWN]:
         modeladmin.message_user(
@@ -44,6 +47,8 @@ def copy_preference_links(
 def email_preference_links(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Person]
 ) -> None:
+    if not modeladmin.has_change_permission(request):
+        raise PermissionDenied
     queued = 0
     without_email = 0
     for person_id, email in queryset.values_list("pk", "email"):

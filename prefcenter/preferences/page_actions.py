@@ -16,9 +16,10 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from crm import services
-from crm.choices import OptOutReason, Source
+from crm import selectors, services
+from crm.choices import OptOutReason, Source, SubscriptionState
 from crm.models import Person
+from crm.phone import mask_mdn
 from prefcenter.preferences import conf
 from prefcenter.preferences.client import client_ip, consent_context
 from prefcenter.preferences.forms import DetailsForm, OptInForm
@@ -36,6 +37,8 @@ class ActionResult:
     form: forms.Form | None = None
     error: str = ""
     status: int = 200
+    #: The subscriber has not confirmed yet: show the confirmation step, change nothing.
+    confirm_stop_all: bool = False
 
 
 def _names(states) -> str:
@@ -133,7 +136,32 @@ def leave_list(request: HttpRequest, state: PageState) -> ActionResult:
     )
 
 
+@dataclass(frozen=True)
+class StopAllPreview:
+    """What "Stop all texts" will end, for the confirmation step: every list the person
+    is on or waiting to join (also lists this page does not show), and the numbers
+    concerned, masked."""
+
+    lists: list[str]
+    numbers: list[str]
+
+
+def stop_all_preview(state: PageState) -> StopAllPreview:
+    ending = selectors.person_subscriptions(state.person).exclude(
+        state=SubscriptionState.UNSUBSCRIBED
+    )
+    numbers = [state.mdn, *state.pending_mdns] if state.mdn else list(state.pending_mdns)
+    return StopAllPreview(
+        lists=[subscription.subscription_list.name for subscription in ending],
+        numbers=[mask_mdn(number) for number in numbers],
+    )
+
+
 def stop_all(request: HttpRequest, state: PageState) -> ActionResult:
+    """Only the confirmation step's button (``confirm=yes``) stops; the first press, or a
+    form from an older page, shows that step."""
+    if request.POST.get("confirm") != "yes":
+        return ActionResult(ok=False, confirm_stop_all=True)
     changes = services.person_stop_all(
         person=state.person, source=SOURCE, consent=consent_context(request)
     )

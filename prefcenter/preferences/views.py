@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from prefcenter.preferences import conf, tasks
 from prefcenter.preferences.client import client_ip
 from prefcenter.preferences.forms import DetailsForm, LinkRequestForm, OptInForm
-from prefcenter.preferences.page_actions import ACTIONS
+from prefcenter.preferences.page_actions import ACTIONS, stop_all_preview
 from prefcenter.preferences.ratelimits import LimitReached, hit_link_request_limits
 from prefcenter.preferences.selectors import preference_page_state
 from prefcenter.preferences.tokens import ExpiredLink, InvalidLink, resolve_token
@@ -68,6 +68,9 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
     }
     page_error = ""
     status = 200
+    # "Stop all texts" is a step of its own first: ?stop=confirm (the button without
+    # JavaScript), or a stop_all POST that was not confirmed.
+    confirm_stop_all = request.method != "POST" and request.GET.get("stop") == "confirm"
     if request.method == "POST":
         handler = ACTIONS.get(request.POST.get("action", ""))
         if handler is None:
@@ -82,6 +85,7 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
                 page_forms[result.form_name] = result.form
             page_error = result.error
             status = result.status
+            confirm_stop_all = result.confirm_stop_all
     context = {
         "state": state,
         "person": person,
@@ -89,6 +93,8 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
         "optin_form": page_forms["optin"],
         "page_error": page_error,
         "max_age_days": _days(conf.link_max_age()),
+        "confirm_stop_all": confirm_stop_all and state.has_active_lists,
+        "stop_all_preview": stop_all_preview(state) if state.has_active_lists else None,
     }
     return _private(render(request, "preferences/page.html", context, status=status))
 

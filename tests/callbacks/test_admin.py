@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from crm.models import Subscription
 from tests.fixtures.callbacks import callback_body, deliver, process_callbacks
@@ -110,13 +113,28 @@ def test_replay_action_processes_the_events_again(admin_client, callback_log):
     assert broken.status == CallbackStatus.INVALID
 
 
-def test_mark_resolved_action(admin_client, callback_log):
+def test_mark_resolved_asks_for_a_note_then_keeps_it(admin_client, callback_log):
     broken = callback_log["evt-broken-1"]
     fine = callback_log["evt-list-added-0001"]
+    selection = {"action": "mark_resolved", "_selected_action": [broken.pk, fine.pk]}
+
+    page = admin_client.post(CHANGELIST, {**selection, "index": "0"})
+
+    html = page.content.decode()
+    assert "Mark 2 callback events resolved?" in html
+    assert '<textarea name="note"' in html
+    assert "can be resolved" in html and "will be left as it is" in html
+    broken.refresh_from_db()
+    assert broken.status == CallbackStatus.INVALID
+
+    without_note = admin_client.post(CHANGELIST, {**selection, "post": "yes", "note": "  "})
+    assert "Write a note: what was done, and why." in without_note.content.decode()
+    broken.refresh_from_db()
+    assert broken.status == CallbackStatus.INVALID
 
     response = admin_client.post(
         CHANGELIST,
-        {"action": "mark_resolved", "_selected_action": [broken.pk, fine.pk]},
+        {**selection, "post": "yes", "note": "Vibes confirmed the body was a test."},
         follow=True,
     )
 
@@ -125,7 +143,86 @@ def test_mark_resolved_action(admin_client, callback_log):
     assert "1 event was skipped" in content
     broken.refresh_from_db()
     assert broken.status == CallbackStatus.RESOLVED
-    assert "admin" in broken.notes[-1]
+    assert re.fullmatch(
+        r"Marked resolved by admin at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(was invalid\)\. "
+        r"Note: Vibes confirmed the body was a test\.",
+        broken.notes[-1],
+    )
+    detail = admin_client.get(
+        reverse("admin:vibes_callbacks_callbackevent_change", args=[broken.pk])
+    )
+    assert "Note: Vibes confirmed the body was a test." in detail.content.decode()
+    fine.refresh_from_db()
+    assert fine.status == CallbackStatus.PROCESSED
+
+
+def test_an_event_stuck_in_received_can_be_resolved(admin_client, callback_log):
+    stuck = CallbackEvent.objects.create(
+        event_id="evt-stuck-1",
+        callback_type="subscription_added",
+        received_at=timezone.now() - datetime.timedelta(hours=1),
+    )
+    fresh = CallbackEvent.objects.create(event_id="evt-fresh-1", callback_type="subscription_added")
+
+    admin_client.post(
+        CHANGELIST,
+        {
+            "action": "mark_resolved",
+            "_selected_action": [stuck.pk, fresh.pk],
+            "post": "yes",
+            "note": "Applied by hand in the CRM.",
+        },
+    )
+
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stuck.status == CallbackStatus.RESOLVED
+    assert "(was received). Note: Applied by hand in the CRM." in stuck.notes[-1]
+    assert fresh.status == CallbackStatus.RECEIVED  # it may still be processed
+
+
+@pytest.mark.parametrize(
+    ("codename", "offered"),
+    [
+        ("view_callbackevent", set()),
+        ("replay_callbackevent", {"replay"}),
+        ("resolve_callbackevent", {"mark_resolved"}),
+    ],
+)
+def test_each_action_needs_its_own_permission(client, callback_log, codename, offered):
+    staff = User.objects.create_user("staff", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in={"view_callbackevent", codename})
+    )
+    client.force_login(staff)
+    form = client.get(CHANGELIST).context["action_form"]
+    choices = {name for name, _ in form.fields["action"].choices if name} if form else set()
+    assert choices == offered
+
+
+def test_staff_without_the_resolve_permission_can_look_but_not_act(client, callback_log):
+    staff = User.objects.create_user("viewer", password="x-Pass-1234", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_callbackevent", "replay_callbackevent"])
+    )
+    client.force_login(staff)
+    broken = callback_log["evt-broken-1"]
+
+    for extra in ({"index": "0"}, {}):
+        client.post(
+            CHANGELIST,
+            {
+                "action": "mark_resolved",
+                "_selected_action": [broken.pk],
+                "select_across": "1",
+                "post": "yes",
+                "note": "forged",
+                **extra,
+            },
+        )
+
+    assert not CallbackEvent.objects.filter(status=CallbackStatus.RESOLVED).exists()
+    assert Subscription.objects.count() == 1
 
 
 def test_staff_without_the_replay_permission_can_look_but_not_act(client, callback_log):
@@ -140,6 +237,9 @@ def test_staff_without_the_replay_permission_can_look_but_not_act(client, callba
         for name, _ in response.context["action_form"].fields["action"].choices
     )
 
+    queued = DBTaskResult.objects.count()
     client.post(CHANGELIST, {"action": "mark_resolved", "_selected_action": [1]})
+    client.post(CHANGELIST, {"action": "replay", "_selected_action": [1], "index": "0"})
     assert not CallbackEvent.objects.filter(status=CallbackStatus.RESOLVED).exists()
+    assert DBTaskResult.objects.count() == queued  # no replay was queued
     assert Subscription.objects.count() == 1

@@ -224,7 +224,7 @@ def test_stop_all_texts_action(admin_client, signal_log):
     signal_log.calls.clear()
     response = admin_client.post(
         reverse("admin:crm_person_changelist"),
-        {"action": "stop_all_texts", "_selected_action": [person.pk]},
+        {"action": "stop_all_texts", "_selected_action": [person.pk], "post": "yes"},
         follow=True,
     )
     assert "2 subscriptions ended." in response.content.decode()
@@ -244,7 +244,7 @@ def test_revoke_links_action(admin_client):
     old = person.link_secret
     admin_client.post(
         reverse("admin:crm_person_changelist"),
-        {"action": "revoke_preference_links", "_selected_action": [person.pk]},
+        {"action": "revoke_preference_links", "_selected_action": [person.pk], "post": "yes"},
     )
     person.refresh_from_db()
     assert person.link_secret != old

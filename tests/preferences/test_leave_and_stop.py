@@ -1,6 +1,10 @@
+import re
+
+import pytest
+
 from crm import services
 from crm.choices import ConsentAction, OptInStatus, OptOutReason, Source, SubscriptionState
-from crm.models import ConsentEvent, OptInRequest, Subscription
+from crm.models import ConsentEvent, OptInRequest, Subscription, SubscriptionList
 
 BROWSER = "Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36"
 
@@ -57,7 +61,7 @@ def test_stop_all_texts_leaves_every_list(client, subscriber, catalogue, url):
         subscription_lists=[catalogue.arrivals],
         source=Source.PREFERENCE_CENTER,
     )
-    response = _post(client, url(subscriber), {"action": "stop_all"})
+    response = _post(client, url(subscriber), {"action": "stop_all", "confirm": "yes"})
     assert response.status_code == 303
     states = set(Subscription.objects.filter(person=subscriber).values_list("state", flat=True))
     assert states == {SubscriptionState.UNSUBSCRIBED}
@@ -74,6 +78,89 @@ def test_stop_all_texts_leaves_every_list(client, subscriber, catalogue, url):
 
 
 def test_stop_all_with_nothing_to_stop_says_so(client, newcomer, url):
-    response = _post(client, url(newcomer), {"action": "stop_all"})
+    response = _post(client, url(newcomer), {"action": "stop_all", "confirm": "yes"})
     assert response.status_code == 303
     assert "You were not on any list." in client.get(url(newcomer)).content.decode()
+
+
+def _active(person) -> set[str]:
+    return set(
+        Subscription.objects.filter(person=person)
+        .exclude(state=SubscriptionState.UNSUBSCRIBED)
+        .values_list("subscription_list__list_id", flat=True)
+    )
+
+
+@pytest.fixture
+def on_three_lists(subscriber, catalogue):
+    """Ada on Deals and the list the page does not show, and waiting to join New arrivals
+    on a second number."""
+    services.subscription_change(
+        person=subscriber,
+        subscription_list=SubscriptionList.objects.get(list_id="hidden"),
+        state=SubscriptionState.SUBSCRIBED,
+        source=Source.VIBES,
+    )
+    services.opt_in_request(
+        person=subscriber,
+        mdn="+12015550142",
+        subscription_lists=[catalogue.arrivals],
+        source=Source.PREFERENCE_CENTER,
+    )
+    return subscriber
+
+
+def test_the_stop_button_without_javascript_asks_first(client, on_three_lists, url):
+    page = client.get(url(on_three_lists)).content.decode()
+    # The button asks the page for its confirmation step; it posts nothing.
+    assert '<form method="get" action="#stop" data-stop-open>' in page
+    assert '<input type="hidden" name="stop" value="confirm">' in page
+
+    response = client.get(url(on_three_lists), {"stop": "confirm"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    step = html[
+        html.index("data-stop-confirm") : html.index("</section>", html.index("data-stop-confirm"))
+    ]
+    assert "Stop all texts?" in step
+    assert re.findall(r"<li>([^<]+)</li>", step) == ["Deals", "New arrivals", "Staff only"]
+    assert re.findall(r'data-testid="stop-number">([^<]+)<', step) == ["+1•••••0101", "+1•••••0142"]
+    assert "+12015550101" not in step and "201-555-0101" not in step
+    assert 'name="confirm" value="yes"' in step
+    assert "Yes, stop all texts" in step and "No, keep my texts" in step
+    assert "<dialog" not in html  # the step is the page itself
+    assert _active(on_three_lists) == {"deals", "hidden", "arrivals"}
+
+
+def test_an_unconfirmed_stop_post_shows_the_step_and_changes_nothing(client, on_three_lists, url):
+    response = _post(client, url(on_three_lists), {"action": "stop_all"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "data-stop-confirm" in html and "Stop all texts?" in html
+    assert _active(on_three_lists) == {"deals", "hidden", "arrivals"}
+    assert not ConsentEvent.objects.filter(action=ConsentAction.OPTED_OUT).exists()
+
+
+def test_confirming_stops_every_list_the_step_named(client, on_three_lists, url):
+    response = _post(client, url(on_three_lists), {"action": "stop_all", "confirm": "yes"})
+
+    assert response.status_code == 303
+    assert _active(on_three_lists) == set()
+    page = client.get(url(on_three_lists)).content.decode()
+    assert "You left: Deals, New arrivals, Staff only." in page
+    assert "data-stop-open" not in page and "<dialog" not in page
+
+
+def test_the_page_carries_the_same_question_for_the_dialog(client, on_three_lists, url):
+    html = client.get(url(on_three_lists)).content.decode()
+    dialog = html[html.index("<dialog") : html.index("</dialog>")]
+    assert 'aria-labelledby="stop-dialog-heading"' in dialog
+    assert re.findall(r"<li>([^<]+)</li>", dialog) == ["Deals", "New arrivals", "Staff only"]
+    assert 'name="confirm" value="yes"' in dialog
+
+
+def test_nothing_to_stop_shows_no_step(client, newcomer, url):
+    html = client.get(url(newcomer), {"stop": "confirm"}).content.decode()
+    assert "Stop all texts?" not in html and "data-stop-confirm" not in html

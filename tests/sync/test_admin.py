@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from crm.models import Person
@@ -96,3 +97,35 @@ def test_retry_action_on_operations_and_read_only_records(admin_client, vibes_sa
     calls = admin_client.get(reverse("admin:vibes_sync_outboundcall_changelist"))
     assert calls.status_code == 200 and "add_person" in calls.content.decode()
     assert Person.objects.count() == 1
+
+
+def _offered(client, url) -> set[str]:
+    form = client.get(url).context["action_form"]
+    return {name for name, _ in form.fields["action"].choices if name} if form else set()
+
+
+def test_resync_and_retry_need_their_permissions(client):
+    persons = reverse("admin:crm_person_changelist")
+    operations = reverse("admin:vibes_sync_operation_changelist")
+    viewer = User.objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_person", "view_operation"])
+    )
+    client.force_login(viewer)
+    assert _offered(client, persons) == set()
+    assert _offered(client, operations) == set()
+
+    person = make_person(first_name="Forged")
+    before = list(Operation.objects.values_list("pk", "status", "edits", "updated_at"))
+    client.post(persons, {"action": "resync_persons", "_selected_action": [person.pk], "index": 0})
+    assert list(Operation.objects.values_list("pk", "status", "edits", "updated_at")) == before
+
+    operator = User.objects.create_user("operator", is_staff=True)
+    operator.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_person", "resync", "view_operation", "change_operation"]
+        )
+    )
+    client.force_login(operator)
+    assert _offered(client, persons) == {"resync_persons"}
+    assert _offered(client, operations) == {"retry_operations"}

@@ -2,22 +2,55 @@
 
 Numbers are masked in the list; the detail page shows the raw body pretty-printed, the
 headers, what processing did and, for a failure, the error and traceback. "Replay"
-processes the chosen events again (after a fix); "Mark resolved" takes failed or invalid
-events off the list of problems once staff dealt with them by hand.
+processes the chosen events again (after a fix); "Mark resolved" takes failed, invalid or
+stuck events off the list of problems once staff dealt with them by hand: it first asks
+for a note (what was done, and why), which is kept with who resolved the event and when.
+Each action has its own permission (``vibes_callbacks.replay_callbackevent``,
+``vibes_callbacks.resolve_callbackevent``).
 """
 
 from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from crm.admin.confirmation import (
+    ActionConfirmation,
+    ConfirmationRow,
+    action_confirmed,
+    change_url,
+    confirmation_form,
+    render_action_confirmation,
+    shown_rows,
+)
 from vibes_integration.callbacks import selectors
 from vibes_integration.callbacks.models import CallbackEvent
-from vibes_integration.callbacks.services import callback_event_replay, callback_event_resolve
+from vibes_integration.callbacks.services import (
+    STUCK_AFTER,
+    callback_event_replay,
+    callback_event_resolvable,
+    callback_event_resolve,
+)
+
+REPLAY_PERMISSION = "vibes_callbacks.replay_callbackevent"
+RESOLVE_PERMISSION = "vibes_callbacks.resolve_callbackevent"
+
+
+class ResolveNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("What was done about these events, and why. Kept with each event."),
+        error_messages={"required": _("Write a note: what was done, and why.")},
+    )
 
 
 def pretty_json(text: str) -> str:
@@ -109,7 +142,10 @@ class CallbackEventAdmin(admin.ModelAdmin):
         return False
 
     def has_replay_permission(self, request) -> bool:
-        return request.user.has_perm("vibes_callbacks.replay_callbackevent")
+        return request.user.has_perm(REPLAY_PERMISSION)
+
+    def has_resolve_permission(self, request) -> bool:
+        return request.user.has_perm(RESOLVE_PERMISSION)
 
     def get_readonly_fields(self, request, obj=None):
         return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
@@ -144,6 +180,8 @@ class CallbackEventAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Replay the selected callback events"), permissions=["replay"])
     def replay(self, request, queryset):
+        if not self.has_replay_permission(request):
+            raise PermissionDenied
         count = callback_event_replay(callback_events=list(queryset))
         self.message_user(
             request,
@@ -157,13 +195,21 @@ class CallbackEventAdmin(admin.ModelAdmin):
         )
 
     @admin.action(
-        description=_("Mark the selected callback events resolved"), permissions=["replay"]
+        description=_("Mark the selected callback events resolved"), permissions=["resolve"]
     )
     def mark_resolved(self, request, queryset):
+        if not self.has_resolve_permission(request):
+            raise PermissionDenied
+        form = confirmation_form(request, ResolveNoteForm)
+        if not (action_confirmed(request) and form.is_valid()):
+            return self._resolve_confirmation(request, queryset, form)
+        selected = list(queryset)
         count = callback_event_resolve(
-            callback_events=list(queryset), by=request.user.get_username()
+            callback_events=selected,
+            by=request.user.get_username(),
+            note=form.cleaned_data["note"],
         )
-        skipped = queryset.count() - count
+        skipped = len(selected) - count
         self.message_user(
             request,
             ngettext(
@@ -178,10 +224,56 @@ class CallbackEventAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "%(count)d event was skipped: only failed or invalid events are resolved.",
-                    "%(count)d events were skipped: only failed or invalid events are resolved.",
+                    "%(count)d event was skipped: only failed, invalid or stuck events "
+                    "are resolved.",
+                    "%(count)d events were skipped: only failed, invalid or stuck events "
+                    "are resolved.",
                     skipped,
                 )
                 % {"count": skipped},
                 messages.WARNING,
             )
+
+    def _resolve_confirmation(self, request, queryset, form):
+        now = timezone.now()
+        total = queryset.count()
+        rows = [
+            ConfirmationRow(
+                label=str(event),
+                url=change_url(self, event),
+                details=[
+                    event.get_status_display(),
+                    gettext("received %(when)s")
+                    % {"when": timezone.localtime(event.received_at).strftime("%Y-%m-%d %H:%M")},
+                    event.masked_mdn or gettext("no number"),
+                    gettext("can be resolved")
+                    if callback_event_resolvable(event, now=now)
+                    else gettext("will be left as it is"),
+                ],
+            )
+            for event in shown_rows(queryset)
+        ]
+        minutes = int(STUCK_AFTER.total_seconds() // 60)
+        confirmation = ActionConfirmation(
+            title=gettext("Mark callback events resolved"),
+            question=ngettext(
+                "Mark %(count)d callback event resolved?",
+                "Mark %(count)d callback events resolved?",
+                total,
+            )
+            % {"count": total},
+            total=total,
+            rows=rows,
+            consequences=[
+                gettext(
+                    "Failed and invalid events, and events still waiting %(minutes)d minutes "
+                    "after they arrived, are marked resolved: they are no longer retried or "
+                    "counted as problems. Other events are left as they are."
+                )
+                % {"minutes": minutes},
+                gettext("Your note, your user name and the time are kept with each event."),
+            ],
+            confirm_label=gettext("Mark resolved"),
+            form=form,
+        )
+        return render_action_confirmation(self, request, confirmation, action="mark_resolved")

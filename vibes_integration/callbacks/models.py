@@ -129,7 +129,10 @@ class CallbackEvent(models.Model):
         verbose_name = _("callback event")
         verbose_name_plural = _("callback events")
         ordering = ["-id"]  # arrival order, newest first
-        permissions = [("replay_callbackevent", _("Can replay and resolve callback events"))]
+        permissions = [
+            ("replay_callbackevent", _("Can replay callback events")),
+            ("resolve_callbackevent", _("Can mark callback events resolved, with a note")),
+        ]
         # Every index is work for the INSERT each delivery makes. Columns that processing
         # fills in later are indexed only where they hold something, so a new row (where
         # they are empty) adds no entry to them. Status has two partial indexes: the

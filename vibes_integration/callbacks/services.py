@@ -256,21 +256,42 @@ def callback_event_replay(*, callback_events: Iterable[CallbackEvent]) -> int:
     return count
 
 
+#: A "received" event still waiting this long after it arrived is stuck: staff may resolve it.
+STUCK_AFTER = datetime.timedelta(minutes=10)
+
+
+def callback_event_resolvable(callback_event: CallbackEvent, *, now: datetime.datetime) -> bool:
+    """Failed, invalid, or stuck: waiting for processing ``STUCK_AFTER`` after arriving."""
+    if callback_event.status in {CallbackStatus.FAILED, CallbackStatus.INVALID}:
+        return True
+    return (
+        callback_event.status == CallbackStatus.RECEIVED
+        and callback_event.received_at <= now - STUCK_AFTER
+    )
+
+
 @transaction.atomic
-def callback_event_resolve(*, callback_events: Iterable[CallbackEvent], by: str) -> int:
-    """Staff dealt with these events by hand: take them off the list of problems."""
+def callback_event_resolve(
+    *, callback_events: Iterable[CallbackEvent], by: str, note: str = ""
+) -> int:
+    """Staff dealt with these events by hand: take them off the list of problems.
+
+    Only failed, invalid and stuck events (see ``callback_event_resolvable``) are resolved;
+    who, when, the former status and staff's ``note`` are kept in the event's notes.
+    """
     now = timezone.now()
     count = 0
     for callback_event in CallbackEvent.objects.select_for_update().filter(
         pk__in=[e.pk for e in callback_events]
     ):
-        if callback_event.status not in {CallbackStatus.FAILED, CallbackStatus.INVALID}:
+        if not callback_event_resolvable(callback_event, now=now):
             continue
-        callback_event.notes = [
-            *callback_event.notes,
-            f"Marked resolved by {by} at {now:%Y-%m-%d %H:%M:%S} UTC "
-            f"(was {callback_event.status}).",
-        ]
+        line = (
+            f"Marked resolved by {by} at {now:%Y-%m-%d %H:%M:%S} UTC (was {callback_event.status})."
+        )
+        if note.strip():
+            line = f"{line} Note: {note.strip()}"
+        callback_event.notes = [*callback_event.notes, line]
         callback_event.status = CallbackStatus.RESOLVED
         callback_event.next_attempt_at = None
         callback_event.save(update_fields=["status", "notes", "next_attempt_at"])

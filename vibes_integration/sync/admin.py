@@ -22,7 +22,11 @@ from crm.admin.pagination import LargeTableAdmin
 from crm.admin.persons import PersonAdmin
 from crm.models import Person
 from vibes_integration.sync import services
-from vibes_integration.sync.admin_actions import resync_persons, retry_operations
+from vibes_integration.sync.admin_actions import (
+    has_resync_permission,
+    resync_persons,
+    retry_operations,
+)
 from vibes_integration.sync.choices import OperationStatus, SyncStatus
 from vibes_integration.sync.models import Operation, OutboundCall
 from vibes_integration.sync.selectors import (
@@ -189,4 +193,5 @@ def render_person_sync(person: Person) -> str:
 # The person pages are the CRM's; they offer hooks for the integration to fill in.
 if resync_persons not in PersonAdmin.actions:
     PersonAdmin.actions.append(resync_persons)
+PersonAdmin.has_resync_permission = has_resync_permission
 PersonAdmin.vibes_sync_renderer = staticmethod(render_person_sync)

@@ -84,6 +84,7 @@ class Operation(models.Model):
         verbose_name = _("outbound operation")
         verbose_name_plural = _("outbound operations")
         ordering = ["-id"]
+        permissions = [("resync", _("Can send persons to Vibes again (resync)"))]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="vibes_sync_op_due"),
             models.Index(fields=["person", "status", "id"], name="vibes_sync_op_person"),

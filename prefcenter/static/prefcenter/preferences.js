@@ -42,6 +42,37 @@
     update();
   }
 
+  // "Stop all texts" asks first. Without this script its button opens the page's own
+  // confirmation step (?stop=confirm); with it, the same question opens in a dialog: the
+  // focus starts on "No, keep my texts", Escape closes it, and the focus then returns to
+  // the button. Only the dialog's "Yes" button posts.
+  var stopOpen = document.querySelector("form[data-stop-open]");
+  var stopDialog = document.querySelector("dialog[data-stop-dialog]");
+  if (stopOpen && stopDialog && typeof stopDialog.showModal === "function") {
+    var stopButton = stopOpen.querySelector('button[type="submit"]');
+    var stopCancel = stopDialog.querySelector("[data-stop-cancel]");
+    stopButton.setAttribute("aria-haspopup", "dialog");
+    stopOpen.addEventListener("submit", function (event) {
+      event.preventDefault();
+      stopDialog.showModal();
+      stopCancel.focus();
+    });
+    stopCancel.addEventListener("click", function (event) {
+      event.preventDefault();
+      stopDialog.close();
+    });
+    stopDialog.addEventListener("close", function () {
+      stopButton.focus();
+    });
+  }
+  // The confirmation step shown as part of the page: start reading there.
+  var stopConfirm = document.querySelector("[data-stop-confirm]");
+  if (stopConfirm && !first) {
+    window.addEventListener("load", function () {
+      stopConfirm.focus();
+    });
+  }
+
   // A second tap while a form is sending would send another confirmation text.
   var onceForms = document.querySelectorAll("form[data-once]");
   window.addEventListener("pageshow", function () {
