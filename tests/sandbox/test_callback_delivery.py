@@ -6,6 +6,9 @@ import re
 
 import pytest
 
+from tests.fixtures.sandbox import contract_variants
+from vibes_integration.sandbox.control import SandboxControlError
+
 MDN = "+12015550161"
 
 
@@ -25,7 +28,11 @@ def test_delivery_uses_the_registered_method_and_content_type(
     vibes_sandbox, client, callback_receiver, method, content_type
 ):
     client.register_callback(
-        "subscription_added", url=callback_receiver.url, method=method, content_type=content_type
+        "subscription_added",
+        url=callback_receiver.url,
+        method=method,
+        content_type=content_type,
+        list_id="1001",
     )
 
     _keyword_subscription(vibes_sandbox)
@@ -45,7 +52,9 @@ def test_delivery_uses_the_registered_method_and_content_type(
 
 
 def test_every_body_carries_the_documented_envelope(vibes_sandbox, client, callback_receiver):
-    registered = client.register_callback("subscription_added", url=callback_receiver.url)
+    registered = client.register_callback(
+        "subscription_added", url=callback_receiver.url, list_id="1001"
+    )
 
     _keyword_subscription(vibes_sandbox)
 
@@ -143,7 +152,7 @@ def test_retries_with_a_rising_delivery_attempt(vibes_sandbox, client, callback_
     vibes_sandbox.control.set_faults(delivery_timeout_ms=200)
     callback_receiver.hang_seconds = 0.5
     callback_receiver.statuses = [failure, failure]
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -162,7 +171,7 @@ def test_retries_with_a_rising_delivery_attempt(vibes_sandbox, client, callback_
 @pytest.mark.parametrize("status", [400, 401, 404, 410])
 def test_a_4xx_answer_is_final(vibes_sandbox, client, callback_receiver, status):
     callback_receiver.statuses = [status]
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -174,7 +183,7 @@ def test_a_4xx_answer_is_final(vibes_sandbox, client, callback_receiver, status)
 def test_gives_up_after_max_attempts(vibes_sandbox, client, callback_receiver):
     vibes_sandbox.control.set_faults(max_attempts=3)
     callback_receiver.default_status = 500
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -185,7 +194,9 @@ def test_gives_up_after_max_attempts(vibes_sandbox, client, callback_receiver):
 
 def test_an_unreachable_destination_is_retried(vibes_sandbox, client, free_tcp_port):
     vibes_sandbox.control.set_faults(max_attempts=2)
-    client.register_callback("subscription_added", url=f"http://127.0.0.1:{free_tcp_port}/cb")
+    client.register_callback(
+        "subscription_added", url=f"http://127.0.0.1:{free_tcp_port}/cb", list_id="1001"
+    )
 
     _keyword_subscription(vibes_sandbox)
 
@@ -196,7 +207,7 @@ def test_an_unreachable_destination_is_retried(vibes_sandbox, client, free_tcp_p
 
 def test_duplicate_rate_delivers_the_same_event_again(vibes_sandbox, client, callback_receiver):
     vibes_sandbox.control.set_faults(duplicate_rate=1.0)
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -208,7 +219,7 @@ def test_duplicate_rate_delivers_the_same_event_again(vibes_sandbox, client, cal
 
 def test_failure_rate_loses_attempts_before_they_arrive(vibes_sandbox, client, callback_receiver):
     vibes_sandbox.control.set_faults(failure_rate=1.0, max_attempts=2)
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -288,7 +299,7 @@ def test_date_format_knob_respells_timestamps(
     vibes_sandbox, client, callback_receiver, date_format, pattern
 ):
     vibes_sandbox.control.set_faults(date_format=date_format)
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -297,23 +308,40 @@ def test_date_format_knob_respells_timestamps(
     assert re.search(pattern, body["subscription"]["opt_in_date"])
 
 
-@pytest.mark.parametrize("field", ["person_key", "person_id"])
-def test_person_id_field_knob_respells_the_person_reference(
-    vibes_sandbox, client, callback_receiver, field
+@pytest.mark.parametrize("sandbox_contract", contract_variants("callback_person"), indirect=True)
+def test_the_contract_shapes_the_person_of_subscription_callbacks(
+    vibes_sandbox, client, callback_receiver, sandbox_contract
 ):
-    vibes_sandbox.control.set_faults(person_id_field=field)
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
+    [stored] = vibes_sandbox.control.persons()
     person = callback_receiver.bodies()[0]["subscription"]["person"]
-    assert set(person) == {field, "external_person_id", "url"}
+    url = f"/companies/demo/mobiledb/persons/{stored['person_key']}"
+    if sandbox_contract["callback_person"] == "legacy":
+        assert person == {"id": str(stored["person_id"]), "external_id": None, "url": url}
+    else:
+        assert person == {
+            "id": str(stored["person_id"]),
+            "person_key": stored["person_key"],
+            "external_id": None,
+            "external_person_id": None,
+            "mobile_phone": {"mdn": MDN},
+            "url": url,
+        }
+    assert person["id"] != stored["person_key"]
+
+
+def test_the_person_id_field_knob_is_gone_with_a_pointer_to_the_contract(vibes_sandbox):
+    with pytest.raises(SandboxControlError, match="contract's callback_person"):
+        vibes_sandbox.control.set_faults(person_id_field="person_key")
 
 
 def test_unsubscribe_through_the_api_announces_api_opt_out(
     vibes_sandbox, client, callback_receiver
 ):
-    client.register_callback("subscription_removed", url=callback_receiver.url)
+    client.register_callback("subscription_removed", url=callback_receiver.url, list_id="1001")
     _keyword_subscription(vibes_sandbox)
     person_key = client.find_person_by_mdn(MDN)["person_key"]
 

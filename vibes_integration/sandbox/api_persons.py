@@ -1,10 +1,16 @@
 """Persons: get, find by MDN, Add Person (create or merge), Update Person.
 
-Rules, as Vibes documents them: MDN and external_person_id are unique; Add Person answers
-201 for a new person, 200 when it merges into the person of that MDN (fields not sent stay),
-409 when the MDN or external id belongs to another person; Update Person answers 404 and
-409 without a body, 409 on any MDN change (``"mdn": null`` removes it); unknown custom
-fields get a 422 naming each of them.
+Rules, as Vibes documents them: MDN and external_person_id are unique, and a person has one
+number at a time; Add Person answers 201 for a new person (with the person, or with no body
+as the contract says), 200 when it merges into the person of that MDN (fields not sent
+stay), 409 when the MDN or external id belongs to another person; Update Person answers 201
+with no body (or 200 echoing the body sent, as the contract says), 404 and 409 without a
+body, 409 on any MDN change (``"mdn": null`` removes it, and the person stays); by an
+external id Vibes does not know it answers 404 (or adds the person, as the contract says);
+``"external_person_id": null`` unlinks the CRM's id; unknown custom fields get a 422 naming
+each of them, and so does a number in the body that is not a mobile number in the API
+version's format, or an external id longer than 128 characters (the document lists no 400
+for these operations; the query string's MDN of Find Person is a 400, as documented).
 """
 
 from __future__ import annotations
@@ -71,7 +77,7 @@ def _external_id(body: dict[str, Any]) -> Any:
         raise ApiError(error(400, "external_person_id must be a string."))
     value = str(value)
     if not value or len(value) > 128:
-        raise ApiError(error(400, "external_person_id must have 1 to 128 characters."))
+        raise ApiError(error(422, "external_person_id must have 1 to 128 characters."))
     return value
 
 
@@ -94,7 +100,8 @@ def _mobile_phone(sandbox: Sandbox, request: ApiRequest, body: dict[str, Any]) -
             phone["mdn"], version=request.api_version, region=sandbox.config["default_region"]
         )
     except InvalidMdn as exc:
-        raise ApiError(error(400, str(exc))) from exc
+        # The document lists no 400 for persons' bodies: a number Vibes cannot use is 422.
+        raise ApiError(error(422, str(exc))) from exc
     return mdn, carrier_code
 
 
@@ -116,7 +123,8 @@ def _apply(
 ) -> bool:
     """Change ``person`` in place; True when anything changed."""
     before = copy.deepcopy(person)
-    if external_person_id is not _UNSET and external_person_id is not None:
+    if external_person_id is not _UNSET:
+        # null unlinks the CRM's id (Vibes' erasure sends it with the number and fields)
         person["external_person_id"] = external_person_id
     if mdn is None:
         person["mdn"] = None
@@ -181,6 +189,8 @@ def add_person(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
         custom_fields=custom_fields,
     )
     emit_person(sandbox, "person_added", person)
+    if sandbox.contract["add_person_answer"] == "created_no_body":
+        return empty(201)
     return ApiResponse(201, render_person(sandbox, person, version=request.api_version))
 
 
@@ -191,7 +201,37 @@ def update_person(sandbox: Sandbox, request: ApiRequest, person_key: str) -> Api
 def update_person_by_external_id(
     sandbox: Sandbox, request: ApiRequest, external_person_id: str
 ) -> ApiResponse:
-    return _update(sandbox, request, sandbox.person_by_external_id(external_person_id))
+    current = sandbox.person_by_external_id(external_person_id)
+    if current is None and sandbox.contract["update_by_unknown_external_id"] == "upsert":
+        return _upsert(sandbox, request, external_person_id)
+    return _update(sandbox, request, current)
+
+
+def _updated(request: ApiRequest, sandbox: Sandbox) -> ApiResponse:
+    """Update Person's success, in the reading of the contract being played."""
+    if sandbox.contract["update_person_answer"] == "ok_echo":
+        return ApiResponse(200, request.body)
+    return empty(201)
+
+
+def _upsert(sandbox: Sandbox, request: ApiRequest, external_person_id: str) -> ApiResponse:
+    """Update Person by an unknown external id read as "add or update a person record"."""
+    body = _body_object(request)
+    sent_external_id = _external_id(body)
+    mdn, carrier_code = _mobile_phone(sandbox, request, body)
+    custom_fields = _custom_fields(sandbox, body)
+    if isinstance(sent_external_id, str) and sent_external_id != external_person_id:
+        return error(422, "external_person_id in the body differs from the one in the path.")
+    if isinstance(mdn, str) and sandbox.person_by_mdn(mdn) is not None:
+        return empty(409)
+    person = sandbox.create_person(
+        external_person_id=external_person_id,
+        mdn=mdn if isinstance(mdn, str) else None,
+        carrier_code=carrier_code if isinstance(carrier_code, str) else None,
+        custom_fields=custom_fields,
+    )
+    emit_person(sandbox, "person_added", person)
+    return _updated(request, sandbox)
 
 
 def _update(sandbox: Sandbox, request: ApiRequest, current: dict[str, Any] | None) -> ApiResponse:
@@ -219,4 +259,4 @@ def _update(sandbox: Sandbox, request: ApiRequest, current: dict[str, Any] | Non
     if changed:
         sandbox.save_person(person, previous=current)
         emit_person(sandbox, "person_updated", person)
-    return ApiResponse(200, render_person(sandbox, person, version=request.api_version))
+    return _updated(request, sandbox)

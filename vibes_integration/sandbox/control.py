@@ -97,6 +97,17 @@ class SandboxControl:
                 f"{result['pending']} callback deliveries still pending after {timeout} s"
             )
 
+    # -- the contract played -------------------------------------------------------------------
+
+    def set_contract(self, **values: str) -> dict[str, str]:
+        """Play another reading of Vibes' documents for some keys (see
+        ``vibes_integration.sandbox.contract``); answers every key's value. Reset and seed
+        go back to the config's values."""
+        return self._call("POST", "contract", json=values)
+
+    def contract(self) -> dict[str, str]:
+        return self._call("GET", "contract")
+
     # -- faults and events ------------------------------------------------------------------
 
     def set_faults(self, **knobs: Any) -> dict[str, Any]:
@@ -123,6 +134,12 @@ class SandboxControl:
     def phone_reply(self, mdn: str, text: str) -> dict[str, Any]:
         """Text ``text`` from ``mdn`` (Y, N, STOP, HELP or a keyword); answers what happened."""
         return self._call("POST", "phone/reply", json={"mdn": mdn, "text": text})
+
+    def landing_page(self, mdn: str, campaign_id: str) -> dict[str, Any]:
+        """``mdn`` signs up on the campaign's Vibes-hosted landing page (a double opt-in
+        that gives a new person no external id); answers Add Participant's ``status`` and
+        ``answer``."""
+        return self._call("POST", "landing_page", json={"mdn": mdn, "campaign_id": campaign_id})
 
     def phone_messages(self, mdn: str | None = None) -> list[dict[str, Any]]:
         """Texts sent to (direction "out") and received from ("in") a number, oldest first."""

@@ -39,7 +39,8 @@ KNOWN_TYPES = (
     "wallet_item_remove",
 )
 
-# The filter object each type may carry, and the key inside it.
+# The filter each type must carry, and the key inside it: Vibes sends subscription callbacks
+# per list and acquisition callbacks per campaign, each through its own registration.
 FILTERS = {
     "subscription_added": "list_id",
     "subscription_removed": "list_id",
@@ -58,9 +59,27 @@ _DATE_KEYS = (
 )
 
 
-def registration_for(sandbox: Sandbox, callback_type: str) -> dict[str, Any] | None:
+def filter_value(
+    callback_type: str, *, list_id: str | None = None, campaign_id: str | None = None
+) -> str | None:
+    """The list or campaign that selects the registration of an event of ``callback_type``
+    (None for the types registered once per company)."""
+    key = FILTERS.get(callback_type)
+    if key is None:
+        return None
+    value = list_id if key == "list_id" else campaign_id
+    return str(value) if value not in (None, "") else None
+
+
+def registration_for(
+    sandbox: Sandbox, callback_type: str, selector: str | None = None
+) -> dict[str, Any] | None:
+    """The registration of ``callback_type`` (for a filtered type: of that list or campaign)."""
+    key = FILTERS.get(callback_type)
     for registration in sandbox.store.all("callback"):
-        if registration["callback_type"] == callback_type:
+        if registration["callback_type"] != callback_type:
+            continue
+        if key is None or (registration.get("filter") or {}).get(key) == selector:
             return registration
     return None
 
@@ -74,21 +93,16 @@ def emit(
     campaign_id: str | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """Queue one event for the registration of ``callback_type``, if its filter matches.
+    """Queue one event for the registration of ``callback_type`` (a subscription event: of
+    its list; an acquisition event: of its campaign).
 
     Answers the body queued (without ``delivery_attempt``), or None when nobody listens.
     """
-    registration = registration_for(sandbox, callback_type)
+    selector = filter_value(callback_type, list_id=list_id, campaign_id=campaign_id)
+    if callback_type in FILTERS and selector is None:
+        return None
+    registration = registration_for(sandbox, callback_type, selector)
     if registration is None:
-        return None
-    wanted = registration.get("filter") or {}
-    if wanted.get("list_id") and list_id is not None and wanted["list_id"] != str(list_id):
-        return None
-    if (
-        wanted.get("campaign_id")
-        and campaign_id is not None
-        and wanted["campaign_id"] != str(campaign_id)
-    ):
         return None
     body: dict[str, Any] = {
         "callback_id": registration["callback_id"],
@@ -133,23 +147,28 @@ def _respelled(sandbox: Sandbox, registration: dict[str, Any], payload: Any) -> 
 def person_reference(sandbox: Sandbox, person: dict[str, Any] | None) -> dict[str, Any]:
     """The short person object of subscription and participant callbacks.
 
-    Spelled as in Vibes' own examples (``id``, ``external_id``) unless the
-    ``person_id_field`` knob asks for another spelling, or ``mixed`` for a random one.
+    ``id`` is always the deprecated numeric ``person_id``, never the ``person_key``. The
+    contract's ``callback_person`` picks the rest: ``current`` (Vibes' current reference)
+    adds ``person_key``, the external id twice (``external_id``, ``external_person_id``) and
+    ``mobile_phone``; ``legacy`` (the older example) has ``external_id`` only. Both keep the
+    person's resource ``url``.
     """
     if person is None:
         return {}
-    field = sandbox.faults["person_id_field"]
-    external_field = "external_id"
-    if field == "mixed":
-        field = sandbox.rng.choice(("id", "person_key", "person_id"))
-        external_field = sandbox.rng.choice(("external_id", "external_person_id"))
-    elif field != "id":
-        external_field = "external_person_id"
-    return {
-        field: person["person_key"],
-        external_field: person.get("external_person_id"),
-        "url": sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
+    url = sandbox.url(f"/mobiledb/persons/{person['person_key']}")
+    external_id = person.get("external_person_id")
+    if sandbox.contract["callback_person"] == "legacy":
+        return {"id": str(person["person_id"]), "external_id": external_id, "url": url}
+    reference: dict[str, Any] = {
+        "id": str(person["person_id"]),
+        "person_key": person["person_key"],
+        "external_id": external_id,
+        "external_person_id": external_id,
     }
+    if person.get("mdn"):
+        reference["mobile_phone"] = {"mdn": person["mdn"]}
+    reference["url"] = url
+    return reference
 
 
 def person_body(sandbox: Sandbox, person: dict[str, Any]) -> dict[str, Any]:

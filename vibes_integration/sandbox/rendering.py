@@ -11,27 +11,34 @@ if TYPE_CHECKING:
 
 
 def render_person(sandbox: Sandbox, person: dict[str, Any], *, version: int) -> dict[str, Any]:
-    mobile_phone = None
+    """A person as the API answers it. Vibes' document types ``external_person_id`` and
+    ``mobile_phone`` as a string and an object, never null, so a person without an
+    external id (one who joined by keyword) or without a number answers without that field."""
+    body: dict[str, Any] = {"person_key": person["person_key"]}
+    if person.get("external_person_id"):
+        body["external_person_id"] = person["external_person_id"]
     if person.get("mdn"):
-        mobile_phone = {
+        body["mobile_phone"] = {
             "mdn": format_mdn(person["mdn"], version=version),
             "carrier_code": person.get("carrier_code"),
         }
-    return {
-        "person_key": person["person_key"],
-        "external_person_id": person.get("external_person_id"),
-        "mobile_phone": mobile_phone,
-        "custom_fields": dict(person.get("custom_fields", {})),
-        "created_at": person["created_at"],
-        "updated_at": person["updated_at"],
-        "url": sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
-    }
+    body.update(
+        custom_fields=dict(person.get("custom_fields", {})),
+        created_at=person["created_at"],
+        updated_at=person["updated_at"],
+        url=sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
+    )
+    return body
 
 
 def render_subscription(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, Any]:
-    return {
+    """A subscription record as the API answers it: the person by ``id`` (the numeric
+    ``person_id``, never the key) and its resource ``url``; ``opt_out_date`` and
+    ``opt_out_reason`` only once the subscription has ended (the document allows no null)."""
+    person = sandbox.person(record["person_key"]) or {}
+    body: dict[str, Any] = {
         "person": {
-            "id": record["person_key"],
+            "id": str(person.get("person_id", "")),
             "url": sandbox.url(f"/mobiledb/persons/{record['person_key']}"),
         },
         "subscription_list": {
@@ -39,12 +46,14 @@ def render_subscription(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, A
             "url": sandbox.url(f"/mobiledb/subscription_lists/{record['list_id']}"),
         },
         "opt_in_date": record["opt_in_date"],
-        "opt_out_date": record.get("opt_out_date"),
-        "opt_out_reason": record.get("opt_out_reason"),
-        "url": sandbox.url(
-            f"/mobiledb/persons/{record['person_key']}/subscriptions/{record['list_id']}"
-        ),
     }
+    if record.get("opt_out_date"):
+        body["opt_out_date"] = record["opt_out_date"]
+        body["opt_out_reason"] = record["opt_out_reason"]
+    body["url"] = sandbox.url(
+        f"/mobiledb/persons/{record['person_key']}/subscriptions/{record['list_id']}"
+    )
+    return body
 
 
 def render_list(sandbox: Sandbox, subscription_list: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +71,7 @@ def render_campaign(
     sandbox: Sandbox, campaign: dict[str, Any], subscription_list: dict[str, Any]
 ) -> dict[str, Any]:
     keyword = campaign.get("keyword") or subscription_list.get("keyword")
-    return {
+    body = {
         "acquisition_id": campaign["id"],
         "description": campaign.get("description", ""),
         "campaign_type": {"code": "acquisition"},
@@ -74,6 +83,13 @@ def render_campaign(
         "acquisition_campaign": {"keywords": [keyword] if keyword else []},
         "url": sandbox.url(f"/campaigns/acquisition/{campaign['id']}"),
     }
+    return _without_nulls(body)
+
+
+def _without_nulls(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` without the fields that have no value: Vibes' document types them as
+    strings, so an unset date is left out rather than sent as null."""
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def render_participant_person(sandbox: Sandbox, person: dict[str, Any]) -> dict[str, Any]:
@@ -107,4 +123,4 @@ def render_callback(registration: dict[str, Any], url: str) -> dict[str, Any]:
     }
     if registration.get("filter"):
         body[registration["callback_type"]] = dict(registration["filter"])
-    return body
+    return _without_nulls(body)
