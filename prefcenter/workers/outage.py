@@ -21,7 +21,7 @@ from django.db import DatabaseError, connections
 logger = logging.getLogger(__name__)
 
 FIRST_DELAY = 0.5
-MAX_DELAY = 15.0
+MAX_DELAY = 10.0
 
 
 def close_all_connections() -> None:
