@@ -1,4 +1,7 @@
-"""``GET /healthz``: tells a load balancer whether this process can reach its database."""
+"""``GET /healthz``: tells a load balancer whether this process can reach its database.
+
+``GET /healthz/workers``: tells monitoring whether work waits with no worker to do it.
+"""
 
 import logging
 
@@ -6,6 +9,8 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from prefcenter.workers.status import workers_status
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +37,6 @@ def healthz_workers(request: HttpRequest) -> JsonResponse:
     For monitoring, not for the load balancer: a stopped worker does not make this web
     process unfit to serve, but callbacks and the sync stop until a worker runs again.
     """
-    from prefcenter.workers.status import workers_status
-
     try:
         status = workers_status()
     except DatabaseError as exc:

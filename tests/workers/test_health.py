@@ -191,3 +191,18 @@ def test_the_dashboard_warns_when_work_waits_and_no_worker_is_seen(admin_client,
     assert 'id="vibes-sync-sweep-stale"' not in page
     assert 'id="vibes-sync-sweeps">1<' in page
     assert "ago" in page.split('id="vibes-sync-last-heartbeat">', 1)[1][:80]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreachable_database_is_503_too(client, tmp_path):
+    from django.db import connection
+
+    from tests.fixtures.callbacks import database_unreachable
+
+    connection.close()
+    with database_unreachable(tmp_path):
+        response = client.get(URL)
+    connection.close()
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unreachable"}
