@@ -16,7 +16,7 @@ import logging
 import random
 import time
 
-from django.db import DatabaseError, OperationalError
+from django.db import DatabaseError, OperationalError, close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -62,21 +62,21 @@ class ResilientWorker(Worker):
                     logger.info("Ran %d tasks on worker_id=%s.", self._run_tasks, self.worker_id)
                     return
                 if self.running and not found:
-                    self.sleep(self.interval)
+                    time.sleep(self.interval)
         finally:
             self.heartbeat.stop()
 
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
     def run_round(self) -> bool:
         """Beat, settle a task the last outage left unrecorded, run one task; True if one ran."""
+        # As for a request: drop connections past CONN_MAX_AGE or found broken.
+        close_old_connections()
         self.heartbeat.beat()
         self._record_unrecorded()
         task_result = self.claim()
         if task_result is None:
             return False
         self.run_task(task_result)
+        close_old_connections()
         return True
 
     def claim(self) -> DBTaskResult | None:
