@@ -123,6 +123,13 @@ _SETTINGS = [
         "Public base URL used in links sent to subscribers.",
     ),
     EnvSetting(
+        "PREFCENTER_WORKER_STALE_SECONDS",
+        "120",
+        parse_positive_int,
+        "Seconds without a heartbeat after which a worker counts as gone "
+        "(`/healthz/workers` answers 503 when work waits and no task worker is seen).",
+    ),
+    EnvSetting(
         "VIBES_API_URL",
         "http://127.0.0.1:8001",
         str,

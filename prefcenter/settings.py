@@ -29,6 +29,7 @@ SECRET_KEY = env("SECRET_KEY") or (DEVELOPMENT_SECRET_KEY if not PRODUCTION else
 ALLOWED_HOSTS = env("ALLOWED_HOSTS") or ([] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL").rstrip("/")
+PREFCENTER_WORKER_STALE_SECONDS = env("PREFCENTER_WORKER_STALE_SECONDS")
 
 if PRODUCTION:
     problems = []
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "prefcenter",
+    "prefcenter.workers",
     "crm",
     "vibes_integration",
     "vibes_integration.callbacks",
@@ -225,7 +227,7 @@ SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/workers)?$"]
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from prefcenter.health import healthz
+from prefcenter.health import healthz, healthz_workers
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("healthz/workers", healthz_workers, name="healthz_workers"),
     path("admin/", admin.site.urls),
     path("vibes/callbacks/", include("vibes_integration.callbacks.urls")),
     path("", include("prefcenter.preferences.urls")),

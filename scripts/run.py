@@ -410,7 +410,7 @@ def start(supervisor: Supervisor, layout: Layout, env: dict[str, str]) -> str:
     # --insecure: the stylesheet is served even when the shell exports DEBUG=0.
     address = f"{layout.site_host}:{layout.site_port}"
     supervisor.start_service("site", "runserver", address, "--noreload", "--insecure")
-    worker = "db_worker --queue-name * --interval 0.5 --no-reload --no-startup-delay"
+    worker = "prefcenter_worker --queue-name * --interval 0.5 --no-reload --no-startup-delay"
     supervisor.start_service("worker", *worker.split())
     supervisor.start_service("sweep", "vibes_sync", "--loop")
     supervisor.wait_until_answers(f"{layout.sandbox_url}/_sandbox/config", "Vibes sandbox")

@@ -109,7 +109,7 @@ def whole_loop(transactional_db, live_server, settings) -> Iterator[Loop]:
         worker = ManagedProcess(
             "worker",
             [
-                "db_worker",
+                "prefcenter_worker",
                 "--queue-name",
                 "*",
                 "--interval",

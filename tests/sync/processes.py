@@ -93,7 +93,7 @@ class ManageProcess:
 
 def start_worker(sandbox, log: Path, worker_id: str, **extra: object) -> ManageProcess:
     return ManageProcess(
-        "db_worker",
+        "prefcenter_worker",
         "--queue-name",
         "*",
         "--interval",

@@ -1,4 +1,4 @@
-"""Real ``db_worker`` processes: one killed with SIGKILL mid-call loses nothing; two
+"""Real ``prefcenter_worker`` processes: one killed with SIGKILL mid-call loses nothing; two
 together never exceed the rate limit."""
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from crm.admin.pagination import LargeTableAdmin
 from crm.admin.persons import PersonAdmin
 from crm.models import Person
+from prefcenter.workers.status import workers_status
 from vibes_integration.sync import services
 from vibes_integration.sync.admin_actions import (
     has_resync_permission,
@@ -127,6 +128,7 @@ class OperationAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request),
             "title": _("Vibes sync"),
             "dashboard": sync_dashboard(),
+            "workers": workers_status(),
             "failures": recent_problems(OperationStatus.FAILED),
             "conflicts": recent_problems(OperationStatus.CONFLICT),
             "opts": self.model._meta,

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils.translation import gettext as _
 
+from prefcenter.workers.heartbeat import Heartbeat, heartbeat_interval
+from prefcenter.workers.models import WorkerKind
+from prefcenter.workers.outage import Outage
 from vibes_integration.sync import conf
 from vibes_integration.sync.choices import OperationStatus
 from vibes_integration.sync.engine import process_until_idle, schedule_remaining
@@ -36,7 +40,7 @@ class Command(BaseCommand):
         "Show the outbound sync's state. --sweep finds work that was never done (a lost "
         "task, a worker killed mid-call) and sends it now, in this process. --loop sweeps "
         "every VIBES_SYNC_SWEEP_INTERVAL seconds and leaves the sending to the task worker "
-        "(run it beside `manage.py db_worker`). --retry-failed sends failed work again."
+        "(run it beside `manage.py prefcenter_worker`). --retry-failed sends failed work again."
     )
 
     def add_arguments(self, parser) -> None:
@@ -118,27 +122,53 @@ class Command(BaseCommand):
             _("Sweeping every %(s)g s; the task worker sends the work. Ctrl-C stops.")
             % {"s": interval}
         )
-        while not stop.is_set():
+        heartbeat = Heartbeat(WorkerKind.SWEEP)
+        outage = Outage("Sweep", sleep=stop.wait)
+        try:
+            while not stop.is_set():
+                close_old_connections()
+                try:
+                    heartbeat.beat()
+                    report = sweep()
+                except DatabaseError as exc:
+                    # Logged, connections closed, a bounded wait: the next round may succeed.
+                    outage.failed(exc)
+                    continue
+                except Exception as exc:  # keep sweeping: the next round may succeed
+                    self.stderr.write(_("Sweep failed: %(error)s") % {"error": exc})
+                else:
+                    outage.succeeded()
+                    self._report(report)
+                self._wait(stop, interval, heartbeat, outage)
+        finally:
+            heartbeat.stop()
             close_old_connections()
+
+    def _wait(self, stop, interval: float, heartbeat: Heartbeat, outage: Outage) -> None:
+        """Sleep until the next sweep, beating on the way: an idle sweep is still alive."""
+        deadline = time.monotonic() + interval
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            stop.wait(min(left, heartbeat_interval()))
+            if stop.is_set() or deadline - time.monotonic() <= 0:
+                return
             try:
-                report = sweep()
-            except Exception as exc:  # keep sweeping: the next round may succeed
-                self.stderr.write(_("Sweep failed: %(error)s") % {"error": exc})
-            else:
-                if report.released or report.expired_opt_ins:
-                    self.stdout.write(
-                        _(
-                            "Sweep: %(released)d operations taken back from stopped workers, "
-                            "%(expired)d lapsed opt-ins expired, %(due)d due."
-                        )
-                        % {
-                            "released": report.released,
-                            "expired": report.expired_opt_ins,
-                            "due": report.due,
-                        }
-                    )
-            stop.wait(interval)
-        close_old_connections()
+                heartbeat.beat()
+            except DatabaseError as exc:
+                outage.failed(exc)
+
+    def _report(self, report) -> None:
+        if report.released or report.expired_opt_ins:
+            self.stdout.write(
+                _(
+                    "Sweep: %(released)d operations taken back from stopped workers, "
+                    "%(expired)d lapsed opt-ins expired, %(due)d due."
+                )
+                % {
+                    "released": report.released,
+                    "expired": report.expired_opt_ins,
+                    "due": report.due,
+                }
+            )
 
     def _status(self) -> None:
         board = sync_dashboard()
