@@ -6,6 +6,7 @@ from prefcenter.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("prefcenter.api.urls")),
     path("vibes/callbacks/", include("vibes_integration.callbacks.urls")),
     path("", include("prefcenter.preferences.urls")),
 ]
