@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from crm.models import ConsentEvent
-from prefcenter.api.problems import QueryValidationError
+from prefcenter.api.problems import QueryValidationError, query_values
 from prefcenter.api.scopes import Scope
 from prefcenter.api.serializers import (
     ConsentEventPageSerializer,
@@ -62,7 +62,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def consent_filtered(
     request: Request, params: type[ConsentFilterSerializer] = ConsentFilterSerializer
 ) -> QuerySet[ConsentEvent]:
-    filters = params(data=request.query_params)
+    filters = params(data=query_values(request))
     if not filters.is_valid():
         raise QueryValidationError(filters.errors)
     values = filters.validated_data

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from crm import services
 from crm.choices import Source, SubscriptionState
 from crm.models import Person, Subscription
-from prefcenter.api.problems import QueryValidationError
+from prefcenter.api.problems import QueryValidationError, query_values
 from prefcenter.api.scopes import Scope
 from prefcenter.api.serializers import (
     PersonFilterSerializer,
@@ -87,7 +87,7 @@ class PersonListView(ApiView):
         tags=["persons"],
     )
     def get(self, request: Request) -> Response:
-        filters = PersonFilterSerializer(data=request.query_params)
+        filters = PersonFilterSerializer(data=query_values(request))
         if not filters.is_valid():
             raise QueryValidationError(filters.errors)
         paginator = IdCursorPagination()

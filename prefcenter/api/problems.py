@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -156,6 +157,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return problem_response(exc.status_code, data, headers=headers)
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any address under /api/ that names no operation."""
     return JsonResponse(
@@ -163,3 +165,9 @@ def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
         status=404,
         content_type=PROBLEM_CONTENT_TYPE,
     )
+
+
+def query_values(request: Any) -> dict[str, str]:
+    """Query parameters as a plain dict: DRF treats an empty value in a QueryDict as a
+    missing one (as an HTML form would), so ``?since=`` would silently mean "no filter"."""
+    return request.query_params.dict()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -51,10 +50,39 @@ class CustomFieldValuesField(serializers.Field):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise serializers.ValidationError("Give custom field values by key, as an object.")
+        errors = {
+            key: ["Give text, a number, true or false, a list of option keys, or null."]
+            for key, value in data.items()
+            if not _is_custom_field_value(value)
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
         return data
 
 
-@extend_schema_field(OpenApiTypes.STR)
+def _is_custom_field_value(value: Any) -> bool:
+    if value is None or isinstance(value, str | int | float | bool):
+        return True
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+class StrictIPAddressField(serializers.IPAddressField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """Text only: DRF's CharField would take 42 as "42", which the document says is wrong."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "nullable": True, "example": "+12015550123"})
 class MdnField(serializers.Field):
     """A number out as E.164 text (or null)."""
 
@@ -90,6 +118,7 @@ class PersonSerializer(serializers.ModelSerializer):
         help_text="Confirmed mobile number in E.164; it changes only when its owner confirms "
         "an opt-in.",
     )
+    email = serializers.CharField(read_only=True, help_text="An email address, or empty.")
     custom_fields = CustomFieldValuesField(read_only=True)
     subscriptions = SubscriptionSerializer(many=True, read_only=True)
 
@@ -114,9 +143,14 @@ class PersonSerializer(serializers.ModelSerializer):
 class PersonWriteSerializer(serializers.Serializer):
     """The fields a client may set; fields left out keep their value."""
 
-    first_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
-    last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
-    email = serializers.EmailField(max_length=254, allow_blank=True, required=False)
+    first_name = StrictCharField(max_length=150, allow_blank=True, required=False)
+    last_name = StrictCharField(max_length=150, allow_blank=True, required=False)
+    email = StrictCharField(
+        max_length=254,
+        allow_blank=True,
+        required=False,
+        help_text="An email address; empty clears it.",
+    )
     custom_fields = CustomFieldValuesField(
         required=False,
         help_text="Merged into the stored values: keys left out keep their value, null clears one.",
@@ -124,7 +158,7 @@ class PersonWriteSerializer(serializers.Serializer):
 
 
 class PersonPatchSerializer(PersonWriteSerializer):
-    external_person_id = serializers.CharField(
+    external_person_id = StrictCharField(
         max_length=EXTERNAL_PERSON_ID_MAX_LENGTH, required=False
     )
 
@@ -195,24 +229,24 @@ CHANNELS = [
 class OptInCreateSerializer(serializers.Serializer):
     """What the law asks us to keep about how the subscriber asked to join."""
 
-    list_id = serializers.CharField(max_length=64, help_text="The Vibes list id to join.")
-    mdn = serializers.CharField(max_length=32, help_text="The number to text for the Y.")
-    disclosure_text = serializers.CharField(
+    list_id = StrictCharField(max_length=64, help_text="The Vibes list id to join.")
+    mdn = StrictCharField(max_length=32, help_text="The number to text for the Y.")
+    disclosure_text = StrictCharField(
         max_length=5000,
         help_text="The consent disclosure exactly as the subscriber saw it.",
     )
     channel = serializers.ChoiceField(choices=CHANNELS, help_text="Where it was shown.")
-    ip_address = serializers.IPAddressField(help_text="The subscriber's IP address.")
-    user_agent = serializers.CharField(
+    ip_address = StrictIPAddressField(help_text="The subscriber's IP address.")
+    user_agent = StrictCharField(
         max_length=2000, help_text="The subscriber's browser or app user agent."
     )
 
 
 class LeaveSerializer(serializers.Serializer):
-    ip_address = serializers.IPAddressField(
+    ip_address = StrictIPAddressField(
         required=False, help_text="The subscriber's IP address, when they asked in person."
     )
-    user_agent = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    user_agent = StrictCharField(max_length=2000, required=False, allow_blank=True)
 
 
 class ConsentEventSerializer(serializers.ModelSerializer):
