@@ -158,9 +158,7 @@ class PersonWriteSerializer(serializers.Serializer):
 
 
 class PersonPatchSerializer(PersonWriteSerializer):
-    external_person_id = StrictCharField(
-        max_length=EXTERNAL_PERSON_ID_MAX_LENGTH, required=False
-    )
+    external_person_id = StrictCharField(max_length=EXTERNAL_PERSON_ID_MAX_LENGTH, required=False)
 
 
 class PageParamsSerializer(serializers.Serializer):

@@ -102,9 +102,7 @@ def test_a_client_rate_overrides_the_setting(settings):
 def test_method_media_type_and_address_errors_are_problems(api):
     person = make_person()
     assert_problem(api.delete(f"/api/v1/persons/{person.pk}/"), 405)
-    response = api.patch(
-        f"/api/v1/persons/{person.pk}/", "first_name=x", content_type="text/plain"
-    )
+    response = api.patch(f"/api/v1/persons/{person.pk}/", "first_name=x", content_type="text/plain")
     assert_problem(response, 415)
     assert_problem(api.get("/api/v1/nothing-here/"), 404)
     assert_problem(api.get("/api/v2/persons/"), 404)

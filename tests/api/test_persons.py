@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from crm import services
 from crm.choices import CustomFieldType, Source, SubscriptionState
 from crm.models import Person
-from crm import services
 from tests.fixtures.builders import make_custom_field, make_list, make_person
 from vibes_integration.sync.models import Operation
 
@@ -23,9 +23,7 @@ def test_put_by_external_id_creates_then_updates(api):
     assert created.status_code == 201, created.json()
     assert created.json()["external_person_id"] == "crm-1"
     assert created.json()["custom_fields"] == {"shoe_size": 41}
-    updated = api.put(
-        "/api/v1/persons/external/crm-1/", {"last_name": "Lovelace"}, format="json"
-    )
+    updated = api.put("/api/v1/persons/external/crm-1/", {"last_name": "Lovelace"}, format="json")
     assert updated.status_code == 200
     person = Person.objects.get(external_person_id="crm-1")
     assert (person.first_name, person.last_name) == ("Ada", "Lovelace")
@@ -95,9 +93,7 @@ def test_a_bad_filter_names_the_query_parameter(api):
 
 def test_the_number_cannot_be_set_directly(api):
     person = make_person()
-    response = api.patch(
-        f"/api/v1/persons/{person.pk}/", {"mdn": "+12015550123"}, format="json"
-    )
+    response = api.patch(f"/api/v1/persons/{person.pk}/", {"mdn": "+12015550123"}, format="json")
     assert response.status_code == 200
     person.refresh_from_db()
     assert person.mdn is None

@@ -79,9 +79,7 @@ def test_the_same_key_and_body_replays_the_first_answer(api, deals):
     assert again["Idempotent-Replayed"] == "true"
     assert again["Location"] == first["Location"]
     assert ConsentEvent.objects.count() == 1
-    other = api.post(
-        url, opt_in_body(channel="app"), format="json", HTTP_IDEMPOTENCY_KEY="k-1"
-    )
+    other = api.post(url, opt_in_body(channel="app"), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert other.status_code == 422
     assert other.json()["type"] == "urn:prefcenter:problem:idempotency-key-reused"
 
