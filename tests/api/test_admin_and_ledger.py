@@ -100,7 +100,7 @@ def ledger(db):
             source=Source.IMPORT,
             consent=services.ConsentContext(
                 occurred_at=base + datetime.timedelta(days=day),
-                user_agent="=HYPERLINK(\"http://x\")",
+                user_agent='=HYPERLINK("http://x")',
             ),
         )
     return {"ada": ada, "bob": bob, "base": base}

@@ -5,6 +5,7 @@ disclosure (Vibes texts the number) and read the ledger."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import requests
@@ -14,12 +15,27 @@ from django.test import Client
 from crm.choices import CustomFieldType
 from prefcenter.api.models import ApiKey
 from tests.fixtures.builders import make_custom_field, make_list
-from tests.sync.conftest import settle, vibes_calls
+from tests.fixtures.tasks import run_pending_tasks
+from tests.sync.conftest import vibes_calls
+from vibes_integration.sync.choices import ACTIVE_STATUSES
+from vibes_integration.sync.models import Operation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MDN = "+12015550188"
 DISCLOSURE = "Northwind deals: up to 4 msgs/mo. Msg&data rates may apply. Reply STOP to cancel."
+
+
+def settle(timeout: float = 60.0) -> None:
+    """Run the task worker in this process until the outbox is empty (committed rows: the
+    live server's requests are real transactions)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run_pending_tasks()
+        if not Operation.objects.filter(status__in=ACTIVE_STATUSES).exists():
+            return
+        assert time.monotonic() < deadline, "the outbox did not settle"
+        time.sleep(0.05)
 
 
 def key_made_in_the_admin() -> str:
