@@ -7,6 +7,7 @@ import datetime
 import io
 import json
 import re
+import tracemalloc
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -147,3 +148,41 @@ def test_the_export_checks_its_filters_before_streaming(api, ledger):
     response = api.get("/api/v1/consent-events/export.csv?since=soon")
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
+
+
+def _export_peak(api, fmt: str) -> tuple[int, int]:
+    """(rows, peak bytes allocated while the export streamed)."""
+    response = api.get(f"/api/v1/consent-events/export.{fmt}")
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        rows = sum(chunk.count(b"\n") for chunk in response.streaming_content)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return rows, peak
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "csv"])
+def test_the_export_memory_does_not_grow_with_the_ledger(api, monkeypatch, fmt):
+    monkeypatch.setattr("prefcenter.api.consent.EXPORT_CHUNK", 50)
+    subscription_list = make_list(list_id="4100")
+    person = make_person()
+
+    def record(count: int) -> None:
+        for _ in range(count):
+            services.consent_record(
+                person=person,
+                subscription_list=subscription_list,
+                action=ConsentAction.OPTED_IN,
+                source=Source.IMPORT,
+                consent=services.ConsentContext(user_agent="x" * 500),
+            )
+
+    record(200)
+    small_rows, small_peak = _export_peak(api, fmt)
+    record(1800)
+    large_rows, large_peak = _export_peak(api, fmt)
+    assert large_rows - small_rows == 1800
+    # Ten times the rows; a list of them would need about ten times the memory.
+    assert large_peak < 2 * small_peak, (small_peak, large_peak)
