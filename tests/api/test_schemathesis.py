@@ -45,6 +45,7 @@ def live_api(live_server, settings) -> dict[str, str]:
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_the_live_api_keeps_its_contract(case, live_api):
