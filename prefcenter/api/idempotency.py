@@ -18,14 +18,13 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from prefcenter.api import conf
 from prefcenter.api.models import ApiClient, IdempotencyRecord
-from prefcenter.api.problems import Unprocessable
+from prefcenter.api.problems import HeaderValidationError, Unprocessable
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -52,7 +51,9 @@ def request_fingerprint(request: Request) -> str:
 def _clean_key(raw: str) -> str:
     key = raw.strip()
     if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable() or not key.isascii():
-        raise ValidationError({HEADER: [f"Give 1 to {KEY_MAX_LENGTH} printable ASCII characters."]})
+        raise HeaderValidationError(
+            {HEADER: [f"Give 1 to {KEY_MAX_LENGTH} printable ASCII characters."]}
+        )
     return key
 
 

@@ -17,7 +17,9 @@ API_PREFIX = "/api/v1/"
 
 
 class ProblemFieldErrorSerializer(serializers.Serializer):
-    pointer = serializers.CharField(help_text="JSON pointer into the body, or ?name.")
+    pointer = serializers.CharField(
+        help_text="A JSON pointer into the body, ?name for a query parameter, header:Name."
+    )
     detail = serializers.CharField()
     code = serializers.CharField()
 

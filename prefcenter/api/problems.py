@@ -3,7 +3,8 @@
 ``{"type", "title", "status", "detail"}`` as ``application/problem+json``, and for invalid
 input an ``errors`` list with one entry per message: ``{"pointer": "#/custom_fields/size",
 "detail": "Enter a number.", "code": "invalid"}`` (a JSON pointer into the request body, or
-``"#/"`` for the request as a whole; query parameters as ``"?name"``).
+``"#/"`` for the request as a whole; query parameters as ``"?name"``, headers as
+``"header:Name"``).
 """
 
 from __future__ import annotations
@@ -78,11 +79,13 @@ def problem(status_code: int, detail: str, *, kind: str = "", **extra: Any) -> d
     }
 
 
-def _pointer(field: str, *, query: bool) -> str:
+def _pointer(field: str, *, where: str) -> str:
+    if where == "query":
+        return f"?{field}"
+    if where == "header":
+        return f"header:{field}"
     if field in ("non_field_errors", "__all__", ""):
         return "#/"
-    if query:
-        return f"?{field}"
     parts = [part.replace("~", "~0").replace("/", "~1") for part in field.split(".")]
     return "#/" + "/".join(parts)
 
@@ -102,11 +105,11 @@ def _flatten(detail: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         yield path, detail
 
 
-def field_errors(detail: Any, *, query: bool = False) -> list[dict[str, str]]:
+def field_errors(detail: Any, *, where: str = "body") -> list[dict[str, str]]:
     """DRF's nested error detail as a flat list of pointer + message + code."""
     return [
         {
-            "pointer": _pointer(path, query=query),
+            "pointer": _pointer(path, where=where),
             "detail": str(message),
             "code": str(getattr(message, "code", None) or "invalid"),
         }
@@ -116,6 +119,14 @@ def field_errors(detail: Any, *, query: bool = False) -> list[dict[str, str]]:
 
 class QueryValidationError(exceptions.ValidationError):
     """Invalid query parameters (pointers are ``?name``, not body pointers)."""
+
+    where = "query"
+
+
+class HeaderValidationError(exceptions.ValidationError):
+    """An invalid request header (pointers are ``header:Name``)."""
+
+    where = "header"
 
 
 def problem_response(status_code: int, data: dict[str, Any], headers=None) -> Response:
@@ -142,7 +153,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if getattr(exc, "wait", None):
         headers["Retry-After"] = f"{int(exc.wait)}"
     if isinstance(exc, exceptions.ValidationError):
-        errors = field_errors(exc.detail, query=isinstance(exc, QueryValidationError))
+        errors = field_errors(exc.detail, where=getattr(exc, "where", "body"))
         data = problem(
             exc.status_code,
             "The request has invalid values; see errors.",

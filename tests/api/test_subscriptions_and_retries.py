@@ -120,7 +120,7 @@ def test_a_bad_idempotency_key_is_a_problem(api, deals):
         HTTP_IDEMPOTENCY_KEY="x" * 300,
     )
     assert response.status_code == 400
-    assert response.json()["errors"][0]["pointer"] == "#/Idempotency-Key"
+    assert response.json()["errors"][0]["pointer"] == "header:Idempotency-Key"
 
 
 def test_leaving_a_list_records_the_client(api, deals):
