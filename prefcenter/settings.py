@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "phonenumber_field",
     "django_tasks",
     "django_tasks_db",
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
     "vibes_integration",
     "vibes_integration.callbacks",
     "vibes_integration.sync",
+    "prefcenter.api",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +200,22 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "prefcenter.api.openapi.ProblemAutoSchema",
+}
+
+# The API's OpenAPI document (prefcenter.api; committed as docs/openapi/api-v1.yaml).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "prefcenter API",
+    "DESCRIPTION": "Persons, subscriptions and the consent ledger of the preference center. "
+    "See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "PREPROCESSING_HOOKS": ["prefcenter.api.openapi.only_api_v1"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Vibes (read at run time through vibes_integration.conf.get_setting).

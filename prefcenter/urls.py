@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/workers", healthz_workers, name="healthz_workers"),
     path("admin/", admin.site.urls),
+    path("api/", include("prefcenter.api.urls")),
     path("vibes/callbacks/", include("vibes_integration.callbacks.urls")),
     path("", include("prefcenter.preferences.urls")),
 ]
