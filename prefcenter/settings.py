@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "vibes_integration",
     "vibes_integration.callbacks",
     "vibes_integration.sync",
+    "prefcenter.webhooks",
 ]
 
 MIDDLEWARE = [
