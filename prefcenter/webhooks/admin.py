@@ -20,6 +20,8 @@ from prefcenter.webhooks.models import WebhookEndpoint
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    # Text here; ``services.clean_url`` says which URLs are accepted (https in production).
+    url = forms.CharField(label=_("URL"), max_length=2000)
     event_types = forms.MultipleChoiceField(
         label=_("Event types"),
         choices=EventType.choices,
