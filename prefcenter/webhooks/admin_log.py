@@ -36,6 +36,10 @@ class DeliveryInline(ReadOnlyMixin, admin.TabularInline):
     show_change_link = True
     extra = 0
 
+    def has_view_permission(self, request, obj=None):
+        """Whoever may read an event reads where it went."""
+        return request.user.has_perm("webhooks.view_webhookmessage")
+
 
 class AttemptInline(ReadOnlyMixin, admin.TabularInline):
     model = WebhookAttempt
@@ -51,6 +55,10 @@ class AttemptInline(ReadOnlyMixin, admin.TabularInline):
     )
     readonly_fields = fields
     extra = 0
+
+    def has_view_permission(self, request, obj=None):
+        """Whoever may read a delivery reads its attempts."""
+        return request.user.has_perm("webhooks.view_webhookdelivery")
 
 
 def _replayed(model_admin, request, count: int) -> None:
