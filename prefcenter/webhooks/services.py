@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from prefcenter.webhooks import payloads, signing, tasks
+from prefcenter.webhooks import payloads, selectors, signing, tasks
 from prefcenter.webhooks.choices import DeliveryState, EventType
 from prefcenter.webhooks.conf import webhook_setting
 from prefcenter.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
@@ -70,6 +70,7 @@ def endpoint_create(
         secret=signing.secret_generate(),
     )
     endpoint.save()
+    selectors.forget_endpoints()
     return EndpointWithSecret(endpoint=endpoint, secret=endpoint.secret)
 
 
@@ -90,6 +91,7 @@ def endpoint_update(
     if description is not None:
         endpoint.description = description.strip()[:300]
     endpoint.save()
+    selectors.forget_endpoints()
     return endpoint
 
 
@@ -143,11 +145,7 @@ def event_publish(
     caller's transaction; the worker is nudged once that transaction commits. Answers
     None (and writes nothing) when no endpoint wants the event."""
     event_type = EventType(event_type)
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.only("pk", "event_types")
-        if endpoint.subscribes_to(event_type)
-    ]
+    endpoints = [e for e in selectors.endpoints_in_transaction() if e.subscribes_to(event_type)]
     if not endpoints:
         return None
     now = timezone.now()

@@ -51,12 +51,17 @@ def _nudge_now() -> None:
     nudge()
 
 
+def pending_on_commit(connection, hook) -> bool:
+    """Whether ``hook`` waits for the current transaction's commit. Django drops the hooks
+    of a transaction (or savepoint) that rolls back, so this also says that nothing
+    registered with the hook was undone."""
+    return connection.in_atomic_block and any(
+        entry[1] is hook for entry in getattr(connection, "run_on_commit", [])
+    )
+
+
 def nudge_on_commit() -> None:
     """Nudge once the caller's transaction commits (once per transaction, however many
     events it published): the task then sees every delivery it wrote."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(
-        entry[1] is _nudge_now for entry in getattr(connection, "run_on_commit", [])
-    ):
-        return
-    transaction.on_commit(_nudge_now)
+    if not pending_on_commit(transaction.get_connection(), _nudge_now):
+        transaction.on_commit(_nudge_now)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm import services as crm
@@ -198,3 +199,22 @@ def test_a_change_that_is_rolled_back_announces_nothing(endpoint):
 
     assert not WebhookMessage.objects.exists()
     assert not WebhookDelivery.objects.exists()
+
+
+def _endpoint_reads(queries) -> int:
+    return sum('FROM "webhooks_webhookendpoint"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_endpoints_are_read_once_per_transaction_and_again_after_a_rollback(endpoint):
+    with CaptureQueriesContext(connection) as queries:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            make_person()
+            raise RuntimeError("rolled back")
+        assert _endpoint_reads(queries) == 1
+
+        with transaction.atomic():
+            for n in range(3):
+                make_person(mdn=f"+1201555020{n}")
+
+    assert _endpoint_reads(queries) == 2
+    assert WebhookMessage.objects.count() == 3
