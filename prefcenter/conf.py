@@ -111,6 +111,12 @@ _SETTINGS = [
         "EMAIL_URL", "", str, "Optional SMTP server (smtp://user:pass@host:port); default: console."
     ),
     EnvSetting(
+        "ADMINS",
+        "",
+        parse_list,
+        "Comma-separated e-mail addresses told about problems (a paused webhook endpoint).",
+    ),
+    EnvSetting(
         "DEFAULT_FROM_EMAIL",
         "prefcenter@localhost",
         str,

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "vibes_integration.callbacks",
     "vibes_integration.sync",
     "prefcenter.api",
+    "prefcenter.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,8 @@ if _email_url:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+ADMINS = [(address, address) for address in env("ADMINS")]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

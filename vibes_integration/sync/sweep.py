@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from crm import services
 from crm.choices import OptInStatus, Source
 from crm.models import OptInRequest
+from prefcenter.webhooks.sweep import webhooks_sweep
 from vibes_integration.sync import conf
 from vibes_integration.sync.choices import PROBLEM_STATUSES, SETTLED_STATUSES
 from vibes_integration.sync.claims import due_operations, release_expired_leases
@@ -43,6 +44,7 @@ def sweep(*, schedule: bool = True) -> SweepReport:
     if schedule:
         schedule_remaining()
     pruned_operations, pruned_calls = prune()
+    webhooks_sweep()  # due webhook deliveries whose task was lost; old events pruned
     return SweepReport(
         released=released,
         due=due,
