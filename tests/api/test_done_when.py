@@ -84,7 +84,7 @@ def test_with_a_key_from_the_admin_a_client_runs_the_whole_loop(live_server, vib
     assert changed.json()["custom_fields"] == {"shoe_size": 38}
     settle()
     [update] = vibes_calls(vibes_sandbox, method="PUT", path_part="/persons/")
-    assert update["status"] == 200
+    assert 200 <= update["status"] < 300  # Vibes documents 201 (no body) and 200 (echo)
     assert update["body"]["custom_fields"]["shoe_size"] == 38
 
     asked = http.post(
