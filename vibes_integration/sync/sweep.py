@@ -20,6 +20,10 @@ from django.utils.translation import gettext as _
 from crm import services
 from crm.choices import OptInStatus, Source
 from crm.models import OptInRequest
+from vibes_integration.callbacks.registration_jobs import (
+    due_registration_jobs,
+    schedule_registration_jobs,
+)
 from vibes_integration.sync import conf
 from vibes_integration.sync.choices import PROBLEM_STATUSES, SETTLED_STATUSES
 from vibes_integration.sync.claims import due_operations, release_expired_leases
@@ -42,6 +46,8 @@ def sweep(*, schedule: bool = True) -> SweepReport:
     due = due_operations().count()
     if schedule:
         schedule_remaining()
+        if due_registration_jobs().exists():  # a callback registration whose task was lost
+            schedule_registration_jobs()
     pruned_operations, pruned_calls = prune()
     return SweepReport(
         released=released,
