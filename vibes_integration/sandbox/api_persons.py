@@ -1,10 +1,14 @@
 """Persons: get, find by MDN, Add Person (create or merge), Update Person.
 
-Rules, as Vibes documents them: MDN and external_person_id are unique; Add Person answers
-201 for a new person, 200 when it merges into the person of that MDN (fields not sent stay),
-409 when the MDN or external id belongs to another person; Update Person answers 404 and
-409 without a body, 409 on any MDN change (``"mdn": null`` removes it); unknown custom
-fields get a 422 naming each of them.
+Rules, as Vibes documents them: MDN and external_person_id are unique, and a person has one
+number at a time; Add Person answers 201 for a new person (with the person, or with no body
+as the contract says), 200 when it merges into the person of that MDN (fields not sent
+stay), 409 when the MDN or external id belongs to another person; Update Person answers 201
+with no body (or 200 echoing the body sent, as the contract says), 404 and 409 without a
+body, 409 on any MDN change (``"mdn": null`` removes it, and the person stays); by an
+external id Vibes does not know it answers 404 (or adds the person, as the contract says);
+``"external_person_id": null`` unlinks the CRM's id; unknown custom fields get a 422 naming
+each of them.
 """
 
 from __future__ import annotations
@@ -116,7 +120,8 @@ def _apply(
 ) -> bool:
     """Change ``person`` in place; True when anything changed."""
     before = copy.deepcopy(person)
-    if external_person_id is not _UNSET and external_person_id is not None:
+    if external_person_id is not _UNSET:
+        # null unlinks the CRM's id (Vibes' erasure sends it with the number and fields)
         person["external_person_id"] = external_person_id
     if mdn is None:
         person["mdn"] = None
