@@ -296,3 +296,28 @@ def test_a_registration_vibes_refuses_fails_and_stays_visible(vibes_sandbox, sit
     assert job.status == RegistrationJobStatus.FAILED
     assert "conflict subscription_added (list 1003)" in job.error
     assert "registered subscription_removed (list 1003)" in job.result
+
+
+def test_staff_run_a_failed_job_again_once_the_cause_is_gone(
+    vibes_sandbox, site_url, crm_lists, admin_client
+):
+    _command("register")
+    other = vibes_sandbox.client().register_callback(
+        "subscription_added", url="https://other.example.com/hook", list_id="1003"
+    )
+    make_list(list_id="1003", name="Events", acquisition_campaign_id="")
+    registration_jobs_run_due()
+    failed = RegistrationJob.objects.get(status=RegistrationJobStatus.FAILED)
+    vibes_sandbox.client().delete_callback(other["callback_id"])
+
+    response = admin_client.post(
+        "/admin/vibes_callbacks/registrationjob/",
+        {"action": "run_again", "_selected_action": [failed.pk]},
+        follow=True,
+    )
+
+    assert "1 registration job queued." in response.content.decode()
+    assert registration_jobs_run_due() == 1
+    newest = RegistrationJob.objects.order_by("-id").first()
+    assert newest.status == RegistrationJobStatus.DONE, (newest.result, newest.error)
+    assert ("subscription_added", "1003", None) in _keys(vibes_sandbox.control.callbacks())

@@ -208,6 +208,18 @@ def _finish(
     return job
 
 
+def registration_jobs_retry(*, jobs) -> int:
+    """Staff asked for these failed or skipped jobs to run again now; answers how many
+    were queued (a target that already has a waiting job needs no second one)."""
+    queued = 0
+    for job in jobs:
+        if job.status not in (RegistrationJobStatus.FAILED, RegistrationJobStatus.SKIPPED):
+            continue
+        if registration_job_queue(target=job.target, target_id=job.target_id) is not None:
+            queued += 1
+    return queued
+
+
 @task()
 def process_registration_jobs() -> int:
     """Run every due callback registration job; answers how many ran."""

@@ -161,8 +161,11 @@ class Command(BaseCommand):
     def _test(self, options) -> None:
         client = VibesClient.from_settings()
         callback_type = options["callback_type"]
+        list_id, campaign_id = self._test_filter(
+            callback_type, options["list_id"], options["campaign_id"]
+        )
         answer = client.create_test_callback_event(
-            callback_type, list_id=options["list_id"], campaign_id=options["campaign_id"]
+            callback_type, list_id=list_id, campaign_id=campaign_id
         )
         event_id = str(answer.get("event_id") or "")
         if not event_id:
@@ -189,6 +192,22 @@ class Command(BaseCommand):
             f"Test event {event_id} did not arrive within {options['wait']:g} s. Check the "
             "registration (vibes_callbacks list), VIBES_CALLBACK_BASE_URL and the site's log."
         )
+
+    @staticmethod
+    def _test_filter(
+        callback_type: str, list_id: str | None, campaign_id: str | None
+    ) -> tuple[str | None, str | None]:
+        """Vibes sends a subscription test event through one list's registration and an
+        acquisition one through one campaign's: the first the CRM knows, unless named."""
+        if callback_type in registration.LIST_FILTERED and not list_id:
+            list_id = next(iter(registration.known_list_ids()), None)
+            if list_id is None:
+                raise CommandError(f"Name the list to test {callback_type} on: --list-id.")
+        if callback_type in registration.CAMPAIGN_FILTERED and not campaign_id:
+            campaign_id = next(iter(registration.known_campaign_ids()), None)
+            if campaign_id is None:
+                raise CommandError(f"Name the campaign to test {callback_type} on: --campaign-id.")
+        return list_id, campaign_id
 
     def _replay(self, options) -> None:
         if not (options["event_ids"] or options["failed"] or options["invalid"]) and (
