@@ -246,6 +246,7 @@ def reconcile(
         by_key.setdefault(registration_key(registration), []).append(registration)
     outcomes = []
     kept: set[str] = set()
+    wanted_keys = {item.key for item in wanted}
     for item in wanted:
         same = by_key.get(item.key, [])
         found = next((r for r in same if points_at(r, url)), None) or next(iter(same), None)
@@ -273,7 +274,12 @@ def reconcile(
         except VibesError as exc:
             outcomes.append(Outcome(gone, "failed", callback_id, _vibes_message(exc)))
         else:
-            outcomes.append(Outcome(gone, "removed", callback_id, _removal_reason(gone)))
+            reason = (
+                "a second registration of ours for the same thing"
+                if gone.key in wanted_keys
+                else _removal_reason(gone)
+            )
+            outcomes.append(Outcome(gone, "removed", callback_id, reason))
     return outcomes
 
 
@@ -284,7 +290,7 @@ def _removal_reason(gone: Wanted) -> str:
         return "no CRM list uses this campaign any more"
     if gone.callback_type in (*LIST_FILTERED, *CAMPAIGN_FILTERED):
         return "unfiltered; replaced by one registration per list or campaign"
-    return "a duplicate of another registration of ours"
+    return "not a callback type the CRM registers"
 
 
 def _register_one(
