@@ -8,8 +8,11 @@ typed-number path keeps refusing what a person could not have meant.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 
 from crm import services
 from crm.choices import ConsentAction, OptInStatus, Source, SubscriptionState
@@ -17,8 +20,8 @@ from crm.models import ConsentEvent, Person, Subscription
 from crm.phone import parse_mdn, vibes_mdn
 from crm.services.validation import clean_mdn, clean_mdn_from, clean_vibes_mdn
 from tests.fixtures.builders import make_list, make_person
-from tests.fixtures.callbacks import callback_body, deliver
-from vibes_integration.callbacks.models import CallbackStatus
+from tests.fixtures.callbacks import callback_body, deliver, process_callbacks
+from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
 
 pytestmark = [pytest.mark.usefixtures("open_callbacks")]
 
@@ -187,3 +190,40 @@ def test_a_subscription_removed_with_vibes_number_writes_the_ledger_line(client)
     assert Subscription.objects.get().state == SubscriptionState.UNSUBSCRIBED
     opted_out = ConsentEvent.objects.get(action=ConsentAction.OPTED_OUT)
     assert str(opted_out.mdn) == VIBES_EXAMPLE
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [(VIBES_EXAMPLE, VIBES_EXAMPLE), (TOO_SHORT_FOR_THE_PLAN,) * 2, (VERSION_1, VIBES_EXAMPLE)],
+)
+def test_a_confirmation_vibes_sends_over_http_with_its_number_is_applied_first_time(
+    vibes_sandbox, live_server, settings, sent, stored
+):
+    """Over real HTTP, through the campaign's registration: the sandbox sends the
+    confirmation of a landing-page sign-up naming the number as Vibes holds it."""
+    settings.VIBES_CALLBACK_BASE_URL = f"{live_server.url}/vibes/callbacks/"
+    deals = make_list(list_id="1001", name="Deals", acquisition_campaign_id="AC1001")
+    call_command("vibes_callbacks", "register", stdout=io.StringIO())
+
+    vibes_sandbox.control.trigger(
+        "ack_participant_changed",
+        campaign_id="AC1001",
+        participant={
+            "person": {"person_key": "c5235a1-landing", "id": "4711"},
+            "mobile_phone": {"mdn": sent},
+            "acquisition_campaign": {"id": "AC1001", "keyword": "DEALS"},
+            "participation_date": "2026-03-04T09:30:00Z",
+            "status": "CONFIRMED",
+        },
+    )
+    vibes_sandbox.control.wait_for_deliveries()
+    process_callbacks()
+
+    event = CallbackEvent.objects.get(callback_type="ack_participant_changed")
+    assert (event.status, event.attempts) == (CallbackStatus.PROCESSED, 1), event.error
+    person = Person.objects.get()
+    assert str(person.mdn) == stored
+    assert Subscription.objects.get(person=person, subscription_list=deals).state == (
+        SubscriptionState.SUBSCRIBED
+    )
