@@ -73,11 +73,11 @@ def test_add_person_names_unknown_custom_fields(client):
     ]
 
 
-def test_add_person_with_a_bad_mdn_is_a_bad_request(client):
-    with pytest.raises(BadRequest) as caught:
+def test_add_person_with_a_bad_mdn_is_unprocessable(client):
+    with pytest.raises(Unprocessable) as caught:
         client.add_person({"mobile_phone": {"mdn": "2015550111"}})
 
-    assert caught.value.status == 400
+    assert caught.value.status == 422
     assert "Invalid MDN format" in caught.value.messages[0]
 
 

@@ -3,10 +3,13 @@ and each event delivered only through the registration of its list or campaign."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.fixtures.sandbox import CallbackReceiver
 from vibes_integration.errors import BadRequest, Conflict, NotFound, Unprocessable
+from vibes_integration.sandbox.config import DEMO_CONFIG_PATH
 from vibes_integration.sandbox.control import SandboxControlError
 
 MDN = "+12015550131"
@@ -193,3 +196,21 @@ def test_a_trigger_names_the_list_it_has_no_registration_for(vibes_sandbox, clie
         vibes_sandbox.control.trigger(
             "subscription_added", external_person_id="t-1", list_id="1003"
         )
+
+
+def test_at_most_50_destination_urls_however_many_registrations(vibes_sandbox, client):
+    config = json.loads(DEMO_CONFIG_PATH.read_text())
+    config["subscription_lists"] = [
+        {"id": str(2000 + n), "name": f"List {n}", "acquisition_campaigns": []} for n in range(60)
+    ]
+    config["rate_limit"] = None
+    vibes_sandbox.control.seed(config)
+
+    for n in range(60):
+        client.register_callback("subscription_added", url=URL, list_id=str(2000 + n))
+    for n in range(49):
+        client.register_callback("subscription_removed", url=f"{URL}{n}/", list_id=str(2000 + n))
+    with pytest.raises(Unprocessable, match="At most 50 destination URLs"):
+        client.register_callback("subscription_removed", url=f"{URL}49/", list_id="2049")
+
+    assert len(vibes_sandbox.control.callbacks()) == 109

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 METHODS = ("POST", "PUT")
 CONTENT_TYPES = ("application/json", "text/json")
-MAX_REGISTRATIONS = 50
+# Vibes allows "up to 50 destination URLs" per company (registrations per list can be many).
+MAX_DESTINATIONS = 50
 
 
 def _url(sandbox: Sandbox, registration: dict[str, Any]) -> str:
@@ -103,8 +104,9 @@ def register(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
     cleaned = _clean(sandbox, request)
     if registration_for(sandbox, cleaned["callback_type"], _selector(cleaned)) is not None:
         return _taken(cleaned)
-    if sandbox.store.count("callback") >= MAX_REGISTRATIONS:
-        return error(422, f"At most {MAX_REGISTRATIONS} callbacks can be registered.")
+    urls = {r["destination"]["url"] for r in sandbox.store.all("callback")}
+    if cleaned["destination"]["url"] not in urls and len(urls) >= MAX_DESTINATIONS:
+        return error(422, f"At most {MAX_DESTINATIONS} destination URLs can be registered.")
     stamp = clock.iso(clock.now())
     callback_id = str(sandbox.store.next_id("callback"))
     registration = dict(

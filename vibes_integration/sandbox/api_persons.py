@@ -8,7 +8,9 @@ with no body (or 200 echoing the body sent, as the contract says), 404 and 409 w
 body, 409 on any MDN change (``"mdn": null`` removes it, and the person stays); by an
 external id Vibes does not know it answers 404 (or adds the person, as the contract says);
 ``"external_person_id": null`` unlinks the CRM's id; unknown custom fields get a 422 naming
-each of them.
+each of them, and so does a number in the body that is not a mobile number in the API
+version's format, or an external id longer than 128 characters (the document lists no 400
+for these operations; the query string's MDN of Find Person is a 400, as documented).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def _external_id(body: dict[str, Any]) -> Any:
         raise ApiError(error(400, "external_person_id must be a string."))
     value = str(value)
     if not value or len(value) > 128:
-        raise ApiError(error(400, "external_person_id must have 1 to 128 characters."))
+        raise ApiError(error(422, "external_person_id must have 1 to 128 characters."))
     return value
 
 
@@ -98,7 +100,8 @@ def _mobile_phone(sandbox: Sandbox, request: ApiRequest, body: dict[str, Any]) -
             phone["mdn"], version=request.api_version, region=sandbox.config["default_region"]
         )
     except InvalidMdn as exc:
-        raise ApiError(error(400, str(exc))) from exc
+        # The document lists no 400 for persons' bodies: a number Vibes cannot use is 422.
+        raise ApiError(error(422, str(exc))) from exc
     return mdn, carrier_code
 
 
