@@ -186,7 +186,8 @@ def _retry_or_fail(job: RegistrationJob, error: str) -> RegistrationJob:
     job.lease_expires_at = None
     job.next_attempt_at = timezone.now() + retry_delay(job.attempts)
     try:
-        job.save()
+        with transaction.atomic():
+            job.save()
     except IntegrityError:
         # A newer job for the same target is waiting: it does this work.
         return _finish(job, RegistrationJobStatus.SKIPPED, result="Covered by a newer job.")
