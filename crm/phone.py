@@ -75,11 +75,15 @@ def vibes_mdn(raw: object, *, region: str | None = None) -> str | None:
 
 
 def try_parse_mdn(raw: object) -> str | None:
-    """``parse_mdn`` that answers None instead of raising (for search boxes)."""
+    """``parse_mdn`` that answers None instead of raising (for search boxes and lookups).
+
+    A number Vibes holds may be stored though the plan has no such number (``vibes_mdn``):
+    what is not even possible is still looked up as Vibes would spell it.
+    """
     try:
         return parse_mdn(raw, strict=False)
     except ValidationError:
-        return None
+        return vibes_mdn(raw)
 
 
 def mdn_text(mdn: object) -> str:

@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from crm import services
+from crm import selectors, services
 from crm.choices import ConsentAction, OptInStatus, Source, SubscriptionState
 from crm.models import ConsentEvent, Person, Subscription
 from crm.phone import parse_mdn, vibes_mdn
@@ -227,3 +227,16 @@ def test_a_confirmation_vibes_sends_over_http_with_its_number_is_applied_first_t
     assert Subscription.objects.get(person=person, subscription_list=deals).state == (
         SubscriptionState.SUBSCRIBED
     )
+
+
+@pytest.mark.django_db
+def test_a_number_outside_the_plan_still_finds_its_person(client):
+    for event_id in ("evt-only-number-1", "evt-only-number-2"):
+        body = callback_body("person_added", event_id=event_id)
+        body["person"] = {"mobile_phone": {"mdn": TOO_SHORT_FOR_THE_PLAN}}
+
+        event = deliver(client, body)
+
+        assert event.status == CallbackStatus.PROCESSED, (event.error, event.notes)
+    assert Person.objects.count() == 1
+    assert selectors.person_find_by_mdn(TOO_SHORT_FOR_THE_PLAN) == Person.objects.get()
