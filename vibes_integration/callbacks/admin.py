@@ -282,6 +282,7 @@ class CallbackEventAdmin(admin.ModelAdmin):
         )
         return render_action_confirmation(self, request, confirmation, action="mark_resolved")
 
+
 @admin.register(RegistrationJob)
 class RegistrationJobAdmin(admin.ModelAdmin):
     list_display = ("target", "target_id", "status", "attempts", "next_attempt_at", "finished_at")
