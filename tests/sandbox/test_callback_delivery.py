@@ -6,6 +6,9 @@ import re
 
 import pytest
 
+from tests.fixtures.sandbox import contract_variants
+from vibes_integration.sandbox.control import SandboxControlError
+
 MDN = "+12015550161"
 
 
@@ -297,17 +300,34 @@ def test_date_format_knob_respells_timestamps(
     assert re.search(pattern, body["subscription"]["opt_in_date"])
 
 
-@pytest.mark.parametrize("field", ["person_key", "person_id"])
-def test_person_id_field_knob_respells_the_person_reference(
-    vibes_sandbox, client, callback_receiver, field
+@pytest.mark.parametrize("sandbox_contract", contract_variants("callback_person"), indirect=True)
+def test_the_contract_shapes_the_person_of_subscription_callbacks(
+    vibes_sandbox, client, callback_receiver, sandbox_contract
 ):
-    vibes_sandbox.control.set_faults(person_id_field=field)
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
+    [stored] = vibes_sandbox.control.persons()
     person = callback_receiver.bodies()[0]["subscription"]["person"]
-    assert set(person) == {field, "external_person_id", "url"}
+    url = f"/companies/demo/mobiledb/persons/{stored['person_key']}"
+    if sandbox_contract["callback_person"] == "legacy":
+        assert person == {"id": str(stored["person_id"]), "external_id": None, "url": url}
+    else:
+        assert person == {
+            "id": str(stored["person_id"]),
+            "person_key": stored["person_key"],
+            "external_id": None,
+            "external_person_id": None,
+            "mobile_phone": {"mdn": MDN},
+            "url": url,
+        }
+    assert person["id"] != stored["person_key"]
+
+
+def test_the_person_id_field_knob_is_gone_with_a_pointer_to_the_contract(vibes_sandbox):
+    with pytest.raises(SandboxControlError, match="contract's callback_person"):
+        vibes_sandbox.control.set_faults(person_id_field="person_key")
 
 
 def test_unsubscribe_through_the_api_announces_api_opt_out(

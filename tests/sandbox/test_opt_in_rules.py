@@ -33,8 +33,10 @@ def test_add_participant_texts_the_number_and_announces_the_request(
     assert _types(callback_receiver) == ["person_added", "ack_participant_added"]
     participant = callback_receiver.bodies("ack_participant_added")[0]["participant"]
     assert participant["status"] == "PENDING"
-    assert participant["person"]["id"] == result.person_key
+    assert participant["person"]["person_key"] == result.person_key
+    assert participant["person"]["id"] == result.person["person_id"] != result.person_key
     assert participant["person"]["external_id"] == "web-1"
+    assert participant["person"]["external_person_id"] == "web-1"
     assert participant["mobile_phone"] == {"mdn": MDN}
     assert participant["acquisition_campaign"]["id"] == "AC1001"
     assert participant["acquisition_campaign"]["keyword"] == "DEALS"
@@ -59,8 +61,11 @@ def test_yes_confirms_and_subscribes(vibes_sandbox, client, callback_receiver):
     assert changed["status"] == "CONFIRMED"
     added = callback_receiver.bodies("subscription_added")[0]["subscription"]
     assert added["person"] == {
-        "id": result.person_key,
+        "id": result.person["person_id"],
+        "person_key": result.person_key,
         "external_id": "web-2",
+        "external_person_id": "web-2",
+        "mobile_phone": {"mdn": MDN},
         "url": f"/companies/demo/mobiledb/persons/{result.person_key}",
     }
     assert added["subscription_list"]["id"] == "1001"
@@ -128,7 +133,9 @@ def test_a_keyword_from_an_unknown_number_creates_a_person_without_external_id(
     assert person["mobile_phone"]["mdn"] == MDN
     subscription = callback_receiver.bodies("subscription_added")[0]["subscription"]
     assert subscription["subscription_list"]["id"] == "1002"
-    assert subscription["person"]["id"] == person["person_key"]
+    assert subscription["person"]["person_key"] == person["person_key"]
+    assert subscription["person"]["id"] == person["person_id"] != person["person_key"]
+    assert subscription["person"]["external_id"] is None
     assert subscription["acquisition_campaign"]["id"] == "AC1002"
     assert client.find_person_by_mdn(MDN)["person_key"] == person["person_key"]
 
@@ -149,7 +156,7 @@ def test_subscribing_again_after_stop_makes_a_new_record(vibes_sandbox, client):
 
     person_key = client.find_person_by_mdn(MDN)["person_key"]
     history = client.get_subscription(person_key, "1001")
-    assert [record["opt_out_reason"] for record in history] == ["user_opt_out", None]
+    assert [record.get("opt_out_reason") for record in history] == ["user_opt_out", None]
 
 
 def test_yes_without_a_pending_request_changes_nothing(vibes_sandbox, client, callback_receiver):

@@ -181,6 +181,8 @@ def add_person(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
         custom_fields=custom_fields,
     )
     emit_person(sandbox, "person_added", person)
+    if sandbox.contract["add_person_answer"] == "created_no_body":
+        return empty(201)
     return ApiResponse(201, render_person(sandbox, person, version=request.api_version))
 
 
@@ -191,7 +193,37 @@ def update_person(sandbox: Sandbox, request: ApiRequest, person_key: str) -> Api
 def update_person_by_external_id(
     sandbox: Sandbox, request: ApiRequest, external_person_id: str
 ) -> ApiResponse:
-    return _update(sandbox, request, sandbox.person_by_external_id(external_person_id))
+    current = sandbox.person_by_external_id(external_person_id)
+    if current is None and sandbox.contract["update_by_unknown_external_id"] == "upsert":
+        return _upsert(sandbox, request, external_person_id)
+    return _update(sandbox, request, current)
+
+
+def _updated(request: ApiRequest, sandbox: Sandbox) -> ApiResponse:
+    """Update Person's success, in the reading of the contract being played."""
+    if sandbox.contract["update_person_answer"] == "ok_echo":
+        return ApiResponse(200, request.body)
+    return empty(201)
+
+
+def _upsert(sandbox: Sandbox, request: ApiRequest, external_person_id: str) -> ApiResponse:
+    """Update Person by an unknown external id read as "add or update a person record"."""
+    body = _body_object(request)
+    sent_external_id = _external_id(body)
+    mdn, carrier_code = _mobile_phone(sandbox, request, body)
+    custom_fields = _custom_fields(sandbox, body)
+    if isinstance(sent_external_id, str) and sent_external_id != external_person_id:
+        return error(422, "external_person_id in the body differs from the one in the path.")
+    if isinstance(mdn, str) and sandbox.person_by_mdn(mdn) is not None:
+        return empty(409)
+    person = sandbox.create_person(
+        external_person_id=external_person_id,
+        mdn=mdn if isinstance(mdn, str) else None,
+        carrier_code=carrier_code if isinstance(carrier_code, str) else None,
+        custom_fields=custom_fields,
+    )
+    emit_person(sandbox, "person_added", person)
+    return _updated(request, sandbox)
 
 
 def _update(sandbox: Sandbox, request: ApiRequest, current: dict[str, Any] | None) -> ApiResponse:
@@ -219,4 +251,4 @@ def _update(sandbox: Sandbox, request: ApiRequest, current: dict[str, Any] | Non
     if changed:
         sandbox.save_person(person, previous=current)
         emit_person(sandbox, "person_updated", person)
-    return ApiResponse(200, render_person(sandbox, person, version=request.api_version))
+    return _updated(request, sandbox)

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from vibes_integration.sandbox.contract import DEFAULT_CONTRACT, ContractError, clean_contract
+
 DEMO_CONFIG_PATH = Path(__file__).resolve().parent / "configs" / "demo.json"
 
 CUSTOM_FIELD_TYPES = {"text", "number", "date", "boolean", "choice", "multiple_choice"}
@@ -30,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
         "timeout_seconds": 5.0,
         "workers": 1,
     },
+    # Which reading of Vibes' documents to play where they disagree (see ``contract``).
+    "contract": dict(DEFAULT_CONTRACT),
 }
 
 
@@ -60,8 +64,14 @@ def _validated(raw: dict[str, Any]) -> dict[str, Any]:
     config = copy.deepcopy(DEFAULTS)
     config["delivery"] = {**DEFAULTS["delivery"], **(raw.get("delivery") or {})}
     for key, value in raw.items():
-        if key != "delivery":
+        if key not in ("delivery", "contract"):
             config[key] = value
+    try:
+        config["contract"] = clean_contract(
+            raw["contract"] if raw.get("contract") is not None else {}
+        )
+    except ContractError as exc:
+        raise ConfigError(f"contract: {exc}") from exc
     if not isinstance(config.get("company_key"), str) or not config["company_key"]:
         raise ConfigError("company_key: a non-empty string is required")
     credentials = config.get("credentials")

@@ -97,6 +97,17 @@ class SandboxControl:
                 f"{result['pending']} callback deliveries still pending after {timeout} s"
             )
 
+    # -- the contract played -------------------------------------------------------------------
+
+    def set_contract(self, **values: str) -> dict[str, str]:
+        """Play another reading of Vibes' documents for some keys (see
+        ``vibes_integration.sandbox.contract``); answers every key's value. Reset and seed
+        go back to the config's values."""
+        return self._call("POST", "contract", json=values)
+
+    def contract(self) -> dict[str, str]:
+        return self._call("GET", "contract")
+
     # -- faults and events ------------------------------------------------------------------
 
     def set_faults(self, **knobs: Any) -> dict[str, Any]:

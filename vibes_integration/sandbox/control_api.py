@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 from vibes_integration.sandbox import opt_in, phone_page
 from vibes_integration.sandbox.config import ConfigError
+from vibes_integration.sandbox.contract import ContractError
 from vibes_integration.sandbox.faults import FaultError
 from vibes_integration.sandbox.mdn import InvalidMdn, parse_mdn
 from vibes_integration.sandbox.phone import receive_text
@@ -69,7 +70,7 @@ def handle_control(server: SandboxServer, request: ApiRequest) -> ApiResponse:
         return _route(server, request)
     except ControlError as exc:
         return ApiResponse(exc.status, {"error": exc.message})
-    except (ConfigError, FaultError, TriggerError) as exc:
+    except (ConfigError, ContractError, FaultError, TriggerError) as exc:
         return ApiResponse(400, {"error": str(exc)})
 
 
@@ -111,6 +112,11 @@ def _route(server: SandboxServer, request: ApiRequest) -> ApiResponse:
             if knobs.get("seed") is not None:
                 sandbox.rng.seed(knobs["seed"])
         return ApiResponse(200, values)
+    if route == ("GET", "/_sandbox/contract"):
+        with sandbox.lock:
+            return ApiResponse(200, dict(sandbox.contract))
+    if route == ("POST", "/_sandbox/contract"):
+        return ApiResponse(200, sandbox.set_contract(_json_body(request)))
     if route == ("POST", "/_sandbox/phone/reply"):
         body = _json_body(request)
         mdn = control_mdn(sandbox, body.get("mdn"))

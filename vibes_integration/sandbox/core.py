@@ -16,6 +16,7 @@ from typing import Any
 
 from vibes_integration.sandbox import clock
 from vibes_integration.sandbox.config import load_config
+from vibes_integration.sandbox.contract import clean_contract
 from vibes_integration.sandbox.custom_fields import defined_fields
 from vibes_integration.sandbox.delivery import DeliveryQueue
 from vibes_integration.sandbox.faults import Faults
@@ -32,6 +33,8 @@ class Sandbox:
         self.config = load_config(config)
         self.store = Store(state_path)
         self.faults = Faults(self.config)
+        # The reading of Vibes' documents being played; the config's until changed.
+        self.contract: dict[str, str] = dict(self.config["contract"])
         self.rng = random.Random()
         self.delivery = DeliveryQueue(self)
         self._by_mdn: dict[str, str] = {}
@@ -51,6 +54,7 @@ class Sandbox:
             self.delivery.clear()
             self.store.clear()
             self.faults.reset(self.config)
+            self.contract = dict(self.config["contract"])
             self.rng = random.Random()
             self._mark_seeded()
             self._reindex()
@@ -61,6 +65,12 @@ class Sandbox:
         with self.lock:
             self.config = new_config
             self.reset()
+
+    def set_contract(self, values: dict[str, Any]) -> dict[str, str]:
+        """Play another reading for some keys (``contract.CHOICES``); answers them all."""
+        with self.lock:
+            self.contract = clean_contract(values, base=self.contract)
+            return dict(self.contract)
 
     def _mark_seeded(self) -> None:
         self.store.put("meta", "seeded_at", {"value": clock.iso(clock.now())})

@@ -133,23 +133,28 @@ def _respelled(sandbox: Sandbox, registration: dict[str, Any], payload: Any) -> 
 def person_reference(sandbox: Sandbox, person: dict[str, Any] | None) -> dict[str, Any]:
     """The short person object of subscription and participant callbacks.
 
-    Spelled as in Vibes' own examples (``id``, ``external_id``) unless the
-    ``person_id_field`` knob asks for another spelling, or ``mixed`` for a random one.
+    ``id`` is always the deprecated numeric ``person_id``, never the ``person_key``. The
+    contract's ``callback_person`` picks the rest: ``current`` (Vibes' current reference)
+    adds ``person_key``, the external id twice (``external_id``, ``external_person_id``) and
+    ``mobile_phone``; ``legacy`` (the older example) has ``external_id`` only. Both keep the
+    person's resource ``url``.
     """
     if person is None:
         return {}
-    field = sandbox.faults["person_id_field"]
-    external_field = "external_id"
-    if field == "mixed":
-        field = sandbox.rng.choice(("id", "person_key", "person_id"))
-        external_field = sandbox.rng.choice(("external_id", "external_person_id"))
-    elif field != "id":
-        external_field = "external_person_id"
-    return {
-        field: person["person_key"],
-        external_field: person.get("external_person_id"),
-        "url": sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
+    url = sandbox.url(f"/mobiledb/persons/{person['person_key']}")
+    external_id = person.get("external_person_id")
+    if sandbox.contract["callback_person"] == "legacy":
+        return {"id": str(person["person_id"]), "external_id": external_id, "url": url}
+    reference: dict[str, Any] = {
+        "id": str(person["person_id"]),
+        "person_key": person["person_key"],
+        "external_id": external_id,
+        "external_person_id": external_id,
     }
+    if person.get("mdn"):
+        reference["mobile_phone"] = {"mdn": person["mdn"]}
+    reference["url"] = url
+    return reference
 
 
 def person_body(sandbox: Sandbox, person: dict[str, Any]) -> dict[str, Any]:

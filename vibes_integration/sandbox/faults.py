@@ -12,8 +12,6 @@ Callback delivery:
   mdn_format         "e164" or "national": MDN spelling in callback bodies for every
                      registration (default: per registration, by its API version)
   date_format        "z", "offset", "minutes" or "mixed": timestamp spelling in callbacks
-  person_id_field    "id", "person_key", "person_id" or "mixed": the key naming the person
-                     in subscription and participant callbacks
   max_attempts, backoff_ms, backoff_factor, delivery_timeout_ms: retry schedule
 API:
   rate_limit         requests per second per company (null: no limit)
@@ -34,7 +32,15 @@ _RATES = ("duplicate_rate", "failure_rate", "api_failure_rate")
 _CHOICES = {
     "mdn_format": (None, "e164", "national"),
     "date_format": ("z", "offset", "minutes", "mixed"),
-    "person_id_field": ("id", "person_key", "person_id", "mixed"),
+}
+
+
+# Knobs that no longer exist, and what took their place.
+_REPLACED = {
+    "person_id_field": (
+        "person_id_field is gone: in Vibes' callbacks `id` is always the numeric person_id; "
+        "choose the person's shape with the contract's callback_person (current or legacy)"
+    ),
 }
 
 
@@ -59,7 +65,6 @@ class Faults:
             "failure_rate": 0.0,
             "mdn_format": None,
             "date_format": "z",
-            "person_id_field": "id",
             "max_attempts": int(delivery["max_attempts"]),
             "backoff_ms": float(delivery["backoff_seconds"]) * 1000,
             "backoff_factor": float(delivery["backoff_factor"]),
@@ -89,6 +94,8 @@ class Faults:
         return queue.pop(0) if queue else None
 
     def _clean(self, name: str, value: Any) -> Any:
+        if name in _REPLACED:
+            raise FaultError(_REPLACED[name])
         if name not in self.values:
             raise FaultError(f"unknown fault knob {name!r}; known: {sorted(self.values)}")
         if name in _RATES:

@@ -11,27 +11,34 @@ if TYPE_CHECKING:
 
 
 def render_person(sandbox: Sandbox, person: dict[str, Any], *, version: int) -> dict[str, Any]:
-    mobile_phone = None
+    """A person as the API answers it. Vibes' document types ``external_person_id`` and
+    ``mobile_phone`` as a string and an object, never null, so a person without an
+    external id (one who joined by keyword) or without a number answers without that field."""
+    body: dict[str, Any] = {"person_key": person["person_key"]}
+    if person.get("external_person_id"):
+        body["external_person_id"] = person["external_person_id"]
     if person.get("mdn"):
-        mobile_phone = {
+        body["mobile_phone"] = {
             "mdn": format_mdn(person["mdn"], version=version),
             "carrier_code": person.get("carrier_code"),
         }
-    return {
-        "person_key": person["person_key"],
-        "external_person_id": person.get("external_person_id"),
-        "mobile_phone": mobile_phone,
-        "custom_fields": dict(person.get("custom_fields", {})),
-        "created_at": person["created_at"],
-        "updated_at": person["updated_at"],
-        "url": sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
-    }
+    body.update(
+        custom_fields=dict(person.get("custom_fields", {})),
+        created_at=person["created_at"],
+        updated_at=person["updated_at"],
+        url=sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
+    )
+    return body
 
 
 def render_subscription(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, Any]:
-    return {
+    """A subscription record as the API answers it: the person by ``id`` (the numeric
+    ``person_id``, never the key) and its resource ``url``; ``opt_out_date`` and
+    ``opt_out_reason`` only once the subscription has ended (the document allows no null)."""
+    person = sandbox.person(record["person_key"]) or {}
+    body: dict[str, Any] = {
         "person": {
-            "id": record["person_key"],
+            "id": str(person.get("person_id", "")),
             "url": sandbox.url(f"/mobiledb/persons/{record['person_key']}"),
         },
         "subscription_list": {
@@ -39,12 +46,14 @@ def render_subscription(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, A
             "url": sandbox.url(f"/mobiledb/subscription_lists/{record['list_id']}"),
         },
         "opt_in_date": record["opt_in_date"],
-        "opt_out_date": record.get("opt_out_date"),
-        "opt_out_reason": record.get("opt_out_reason"),
-        "url": sandbox.url(
-            f"/mobiledb/persons/{record['person_key']}/subscriptions/{record['list_id']}"
-        ),
     }
+    if record.get("opt_out_date"):
+        body["opt_out_date"] = record["opt_out_date"]
+        body["opt_out_reason"] = record["opt_out_reason"]
+    body["url"] = sandbox.url(
+        f"/mobiledb/persons/{record['person_key']}/subscriptions/{record['list_id']}"
+    )
+    return body
 
 
 def render_list(sandbox: Sandbox, subscription_list: dict[str, Any]) -> dict[str, Any]:

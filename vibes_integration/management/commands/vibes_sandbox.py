@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from vibes_integration.sandbox.config import DEMO_CONFIG_PATH, ConfigError, load_config
+from vibes_integration.sandbox.contract import ContractError, parse_assignments
 from vibes_integration.sandbox.server import SandboxServer
 
 # A person at a browser restarts the site now and then; Vibes keeps retrying for minutes.
@@ -46,6 +47,16 @@ class Command(BaseCommand):
             help="Callback delivery attempts before giving up (default 8).",
         )
         parser.add_argument(
+            "--contract",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help=(
+                "Play another reading of Vibes' documents where they disagree, e.g. "
+                "update_person_answer=ok_echo (repeatable; overrides the config's contract)."
+            ),
+        )
+        parser.add_argument(
             "--state",
             default=None,
             help="SQLite file that keeps the sandbox's data across restarts (default: memory).",
@@ -78,6 +89,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         config["delivery"] = self._delivery(config_path, config["delivery"], options)
         try:
+            config["contract"].update(parse_assignments(options["contract"]))
+        except ContractError as exc:
+            raise CommandError(f"--contract: {exc}") from exc
+        try:
             server = SandboxServer(
                 config=config,
                 host=options["host"],
@@ -108,6 +123,7 @@ class Command(BaseCommand):
             f"  phone:   {server.url}/_sandbox/phone/\n"
             f"  control: {server.url}/_sandbox/\n"
             f"  state:   {options['state'] or 'in memory'}\n"
+            f"  contract: {', '.join(f'{k}={v}' for k, v in config['contract'].items())}\n"
             f"  callback retries: {config['delivery']['max_attempts']} attempts, first after "
             f"{config['delivery']['backoff_seconds']:g} s, doubling\n"
             "Press Ctrl-C to stop."
