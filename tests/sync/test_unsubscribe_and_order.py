@@ -102,7 +102,7 @@ def test_a_persons_operations_reach_vibes_in_the_order_they_were_made(vibes_sand
     ]
     assert calls[0]["body"]["mobile_phone"] == {"mdn": None}
     assert calls[0]["body"]["custom_fields"]["first_name"] == "Two"
-    assert [c["status"] for c in calls] == [200, 204, 201]
+    assert [200 <= c["status"] < 300 for c in calls] == [True, True, True]
     assert person.opt_in_requests.get().status == OptInStatus.PENDING
 
 

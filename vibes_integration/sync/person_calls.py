@@ -38,8 +38,6 @@ def send_person(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
         outcome, client.update_person_by_external_id, plan.external_person_id, plan
     ):
         outcome.external_id_confirmed = plan.external_person_id
-        if not plan.person_key:
-            _learn_key(client, plan, outcome)
         _check_number(client, plan, outcome)
         return
     if plan.person_key and _update(outcome, client.update_person, plan.person_key, plan):
