@@ -13,6 +13,17 @@ def mark_external_ids_vibes_knows(apps, schema_editor):
     ).update(external_id_in_vibes=True)
 
 
+def restore_search_indexes(apps, schema_editor):
+    """SQLite adds these columns by rebuilding crm_person, which drops the search indexes
+    migration 0002 made with raw SQL: make them again (forwards, and after going back)."""
+    if schema_editor.connection.vendor == "sqlite":
+        for column in ("first_name", "last_name", "email"):
+            schema_editor.execute(
+                f"CREATE INDEX IF NOT EXISTS crm_person_{column}_search "
+                f"ON crm_person ({column} COLLATE NOCASE)"
+            )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -20,6 +31,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(migrations.RunPython.noop, restore_search_indexes),
         migrations.AddField(
             model_name='person',
             name='external_id_in_vibes',
@@ -35,4 +47,5 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(condition=models.Q(('vibes_person_id', ''), _negated=True), name='crm_person_vibes_person_id_not_empty'),
         ),
         migrations.RunPython(mark_external_ids_vibes_knows, migrations.RunPython.noop),
+        migrations.RunPython(restore_search_indexes, migrations.RunPython.noop),
     ]

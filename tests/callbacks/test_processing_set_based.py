@@ -128,6 +128,7 @@ def _setup() -> None:
             external_person_id=f"crm-eq-{index:03d}",
             person_key=f"PK-EQ-{index:03d}" if index % 7 else None,
             mdn=demo_mdn(index) if index % 3 else None,
+            external_id_in_vibes=True,  # added to Vibes by the CRM: Vibes holds the id
             source=Source.STAFF,
         )
         if index % 2:
