@@ -58,7 +58,7 @@ def test_register_callback_with_a_bad_destination(client):
 
 
 def test_list_get_update_and_delete_callbacks(client):
-    added = client.register_callback("subscription_removed", url=URL)
+    added = client.register_callback("subscription_removed", url=URL, list_id="1001")
     person = client.register_callback("person_updated", url=URL)
 
     assert [item["callback_id"] for item in client.list_callbacks()] == [
@@ -93,7 +93,7 @@ def test_unknown_callbacks_are_not_found(client):
 
 
 def test_create_test_callback_event(vibes_sandbox, client, callback_receiver):
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1002")
 
     answer = client.create_test_callback_event("subscription_added", list_id="1002")
 

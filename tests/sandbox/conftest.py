@@ -41,14 +41,20 @@ def api(vibes_sandbox):
     raw.session.close()
 
 
-def register_all(client, url: str, **destination) -> None:
-    """Register every callback type the sandbox emits to one destination."""
-    for callback_type in (
-        "person_added",
-        "person_updated",
-        "subscription_added",
-        "subscription_removed",
-        "ack_participant_added",
-        "ack_participant_changed",
-    ):
+def register_all(client, url: str, config: dict | None = None, **destination) -> None:
+    """Register every callback type the sandbox emits to one destination: person callbacks
+    once, subscription callbacks once per list and acquisition callbacks once per campaign
+    of ``config`` (default: the demo config), as Vibes requires."""
+    from vibes_integration.sandbox.config import load_config
+
+    lists = load_config(config)["subscription_lists"]
+    for callback_type in ("person_added", "person_updated"):
         client.register_callback(callback_type, url=url, **destination)
+    for entry in lists:
+        for callback_type in ("subscription_added", "subscription_removed"):
+            client.register_callback(callback_type, url=url, list_id=entry["id"], **destination)
+        for campaign in entry["acquisition_campaigns"]:
+            for callback_type in ("ack_participant_added", "ack_participant_changed"):
+                client.register_callback(
+                    callback_type, url=url, campaign_id=campaign["id"], **destination
+                )

@@ -28,7 +28,11 @@ def test_delivery_uses_the_registered_method_and_content_type(
     vibes_sandbox, client, callback_receiver, method, content_type
 ):
     client.register_callback(
-        "subscription_added", url=callback_receiver.url, method=method, content_type=content_type
+        "subscription_added",
+        url=callback_receiver.url,
+        method=method,
+        content_type=content_type,
+        list_id="1001",
     )
 
     _keyword_subscription(vibes_sandbox)
@@ -48,7 +52,9 @@ def test_delivery_uses_the_registered_method_and_content_type(
 
 
 def test_every_body_carries_the_documented_envelope(vibes_sandbox, client, callback_receiver):
-    registered = client.register_callback("subscription_added", url=callback_receiver.url)
+    registered = client.register_callback(
+        "subscription_added", url=callback_receiver.url, list_id="1001"
+    )
 
     _keyword_subscription(vibes_sandbox)
 
@@ -146,7 +152,7 @@ def test_retries_with_a_rising_delivery_attempt(vibes_sandbox, client, callback_
     vibes_sandbox.control.set_faults(delivery_timeout_ms=200)
     callback_receiver.hang_seconds = 0.5
     callback_receiver.statuses = [failure, failure]
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -165,7 +171,7 @@ def test_retries_with_a_rising_delivery_attempt(vibes_sandbox, client, callback_
 @pytest.mark.parametrize("status", [400, 401, 404, 410])
 def test_a_4xx_answer_is_final(vibes_sandbox, client, callback_receiver, status):
     callback_receiver.statuses = [status]
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -177,7 +183,7 @@ def test_a_4xx_answer_is_final(vibes_sandbox, client, callback_receiver, status)
 def test_gives_up_after_max_attempts(vibes_sandbox, client, callback_receiver):
     vibes_sandbox.control.set_faults(max_attempts=3)
     callback_receiver.default_status = 500
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -188,7 +194,9 @@ def test_gives_up_after_max_attempts(vibes_sandbox, client, callback_receiver):
 
 def test_an_unreachable_destination_is_retried(vibes_sandbox, client, free_tcp_port):
     vibes_sandbox.control.set_faults(max_attempts=2)
-    client.register_callback("subscription_added", url=f"http://127.0.0.1:{free_tcp_port}/cb")
+    client.register_callback(
+        "subscription_added", url=f"http://127.0.0.1:{free_tcp_port}/cb", list_id="1001"
+    )
 
     _keyword_subscription(vibes_sandbox)
 
@@ -199,7 +207,7 @@ def test_an_unreachable_destination_is_retried(vibes_sandbox, client, free_tcp_p
 
 def test_duplicate_rate_delivers_the_same_event_again(vibes_sandbox, client, callback_receiver):
     vibes_sandbox.control.set_faults(duplicate_rate=1.0)
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -211,7 +219,7 @@ def test_duplicate_rate_delivers_the_same_event_again(vibes_sandbox, client, cal
 
 def test_failure_rate_loses_attempts_before_they_arrive(vibes_sandbox, client, callback_receiver):
     vibes_sandbox.control.set_faults(failure_rate=1.0, max_attempts=2)
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -291,7 +299,7 @@ def test_date_format_knob_respells_timestamps(
     vibes_sandbox, client, callback_receiver, date_format, pattern
 ):
     vibes_sandbox.control.set_faults(date_format=date_format)
-    client.register_callback("subscription_added", url=callback_receiver.url)
+    client.register_callback("subscription_added", url=callback_receiver.url, list_id="1001")
 
     _keyword_subscription(vibes_sandbox)
 
@@ -333,7 +341,7 @@ def test_the_person_id_field_knob_is_gone_with_a_pointer_to_the_contract(vibes_s
 def test_unsubscribe_through_the_api_announces_api_opt_out(
     vibes_sandbox, client, callback_receiver
 ):
-    client.register_callback("subscription_removed", url=callback_receiver.url)
+    client.register_callback("subscription_removed", url=callback_receiver.url, list_id="1001")
     _keyword_subscription(vibes_sandbox)
     person_key = client.find_person_by_mdn(MDN)["person_key"]
 

@@ -130,7 +130,7 @@ def test_api_failure_rate(vibes_sandbox, api):
 
 def test_trigger_builds_events_from_the_records(vibes_sandbox, callback_receiver):
     client = vibes_sandbox.client()
-    client.register_callback("subscription_removed", url=callback_receiver.url)
+    client.register_callback("subscription_removed", url=callback_receiver.url, list_id="1002")
     client.add_person({"external_person_id": "r-3", "mobile_phone": {"mdn": MDN}})
 
     queued = vibes_sandbox.control.trigger(

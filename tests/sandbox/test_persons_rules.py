@@ -61,7 +61,7 @@ def test_external_person_id_is_unique(api):
 def test_external_person_id_longer_than_128_characters_is_refused(api):
     answer = api("POST", "/mobiledb/persons/", json={"external_person_id": "x" * 129})
 
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert answer.json()["errors"]
 
 
@@ -167,7 +167,7 @@ def test_version_2_takes_and_answers_e164(api):
     national = api("POST", "/mobiledb/persons/", json={"mobile_phone": {"mdn": "2015550142"}})
 
     assert created.json()["mobile_phone"]["mdn"] == MDN
-    assert national.status_code == 400
+    assert national.status_code == 422
 
 
 def test_version_1_takes_and_answers_national_digits_and_refuses_e164(api):
@@ -179,7 +179,7 @@ def test_version_1_takes_and_answers_national_digits_and_refuses_e164(api):
 
     assert created.status_code == 201
     assert created.json()["mobile_phone"]["mdn"] == "2015550141"
-    assert e164.status_code == 400
+    assert e164.status_code == 422
     assert as_v2.json()["mobile_phone"]["mdn"] == MDN
 
 
@@ -195,11 +195,11 @@ def test_find_by_mdn_refuses_an_unencoded_plus(api):
 
 
 @pytest.mark.parametrize("mdn", ["12345", "+1299555", "+1 201 555 0141", "not a number"])
-def test_bad_mdns_get_400(api, mdn):
+def test_bad_mdns_in_a_persons_body_get_422(api, mdn):
     answer = api("POST", "/mobiledb/persons/", json={"mobile_phone": {"mdn": mdn}})
 
-    assert answer.status_code == 400
-    assert answer.json()["errors"][0]["code"] == 400
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["code"] == 422
 
 
 def test_find_by_mdn_without_a_match_is_404(api):

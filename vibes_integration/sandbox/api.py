@@ -133,9 +133,16 @@ def _credentials_ok(sandbox: Sandbox, header: str | None) -> bool:
 
 
 def with_extra_fields(node: Any) -> Any:
-    """``node`` with an unknown field added to every object, as a newer Vibes might answer."""
+    """``node`` with an unknown field added to every object, as a newer Vibes might answer.
+
+    A person's ``custom_fields`` are left as they are: a key there is a custom field, which
+    Vibes never invents.
+    """
     if isinstance(node, dict):
-        extended = {key: with_extra_fields(value) for key, value in node.items()}
+        extended = {
+            key: value if key == "custom_fields" else with_extra_fields(value)
+            for key, value in node.items()
+        }
         extended["sandbox_future_field"] = {"added_in": "a later API release"}
         return extended
     if isinstance(node, list):

@@ -1,8 +1,11 @@
 """Callback registrations (``/config/callbacks/``) and test events.
 
-One registration per callback type per company; ``subscription_added``/``_removed`` may be
-filtered to one list and ``ack_participant_added``/``_changed`` to one campaign. A test
-event is delivered to the registration of its type like any other event.
+As Vibes documents them: ``subscription_added``/``_removed`` require a ``list_id`` filter
+and ``ack_participant_added``/``_changed`` a ``campaign_id`` filter (400 without it, 422
+for a list or campaign Vibes does not have), one registration per type and list or
+campaign; every other type (person callbacks included) once per company. A second
+registration for the same type and filter is a 409. A test event goes to the registration
+of its type (and list or campaign) like any other event.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from vibes_integration.sandbox.events import (
     FILTERS,
     KNOWN_TYPES,
     emit,
+    person_reference,
     registration_for,
 )
 from vibes_integration.sandbox.rendering import render_callback
@@ -26,7 +30,8 @@ if TYPE_CHECKING:
 
 METHODS = ("POST", "PUT")
 CONTENT_TYPES = ("application/json", "text/json")
-MAX_REGISTRATIONS = 50
+# Vibes allows "up to 50 destination URLs" per company (registrations per list can be many).
+MAX_DESTINATIONS = 50
 
 
 def _url(sandbox: Sandbox, registration: dict[str, Any]) -> str:
@@ -62,9 +67,19 @@ def _clean(sandbox: Sandbox, request: ApiRequest) -> dict[str, Any]:
         "end_date": body.get("end_date"),
     }
     filter_key = FILTERS.get(callback_type)
-    wanted = body.get(callback_type)
-    if filter_key and isinstance(wanted, dict) and wanted.get(filter_key):
-        value = str(wanted[filter_key])
+    if filter_key:
+        wanted = body.get(callback_type)
+        value = wanted.get(filter_key) if isinstance(wanted, dict) else None
+        if value in (None, "") or isinstance(value, dict | list | bool):
+            scope = "list" if filter_key == "list_id" else "acquisition campaign"
+            raise ApiError(
+                error(
+                    400,
+                    f"{callback_type}.{filter_key} is required: {callback_type} callbacks are "
+                    f"registered for one {scope} each.",
+                )
+            )
+        value = str(value)
         if filter_key == "list_id" and sandbox.subscription_list(value) is None:
             raise ApiError(error(422, f"Unknown subscription list: {value}."))
         if filter_key == "campaign_id" and sandbox.campaign(value) is None:
@@ -73,14 +88,25 @@ def _clean(sandbox: Sandbox, request: ApiRequest) -> dict[str, Any]:
     return cleaned
 
 
+def _selector(cleaned: dict[str, Any]) -> str | None:
+    return next(iter((cleaned.get("filter") or {}).values()), None)
+
+
+def _taken(cleaned: dict[str, Any]) -> ApiResponse:
+    selector = _selector(cleaned)
+    scope = f" for {next(iter(cleaned['filter']))} {selector}" if selector else ""
+    return error(
+        409, f"A {cleaned['callback_type']} callback is already registered{scope} for this company."
+    )
+
+
 def register(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
     cleaned = _clean(sandbox, request)
-    if registration_for(sandbox, cleaned["callback_type"]) is not None:
-        return error(
-            409, f"A {cleaned['callback_type']} callback is already registered for this company."
-        )
-    if sandbox.store.count("callback") >= MAX_REGISTRATIONS:
-        return error(422, f"At most {MAX_REGISTRATIONS} callbacks can be registered.")
+    if registration_for(sandbox, cleaned["callback_type"], _selector(cleaned)) is not None:
+        return _taken(cleaned)
+    urls = {r["destination"]["url"] for r in sandbox.store.all("callback")}
+    if cleaned["destination"]["url"] not in urls and len(urls) >= MAX_DESTINATIONS:
+        return error(422, f"At most {MAX_DESTINATIONS} destination URLs can be registered.")
     stamp = clock.iso(clock.now())
     callback_id = str(sandbox.store.next_id("callback"))
     registration = dict(
@@ -111,11 +137,9 @@ def update_registration(sandbox: Sandbox, request: ApiRequest, callback_id: str)
     if registration is None:
         return error(404, "The callback_id is not recognized.")
     cleaned = _clean(sandbox, request)
-    other = registration_for(sandbox, cleaned["callback_type"])
+    other = registration_for(sandbox, cleaned["callback_type"], _selector(cleaned))
     if other is not None and other["callback_id"] != callback_id:
-        return error(
-            409, f"A {cleaned['callback_type']} callback is already registered for this company."
-        )
+        return _taken(cleaned)
     updated = dict(
         registration,
         **cleaned,
@@ -139,52 +163,72 @@ def test_event(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
     if not isinstance(body, dict) or body.get("callback_type") not in KNOWN_TYPES:
         return error(400, "callback_type is required and must be a known callback type.")
     callback_type = body["callback_type"]
-    if registration_for(sandbox, callback_type) is None:
+    filter_key = FILTERS.get(callback_type)
+    selector = None
+    if filter_key == "list_id":
+        selector = (body.get(callback_type) or {}).get("list_id") or (
+            (body.get("subscription") or {}).get("subscription_list") or {}
+        ).get("id")
+    elif filter_key == "campaign_id":
+        selector = (body.get("acquisition_campaign_changed") or {}).get("campaign_id") or (
+            (body.get("participant") or {}).get("acquisition_campaign") or {}
+        ).get("api_key")
+    if filter_key and not selector:
+        where = callback_type if filter_key == "list_id" else "acquisition_campaign_changed"
+        return error(400, f"{where}.{filter_key} is required to test {callback_type}.")
+    selector = str(selector) if selector else None
+    if registration_for(sandbox, callback_type, selector) is None:
         return error(404, "An active callback does not exist.")
-    payload = sample_payload(sandbox, callback_type, body)
-    queued = emit(sandbox, callback_type, payload)
+    payload = sample_payload(sandbox, callback_type, body, selector)
+    queued = emit(sandbox, callback_type, payload, list_id=selector, campaign_id=selector)
     return ApiResponse(
         201,
         {"message": f"Test {callback_type} callback queued.", "event_id": queued["event_id"]},
     )
 
 
-def sample_payload(sandbox: Sandbox, callback_type: str, body: dict[str, Any]) -> dict[str, Any]:
+_TEST_PERSON_ID = 1000000
+
+
+def _test_person(sandbox: Sandbox, given: dict[str, Any]) -> dict[str, Any]:
+    """A person that exists only in a test event; its person_id and key differ, like Vibes'."""
+    mobile = given.get("mobile") or given.get("mobile_phone") or {}
+    return {
+        "person_key": "test-person",
+        "person_id": given.get("person_id") or given.get("id") or _TEST_PERSON_ID,
+        "external_person_id": given.get("external_person_id"),
+        "mdn": mobile.get("mdn"),
+        "carrier_code": mobile.get("carrier_code"),
+    }
+
+
+def sample_payload(
+    sandbox: Sandbox, callback_type: str, body: dict[str, Any], selector: str | None = None
+) -> dict[str, Any]:
     """A plausible body for a test event, completed with what the request supplied."""
     first_list = (sandbox.config["subscription_lists"] or [{"id": "1", "name": "Test"}])[0]
     stamp = clock.iso(clock.now())
-    test_person = {
-        "id": "test-person",
-        "external_id": None,
-        "url": sandbox.url("/mobiledb/persons/test-person"),
-    }
     if callback_type in ("person_added", "person_updated"):
-        given = body.get("person") or {}
-        mobile = given.get("mobile") or given.get("mobile_phone") or {}
+        person = _test_person(sandbox, body.get("person") or {})
         return {
             "person": {
-                "person_key": given.get("person_id", "test-person"),
-                "external_person_id": given.get("external_person_id"),
-                "mobile_phone": {
-                    "mdn": mobile.get("mdn"),
-                    "carrier_code": mobile.get("carrier_code"),
-                },
-                "custom_fields": given.get("custom_fields") or {},
+                "person_key": person["person_key"],
+                "person_id": str(person["person_id"]),
+                "external_person_id": person["external_person_id"],
+                "mobile_phone": {"mdn": person["mdn"], "carrier_code": person["carrier_code"]},
+                "custom_fields": (body.get("person") or {}).get("custom_fields") or {},
                 "timezone": sandbox.config["timezone"],
                 "created_at": stamp,
                 "updated_at": stamp,
-                "url": test_person["url"],
+                "url": sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
             }
         }
     if callback_type in ("subscription_added", "subscription_removed"):
         given = copy.deepcopy(body.get("subscription") or {})
-        list_id = (
-            (body.get(callback_type) or {}).get("list_id")
-            or (given.get("subscription_list") or {}).get("id")
-            or first_list["id"]
-        )
+        list_id = selector or first_list["id"]
+        person = _test_person(sandbox, given.get("person") or {})
         subscription = {
-            "person": {**test_person, **(given.get("person") or {})},
+            "person": person_reference(sandbox, person),
             "subscription_list": {
                 "id": str(list_id),
                 "url": sandbox.url(f"/mobiledb/subscription_lists/{list_id}"),
@@ -197,17 +241,17 @@ def sample_payload(sandbox: Sandbox, callback_type: str, body: dict[str, Any]) -
         return {"subscription": subscription}
     if callback_type.startswith(("ack_participant", "company_participant")):
         given = body.get("participant") or {}
-        campaign_id = (body.get("acquisition_campaign_changed") or {}).get("campaign_id") or (
-            given.get("acquisition_campaign") or {}
-        ).get("api_key")
+        campaign = given.get("acquisition_campaign") or {}
+        campaign_id = selector or campaign.get("api_key")
+        person = _test_person(sandbox, given)
         return {
             "participant": {
-                "person": {**test_person, "id": given.get("id", "test-person")},
+                "person": person_reference(sandbox, person),
                 "mobile_phone": given.get("mobile_phone") or {"mdn": None},
                 "acquisition_campaign": {
                     "id": campaign_id,
-                    "description": (given.get("acquisition_campaign") or {}).get("description"),
-                    "keyword": (given.get("acquisition_campaign") or {}).get("keyword"),
+                    "description": campaign.get("description"),
+                    "keyword": campaign.get("keyword"),
                     "url": sandbox.url(f"/campaigns/acquisition/{campaign_id}"),
                 },
                 "participation_date": stamp,

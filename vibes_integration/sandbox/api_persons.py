@@ -1,10 +1,16 @@
 """Persons: get, find by MDN, Add Person (create or merge), Update Person.
 
-Rules, as Vibes documents them: MDN and external_person_id are unique; Add Person answers
-201 for a new person, 200 when it merges into the person of that MDN (fields not sent stay),
-409 when the MDN or external id belongs to another person; Update Person answers 404 and
-409 without a body, 409 on any MDN change (``"mdn": null`` removes it); unknown custom
-fields get a 422 naming each of them.
+Rules, as Vibes documents them: MDN and external_person_id are unique, and a person has one
+number at a time; Add Person answers 201 for a new person (with the person, or with no body
+as the contract says), 200 when it merges into the person of that MDN (fields not sent
+stay), 409 when the MDN or external id belongs to another person; Update Person answers 201
+with no body (or 200 echoing the body sent, as the contract says), 404 and 409 without a
+body, 409 on any MDN change (``"mdn": null`` removes it, and the person stays); by an
+external id Vibes does not know it answers 404 (or adds the person, as the contract says);
+``"external_person_id": null`` unlinks the CRM's id; unknown custom fields get a 422 naming
+each of them, and so does a number in the body that is not a mobile number in the API
+version's format, or an external id longer than 128 characters (the document lists no 400
+for these operations; the query string's MDN of Find Person is a 400, as documented).
 """
 
 from __future__ import annotations
@@ -71,7 +77,7 @@ def _external_id(body: dict[str, Any]) -> Any:
         raise ApiError(error(400, "external_person_id must be a string."))
     value = str(value)
     if not value or len(value) > 128:
-        raise ApiError(error(400, "external_person_id must have 1 to 128 characters."))
+        raise ApiError(error(422, "external_person_id must have 1 to 128 characters."))
     return value
 
 
@@ -94,7 +100,8 @@ def _mobile_phone(sandbox: Sandbox, request: ApiRequest, body: dict[str, Any]) -
             phone["mdn"], version=request.api_version, region=sandbox.config["default_region"]
         )
     except InvalidMdn as exc:
-        raise ApiError(error(400, str(exc))) from exc
+        # The document lists no 400 for persons' bodies: a number Vibes cannot use is 422.
+        raise ApiError(error(422, str(exc))) from exc
     return mdn, carrier_code
 
 
@@ -116,7 +123,8 @@ def _apply(
 ) -> bool:
     """Change ``person`` in place; True when anything changed."""
     before = copy.deepcopy(person)
-    if external_person_id is not _UNSET and external_person_id is not None:
+    if external_person_id is not _UNSET:
+        # null unlinks the CRM's id (Vibes' erasure sends it with the number and fields)
         person["external_person_id"] = external_person_id
     if mdn is None:
         person["mdn"] = None

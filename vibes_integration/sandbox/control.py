@@ -135,6 +135,12 @@ class SandboxControl:
         """Text ``text`` from ``mdn`` (Y, N, STOP, HELP or a keyword); answers what happened."""
         return self._call("POST", "phone/reply", json={"mdn": mdn, "text": text})
 
+    def landing_page(self, mdn: str, campaign_id: str) -> dict[str, Any]:
+        """``mdn`` signs up on the campaign's Vibes-hosted landing page (a double opt-in
+        that gives a new person no external id); answers Add Participant's ``status`` and
+        ``answer``."""
+        return self._call("POST", "landing_page", json={"mdn": mdn, "campaign_id": campaign_id})
+
     def phone_messages(self, mdn: str | None = None) -> list[dict[str, Any]]:
         """Texts sent to (direction "out") and received from ("in") a number, oldest first."""
         params = {"mdn": mdn} if mdn else None

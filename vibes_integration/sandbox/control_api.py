@@ -149,6 +149,12 @@ def _route(server: SandboxServer, request: ApiRequest) -> ApiResponse:
         mdn = control_mdn(sandbox, body["mdn"]) if body.get("mdn") else None
         with sandbox.lock:
             return ApiResponse(200, {"expired": opt_in.expire(sandbox, mdn=mdn)})
+    if route == ("POST", "/_sandbox/landing_page"):
+        body = _json_body(request)
+        mdn = control_mdn(sandbox, body.get("mdn"))
+        with sandbox.lock:
+            answer = opt_in.landing_page_sign_up(sandbox, mdn, str(body.get("campaign_id") or ""))
+        return ApiResponse(200, {"status": answer.status, "answer": answer.body})
     if route == ("POST", "/_sandbox/lists"):
         with sandbox.lock:
             return ApiResponse(200, upsert_list(sandbox, _json_body(request)))

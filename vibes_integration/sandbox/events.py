@@ -39,7 +39,8 @@ KNOWN_TYPES = (
     "wallet_item_remove",
 )
 
-# The filter object each type may carry, and the key inside it.
+# The filter each type must carry, and the key inside it: Vibes sends subscription callbacks
+# per list and acquisition callbacks per campaign, each through its own registration.
 FILTERS = {
     "subscription_added": "list_id",
     "subscription_removed": "list_id",
@@ -58,9 +59,27 @@ _DATE_KEYS = (
 )
 
 
-def registration_for(sandbox: Sandbox, callback_type: str) -> dict[str, Any] | None:
+def filter_value(
+    callback_type: str, *, list_id: str | None = None, campaign_id: str | None = None
+) -> str | None:
+    """The list or campaign that selects the registration of an event of ``callback_type``
+    (None for the types registered once per company)."""
+    key = FILTERS.get(callback_type)
+    if key is None:
+        return None
+    value = list_id if key == "list_id" else campaign_id
+    return str(value) if value not in (None, "") else None
+
+
+def registration_for(
+    sandbox: Sandbox, callback_type: str, selector: str | None = None
+) -> dict[str, Any] | None:
+    """The registration of ``callback_type`` (for a filtered type: of that list or campaign)."""
+    key = FILTERS.get(callback_type)
     for registration in sandbox.store.all("callback"):
-        if registration["callback_type"] == callback_type:
+        if registration["callback_type"] != callback_type:
+            continue
+        if key is None or (registration.get("filter") or {}).get(key) == selector:
             return registration
     return None
 
@@ -74,21 +93,16 @@ def emit(
     campaign_id: str | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """Queue one event for the registration of ``callback_type``, if its filter matches.
+    """Queue one event for the registration of ``callback_type`` (a subscription event: of
+    its list; an acquisition event: of its campaign).
 
     Answers the body queued (without ``delivery_attempt``), or None when nobody listens.
     """
-    registration = registration_for(sandbox, callback_type)
+    selector = filter_value(callback_type, list_id=list_id, campaign_id=campaign_id)
+    if callback_type in FILTERS and selector is None:
+        return None
+    registration = registration_for(sandbox, callback_type, selector)
     if registration is None:
-        return None
-    wanted = registration.get("filter") or {}
-    if wanted.get("list_id") and list_id is not None and wanted["list_id"] != str(list_id):
-        return None
-    if (
-        wanted.get("campaign_id")
-        and campaign_id is not None
-        and wanted["campaign_id"] != str(campaign_id)
-    ):
         return None
     body: dict[str, Any] = {
         "callback_id": registration["callback_id"],

@@ -158,6 +158,21 @@ def add_participant(sandbox: Sandbox, request: ApiRequest, acquisition_id: str) 
     return ApiResponse(201, render_participant(sandbox, participant))
 
 
+def landing_page_sign_up(sandbox: Sandbox, mdn: str, acquisition_id: str) -> ApiResponse:
+    """A number typed into a Vibes-hosted landing page of the campaign: the same double
+    opt-in as Add Participant, but Vibes knows no CRM id, so a new person has none."""
+    request = ApiRequest(
+        method="POST",
+        path="/_sandbox/landing_page",
+        raw_query="",
+        query={},
+        headers={},
+        body={"mobile_phone": {"mdn": mdn}},
+        api_version=2,
+    )
+    return add_participant(sandbox, request, acquisition_id)
+
+
 def _person_for(
     sandbox: Sandbox,
     person: dict[str, Any] | None,

@@ -71,7 +71,7 @@ def render_campaign(
     sandbox: Sandbox, campaign: dict[str, Any], subscription_list: dict[str, Any]
 ) -> dict[str, Any]:
     keyword = campaign.get("keyword") or subscription_list.get("keyword")
-    return {
+    body = {
         "acquisition_id": campaign["id"],
         "description": campaign.get("description", ""),
         "campaign_type": {"code": "acquisition"},
@@ -83,6 +83,13 @@ def render_campaign(
         "acquisition_campaign": {"keywords": [keyword] if keyword else []},
         "url": sandbox.url(f"/campaigns/acquisition/{campaign['id']}"),
     }
+    return _without_nulls(body)
+
+
+def _without_nulls(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` without the fields that have no value: Vibes' document types them as
+    strings, so an unset date is left out rather than sent as null."""
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def render_participant_person(sandbox: Sandbox, person: dict[str, Any]) -> dict[str, Any]:
@@ -116,4 +123,4 @@ def render_callback(registration: dict[str, Any], url: str) -> dict[str, Any]:
     }
     if registration.get("filter"):
         body[registration["callback_type"]] = dict(registration["filter"])
-    return body
+    return _without_nulls(body)

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from vibes_integration.sandbox import clock
 from vibes_integration.sandbox.events import (
+    FILTERS,
     KNOWN_TYPES,
     emit,
+    filter_value,
     list_body,
     participant_body,
     person_body,
-    registration_for,
     subscription_body,
 )
 
@@ -62,7 +63,7 @@ def trigger(sandbox: Sandbox, callback_type: Any, payload: dict[str, Any]) -> di
     """Queue one event; answers its body (without ``delivery_attempt``)."""
     if callback_type not in KNOWN_TYPES:
         raise TriggerError(f"callback_type must be one of {list(KNOWN_TYPES)}")
-    if registration_for(sandbox, callback_type) is None:
+    if not any(r["callback_type"] == callback_type for r in sandbox.store.all("callback")):
         raise TriggerError(f"no {callback_type} callback is registered")
     payload = copy.deepcopy(payload)
     overrides = {key: payload.pop(key) for key in ("event_id", "event_date") if key in payload}
@@ -70,7 +71,14 @@ def trigger(sandbox: Sandbox, callback_type: Any, payload: dict[str, Any]) -> di
     list_id = payload.get("list_id")
     campaign_id = payload.get("campaign_id")
     if object_key is None or object_key in payload:
-        body = {key: value for key, value in payload.items() if key not in ("list_id",)}
+        body = {
+            key: value for key, value in payload.items() if key not in ("list_id", "campaign_id")
+        }
+        given = body.get(object_key) or {}
+        if object_key == "subscription" and isinstance(given, dict) and not list_id:
+            list_id = (given.get("subscription_list") or {}).get("id")
+        if object_key == "participant" and isinstance(given, dict) and not campaign_id:
+            campaign_id = (given.get("acquisition_campaign") or {}).get("id")
     elif object_key == "subscription":
         body = {"subscription": _subscription(sandbox, callback_type, payload)}
         list_id = body["subscription"]["subscription_list"]["id"]
@@ -93,7 +101,17 @@ def trigger(sandbox: Sandbox, callback_type: Any, payload: dict[str, Any]) -> di
         overrides=overrides,
     )
     if queued is None:
-        raise TriggerError(f"the filter of the {callback_type} registration excludes this event")
+        selector = filter_value(
+            callback_type,
+            list_id=str(list_id) if list_id else None,
+            campaign_id=str(campaign_id) if campaign_id else None,
+        )
+        scope = FILTERS.get(callback_type)
+        raise TriggerError(
+            f"no {callback_type} callback is registered for {scope} {selector}"
+            if selector
+            else f"a {callback_type} event needs its {scope} (give {scope})"
+        )
     return queued
 
 
