@@ -9,12 +9,10 @@ person (``id`` beside ``person_key``, or the older ``id`` and ``external_id`` on
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
 import requests
-from django.core.management import call_command
 
 from crm import services
 from crm.choices import Source, SubscriptionState
@@ -34,9 +32,15 @@ CALLBACK_SHAPES = contract_variants("callback_person")
 
 
 @pytest.fixture
-def registered(vibes_sandbox, live_server, settings, deals):
-    settings.VIBES_CALLBACK_BASE_URL = f"{live_server.url}/vibes/callbacks/"
-    call_command("vibes_callbacks", "register", stdout=io.StringIO())
+def registered(vibes_sandbox, live_server, deals):
+    """The site registered with the sandbox for the callbacks these tests need: person
+    callbacks, and subscription callbacks filtered to list 1001 (Vibes requires a list)."""
+    client = vibes_sandbox.client()
+    url = f"{live_server.url}/vibes/callbacks/"
+    for callback_type in ("person_added", "person_updated"):
+        client.register_callback(callback_type, url=url)
+    for callback_type in ("subscription_added", "subscription_removed"):
+        client.register_callback(callback_type, url=url, list_id="1001")
     return vibes_sandbox
 
 
