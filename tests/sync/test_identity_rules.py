@@ -213,3 +213,29 @@ def test_reconcile_reads_a_keyword_joiner_by_key_and_takes_a_lost_stop(vibes_san
         f"persons/{remote['person_key']}",
         f"persons/{remote['person_key']}/subscriptions",
     ]
+
+
+def test_a_404_by_an_external_id_vibes_no_longer_holds_is_checked_by_key(vibes_sandbox, deals):
+    remote = _keyword_joiner_in_vibes(vibes_sandbox)
+    # The CRM believes Vibes holds its id (say Vibes' record was unlinked since).
+    person = make_person(
+        external_person_id="crm-unlinked",
+        person_key=remote["person_key"],
+        external_id_in_vibes=True,
+        mdn=MDN,
+        source=Source.VIBES,
+    )
+    _subscribed(person, deals)
+    vibes_sandbox.control.clear_calls()
+
+    services.subscription_leave(person=person, subscription_list=deals, source=Source.STAFF)
+    settle()
+
+    deletes = [(c["path"].split("/persons/")[-1], c["status"]) for c in
+               vibes_calls(vibes_sandbox, method="DELETE")]  # fmt: skip
+    assert deletes == [
+        ("external/crm-unlinked/subscriptions/1001", 404),
+        (f"{remote['person_key']}/subscriptions/1001", 204),
+    ]
+    assert not _active_in_vibes(vibes_sandbox, remote["person_key"])
+    assert Operation.objects.get().status == OperationStatus.DONE

@@ -69,18 +69,30 @@ def send_unsubscribe(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
     """DELETE the subscription by an identifier Vibes knows; a 404 then means done.
 
     A person named by neither a confirmed external id nor a key is looked up first: a
-    404 by an external id Vibes may not know proves nothing.
+    404 by an external id Vibes may not know proves nothing. A 404 by an external id Vibes
+    held is checked too (by key, or by reading the person), since Vibes' record may have
+    lost it since.
     """
     if plan.external_id_in_vibes:
-        call(
+        if call(
             outcome,
             "unsubscribe",
             client.unsubscribe_by_external_id,
             plan.external_person_id,
             plan.list_id,
-        )
-        return
-    person_key = plan.person_key or _find_key(client, plan, outcome)
+        ):
+            return
+        # 404: not subscribed, or Vibes no longer holds the id. The key settles it.
+        if not plan.person_key:
+            remote = read(
+                outcome, "get_person", client.get_person_by_external_id, plan.external_person_id
+            )
+            if remote is not None:
+                outcome.person_key = vibes_person_key(remote)
+                return  # Vibes holds the id: its 404 meant "not subscribed"
+    person_key = plan.person_key or _find_key(
+        client, plan, outcome, by_external_id=not plan.external_id_in_vibes
+    )
     if person_key:
         call(outcome, "unsubscribe", client.unsubscribe, person_key, plan.list_id)
         return
@@ -116,9 +128,15 @@ def _update(outcome: Outcome, function: Callable[..., Any], identifier: str, pla
     return True
 
 
-def _find_key(client: VibesClient, plan: Plan, outcome: Outcome) -> str | None:
+def _find_key(
+    client: VibesClient, plan: Plan, outcome: Outcome, *, by_external_id: bool = True
+) -> str | None:
     """The person key of a person the CRM cannot name yet: by external id, then number."""
-    remote = read(outcome, "get_person", client.get_person_by_external_id, plan.external_person_id)
+    remote = None
+    if by_external_id:
+        remote = read(
+            outcome, "get_person", client.get_person_by_external_id, plan.external_person_id
+        )
     if remote is not None:
         outcome.external_id_confirmed = plan.external_person_id
     elif plan.crm_mdn:
