@@ -239,3 +239,37 @@ def test_a_404_by_an_external_id_vibes_no_longer_holds_is_checked_by_key(vibes_s
     ]
     assert not _active_in_vibes(vibes_sandbox, remote["person_key"])
     assert Operation.objects.get().status == OperationStatus.DONE
+
+
+@pytest.mark.parametrize(
+    "sandbox_contract",
+    contract_variants("add_person_answer", "update_by_unknown_external_id"),
+    indirect=True,
+)
+def test_backfill_names_persons_as_the_sync_does_and_learns_every_key(
+    vibes_sandbox, sandbox_contract
+):
+    remote = _keyword_joiner_in_vibes(vibes_sandbox)
+    joiner = make_person(
+        external_person_id=f"vibes-{remote['person_key']}",
+        person_key=remote["person_key"],
+        mdn=MDN,
+        source=Source.VIBES,
+    )
+    newcomers = [
+        make_person(first_name=f"New{n}", mdn=f"+1201555019{n}", source=Source.VIBES)
+        for n in range(3)
+    ]
+    vibes_sandbox.control.clear_calls()
+
+    call_command("vibes_backfill", "--all", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert set(Operation.objects.values_list("status", flat=True)) == {OperationStatus.DONE}
+    stored = {p["external_person_id"]: p for p in vibes_sandbox.control.persons()}
+    assert len(stored) == 4  # one Vibes person each, the keyword joiner included
+    for person in [joiner, *newcomers]:
+        person.refresh_from_db()
+        assert person.person_key == stored[person.external_person_id]["person_key"]
+        assert person.external_id_in_vibes is True
+    joiner_calls = [c for c in vibes_calls(vibes_sandbox) if remote["person_key"] in c["path"]]
+    assert [(c["method"], c["status"] < 300) for c in joiner_calls] == [("PUT", True)]
