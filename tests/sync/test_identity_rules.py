@@ -273,3 +273,24 @@ def test_backfill_names_persons_as_the_sync_does_and_learns_every_key(
         assert person.external_id_in_vibes is True
     joiner_calls = [c for c in vibes_calls(vibes_sandbox) if remote["person_key"] in c["path"]]
     assert [(c["method"], c["status"] < 300) for c in joiner_calls] == [("PUT", True)]
+
+
+def test_a_leave_never_goes_to_a_record_of_the_number_that_names_another_crm_id(
+    vibes_sandbox, deals
+):
+    vibes_sandbox.client().add_person(
+        {"external_person_id": "crm-someone-else", "mobile_phone": {"mdn": MDN}}
+    )
+    person = make_person(external_person_id="vibes-mdn-abc", mdn=MDN, source=Source.VIBES)
+    _subscribed(person, deals)
+    vibes_sandbox.control.clear_calls()
+
+    services.subscription_leave(person=person, subscription_list=deals, source=Source.STAFF)
+    settle()
+
+    assert not vibes_calls(vibes_sandbox, method="DELETE")
+    leave = Operation.objects.get()
+    assert leave.status == OperationStatus.FAILED
+    assert "crm-someone-else" in leave.error
+    person.refresh_from_db()
+    assert person.person_key is None

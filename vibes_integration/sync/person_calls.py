@@ -93,6 +93,8 @@ def send_unsubscribe(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
     person_key = plan.person_key or _find_key(
         client, plan, outcome, by_external_id=not plan.external_id_in_vibes
     )
+    if outcome.result != Result.DONE:
+        return
     if person_key:
         call(outcome, "unsubscribe", client.unsubscribe, person_key, plan.list_id)
         return
@@ -141,6 +143,15 @@ def _find_key(
         outcome.external_id_confirmed = plan.external_person_id
     elif plan.crm_mdn:
         remote = read(outcome, "find_person", client.find_person_by_mdn, plan.crm_mdn)
+        # A number is a weak identity: a record that names another CRM id is not theirs.
+        other = (remote or {}).get("external_person_id")
+        if other and other != plan.external_person_id:
+            outcome.result = Result.FAILED
+            outcome.error = _(
+                "Vibes holds this person's number on a record with another external id "
+                "(%(other)s): nothing was sent; staff must check who is subscribed."
+            ) % {"other": other}
+            return None
     outcome.person_key = vibes_person_key(remote)
     return outcome.person_key
 
