@@ -183,8 +183,8 @@ class PersonAdmin(LargeTableAdmin):
     list_filter = (SubscribedToListFilter, HasMobileNumberFilter, "created_at")
     search_fields = ("external_person_id",)
     search_help_text = _(
-        "A mobile number in any format, an external id, a Vibes person key, an email "
-        "address, or the start of a name."
+        "A mobile number in any format or its last 4 or more digits, an external id, a Vibes "
+        "person key, or any part of an email or name (3 or more characters)."
     )
     inlines = (SubscriptionInline, OptInRequestInline, ConsentEventInline)
 
