@@ -1,8 +1,8 @@
 """Reads of the CRM's data for the preference center, the callbacks, the sync and the admin.
 
-Every lookup here uses an index (unique columns, or the search indexes of migrations 0002
-and 0005), so that it stays fast with a million persons. Nothing here writes: changes go through
-``crm.services``.
+Every lookup here uses an index (unique columns, or the search indexes of the migrations
+0002 and ``person_partial_search_indexes``), so that it stays fast with a million persons.
+Nothing here writes: changes go through ``crm.services``.
 """
 
 from __future__ import annotations
@@ -56,8 +56,9 @@ _NUMBER_PUNCTUATION = str.maketrans("", "", " -.()/+")
 NUMBER_SUFFIX_MIN_DIGITS = 4
 
 #: The shortest term searched anywhere inside names and emails. PostgreSQL's trigram
-#: indexes (migration 0005) answer a pattern of three or more characters; a shorter one
-#: would read the whole table, so it only matches the start of a name or email.
+#: indexes (migration ``person_partial_search_indexes``) answer a pattern of three or more
+#: characters; a shorter one would read the whole table, so it only matches the start of a
+#: name or email.
 PART_MIN_LENGTH = 3
 
 
@@ -87,8 +88,9 @@ def person_search(term: str, queryset: QuerySet[Person] | None = None) -> QueryS
     four or more digits, an external id, a Vibes person key, or any part of an email or name.
 
     Every branch uses an index: exact matches on unique columns, and on PostgreSQL trigram
-    indexes for the parts of numbers, names and emails (migration 0005). SQLite has no such
-    index: there a part is found by reading the table (docs/crm.md says what that costs).
+    indexes for the parts of numbers, names and emails (migration
+    ``person_partial_search_indexes``). SQLite has no such index: there a part is found by
+    reading the table (docs/crm.md says what that costs).
     """
     queryset = Person.objects.all() if queryset is None else queryset
     term = " ".join(str(term or "").split())

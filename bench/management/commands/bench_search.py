@@ -12,18 +12,24 @@ from __future__ import annotations
 
 import importlib
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+import crm
 from bench.harness import percentile, print_json
 from crm import selectors
 from crm.admin.pagination import LargeTablePaginator
 from crm.models import Person
 
-TRIGRAM_INDEXES = importlib.import_module(
-    "crm.migrations.0005_person_partial_search_indexes"
-).TRIGRAM_INDEXES
+# The indexes as crm's migration creates them (found by name: migrations get renumbered).
+_MIGRATION = next(
+    path.stem
+    for path in (Path(crm.__file__).parent / "migrations").glob("*.py")
+    if path.stem.endswith("_person_partial_search_indexes")
+)
+TRIGRAM_INDEXES = importlib.import_module(f"crm.migrations.{_MIGRATION}").TRIGRAM_INDEXES
 # Spread numbers: person i gets (i * 7919) mod 10^7 as its line, distinct for i < 10^7.
 INSERT = """
 INSERT INTO crm_person (external_person_id, mdn, carrier_code, first_name, last_name, email,
