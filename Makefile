@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# `make run V=2` shows everything (every logger, the full log format).
 run: $(STAMP)
-	$(PY) scripts/run.py
+	$(PY) scripts/run.py $(if $(filter 2,$(V)),--verbose)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -22,9 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import backfill, harness, ingest, outbound, page, processing, readme  # noqa: E402
+from bench import (  # noqa: E402
+    backfill,
+    harness,
+    ingest,
+    outbound,
+    page,
+    processing,
+    readme,
+    search,
+)
 
-MEASURES = ("ingest", "processing", "page", "outbound", "backfill")
+MEASURES = ("ingest", "processing", "page", "outbound", "backfill", "search")
 RESULTS = ROOT / "bench" / "results.md"
 README = ROOT / "README.md"
 
@@ -65,6 +74,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "comparable with the targets); writes bench/work/results-quick.md",
     )
     parser.add_argument("--output", type=Path, default=None, help="where to write the results")
+    parser.add_argument(
+        "--search-sizes",
+        default=None,
+        help="the two numbers of persons for the admin search (default 10000,1000000)",
+    )
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(args.only) - set(MEASURES)
@@ -78,6 +92,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     if len(sizes) != 2 or not 0 < sizes[0] < sizes[1] <= 800_000:
         parser.error("--backfill-sizes takes two growing numbers of persons, e.g. 10000,100000")
     args.backfill_sizes = tuple(sizes)
+    default_search = "10000,50000" if args.quick else "10000,1000000"
+    try:
+        sizes = [int(size) for size in (args.search_sizes or default_search).split(",")]
+    except ValueError:
+        sizes = []
+    if len(sizes) != 2 or not 5_000 < sizes[0] < sizes[1] <= 5_000_000:
+        parser.error("--search-sizes takes two growing numbers of persons, e.g. 10000,1000000")
+    args.search_sizes = tuple(sizes)
     if args.output is None:
         args.output = harness.WORK / "results-quick.md" if args.quick else RESULTS
     return args
@@ -231,6 +253,19 @@ def main(argv: list[str] | None = None) -> int:
                 kind=kind,
                 sizes=args.backfill_sizes,
             )
+        if "search" in args.only:
+            if postgres:
+                small, large = args.search_sizes
+                _guarded(
+                    results,
+                    "admin person search (postgres)",
+                    search.run,
+                    database_url=harness.fresh_database("postgres"),
+                    small=small,
+                    large=large,
+                )
+            else:
+                results.note("the admin search is measured on PostgreSQL only: skipped")
     finally:
         if postgres:
             try:

@@ -1,13 +1,13 @@
 """Reads of the CRM's data for the preference center, the callbacks, the sync and the admin.
 
-Every lookup here uses an index (unique columns, or the search indexes of migration 0002),
-so that it stays fast with a million persons. Nothing here writes: changes go through
-``crm.services``.
+Every lookup here uses an index (unique columns, or the search indexes of the migrations
+0002 and ``person_partial_search_indexes``), so that it stays fast with a million persons.
+Nothing here writes: changes go through ``crm.services``.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from crm.choices import OptInStatus, SubscriptionState
 from crm.models import (
@@ -56,12 +56,49 @@ def person_get_by_vibes_person_id(vibes_person_id: str) -> Person | None:
     return Person.objects.filter(vibes_person_id=value).first()
 
 
-def person_search(term: str, queryset: QuerySet[Person] | None = None) -> QuerySet[Person]:
-    """Persons matching what a staff member typed: a number in any common format, an
-    external id, a Vibes person key or person id, an email address or the start of a name.
+#: Typed characters that may separate the digits of a number ("555-0123", "(201) 555 0123").
+_NUMBER_PUNCTUATION = str.maketrans("", "", " -.()/+")
 
-    Every branch is an exact or prefix match on an indexed column; a substring search
-    ("contains") would read the whole table.
+#: The fewest digits that search the end of numbers: fewer would match a large share of
+#: every table.
+NUMBER_SUFFIX_MIN_DIGITS = 4
+
+#: The shortest term searched anywhere inside names and emails. PostgreSQL's trigram
+#: indexes (migration ``person_partial_search_indexes``) answer a pattern of three or more
+#: characters; a shorter one would read the whole table, so it only matches the start of a
+#: name or email.
+PART_MIN_LENGTH = 3
+
+
+#: Newest first, for search results: an expression rather than the column, so that the
+#: database finds the matches through the search indexes and sorts them, instead of reading
+#: the primary key backwards in the hope of meeting a page of matches early.
+PERSON_SEARCH_ORDERING = (F("id") + 0).desc()
+
+
+def number_suffix(term: str) -> str | None:
+    """The digits of ``term`` when it is the end of a number ("0123", "555-0123"), else None."""
+    digits = term.translate(_NUMBER_PUNCTUATION)
+    if len(digits) >= NUMBER_SUFFIX_MIN_DIGITS and digits.isascii() and digits.isdigit():
+        return digits
+    return None
+
+
+def _text_part(column: str, value: str) -> Q:
+    """``value`` anywhere in ``column`` when long enough for the trigram index, else at its
+    start (the prefix indexes of migration 0002)."""
+    lookup = "icontains" if len(value) >= PART_MIN_LENGTH else "istartswith"
+    return Q(**{f"{column}__{lookup}": value})
+
+
+def person_search(term: str, queryset: QuerySet[Person] | None = None) -> QuerySet[Person]:
+    """Persons matching what a staff member typed: a number in any common format or its last
+    four or more digits, an external id, a Vibes person key, or any part of an email or name.
+
+    Every branch uses an index: exact matches on unique columns, and on PostgreSQL trigram
+    indexes for the parts of numbers, names and emails (migration
+    ``person_partial_search_indexes``). SQLite has no such index: there a part is found by
+    reading the table (docs/crm.md says what that costs).
     """
     queryset = Person.objects.all() if queryset is None else queryset
     term = " ".join(str(term or "").split())
@@ -71,16 +108,16 @@ def person_search(term: str, queryset: QuerySet[Person] | None = None) -> QueryS
     mdn = try_parse_mdn(term)
     if mdn is not None:
         condition |= Q(mdn=mdn)
-    if "@" in term:
-        condition |= Q(email__iexact=term)
-    else:
+    suffix = number_suffix(term)
+    if suffix is not None:
+        condition |= Q(mdn__endswith=suffix)
+    condition |= _text_part("email", term)
+    if "@" not in term:
         words = term.split(" ")
-        if len(words) == 1:
-            condition |= Q(first_name__istartswith=term) | Q(last_name__istartswith=term)
-        else:
+        condition |= _text_part("first_name", term) | _text_part("last_name", term)
+        if len(words) > 1:
             first, rest = words[0], " ".join(words[1:])
-            condition |= Q(first_name__istartswith=first, last_name__istartswith=rest)
-            condition |= Q(last_name__istartswith=term)
+            condition |= _text_part("first_name", first) & _text_part("last_name", rest)
     return queryset.filter(condition)
 
 

@@ -62,6 +62,28 @@ def parse_positive_float(raw: str) -> float:
     return value
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def parse_log_levels(raw: str) -> dict[str, str]:
+    """``name=LEVEL,...`` (``root`` for the root logger) into ``{name: LEVEL}``."""
+    levels = {}
+    for item in parse_list(raw):
+        name, sep, level = item.partition("=")
+        if not sep or not name.strip() or level.strip().upper() not in LOG_LEVELS:
+            raise ValueError(
+                f"expected logger=LEVEL pairs with LEVEL one of {', '.join(LOG_LEVELS)}"
+            )
+        levels[name.strip()] = level.strip().upper()
+    return levels
+
+
+def parse_log_format(raw: str) -> str:
+    if raw not in {"full", "short"}:
+        raise ValueError("expected full or short")
+    return raw
+
+
 def parse_credential_pairs(raw: str) -> list[tuple[str, str]]:
     """``user:password`` pairs separated by commas, so that a new pair can be added
     before the old one is removed (rotation)."""
@@ -127,6 +149,19 @@ _SETTINGS = [
         "http://127.0.0.1:8000",
         str,
         "Public base URL used in links sent to subscribers.",
+    ),
+    EnvSetting(
+        "PREFCENTER_LOG_LEVELS",
+        "",
+        parse_log_levels,
+        "Log levels by logger, `name=LEVEL` pairs separated by commas (`root` for every "
+        "logger not named); `make run` sets it to keep its output short.",
+    ),
+    EnvSetting(
+        "PREFCENTER_LOG_FORMAT",
+        "full",
+        parse_log_format,
+        "`full`: date, time, level, logger and message; `short`: time, level and message.",
     ),
     EnvSetting(
         "PREFCENTER_WORKER_STALE_SECONDS",

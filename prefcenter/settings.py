@@ -256,11 +256,20 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+_LOG_LEVELS = dict(env("PREFCENTER_LOG_LEVELS"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "formatters": {
+        "full": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "short": {"format": "%(asctime)s %(levelname)s %(message)s", "datefmt": "%H:%M:%S"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": env("PREFCENTER_LOG_FORMAT")}
+    },
+    "root": {"handlers": ["console"], "level": _LOG_LEVELS.pop("root", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        **{name: {"level": level} for name, level in _LOG_LEVELS.items()},
+    },
 }

@@ -10,10 +10,17 @@ launcher, which then stops the children in order (the sandbox last, so that a ta
 flight can finish its call) and, should one not stop in time, kills its whole group. On
 Linux each child also gets SIGTERM when this launcher dies without cleaning up. Output
 is read in this one thread and printed with the child's name in front of each line.
+
+Output is kept to what a person trying the product needs: each request to the site, each
+call to Vibes and each callback on one line, a short log format, and the "running" block
+printed once, when the start's burst of output has settled. ``--verbose`` (``make run
+V=2``) shows everything: every logger, the full log format and the development server's
+own start-up text.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import ctypes
 import fcntl
@@ -37,6 +44,21 @@ from typing import IO
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_CONFIG = ROOT / "vibes_integration" / "sandbox" / "configs" / "demo.json"
 READY_TIMEOUT = 90.0
+# The "running" block waits for this long a pause in the children's output, and no longer
+# than BANNER_MAX_WAIT after everything answered.
+BANNER_QUIET = 2.0
+BANNER_MAX_WAIT = 20.0
+# Loggers whose info lines describe the machinery rather than what happened (each task's
+# start and end, the rate limiter's bookkeeping); their warnings and errors still show.
+QUIET_LOGGERS = ("django_tasks", "django_tasks_db", "vibes_integration.sync.concurrency")
+# The development server's start-up text: the same at every start, and its warning is
+# about production, which make run is not.
+RUNSERVER_CHATTER = re.compile(
+    r"^(|Performing system checks\.*|System check identified .*|Django version .*"
+    r"|Starting development server at .*|Quit the server with .*"
+    r"|WARNING: This is a development server\..*|For more information on production servers.*"
+    r"|\w+ \d{2}, \d{4} - \d{2}:\d{2}:\d{2})$"
+)
 STOP_TIMEOUT = 15.0
 PR_SET_PDEATHSIG = 1
 
@@ -99,7 +121,9 @@ def _secret_file(path: Path, make: str) -> str:
     return value
 
 
-def child_environment(layout: Layout, environ: dict[str, str]) -> dict[str, str]:
+def child_environment(
+    layout: Layout, environ: dict[str, str], *, verbose: bool = False
+) -> dict[str, str]:
     """The environment every child gets: the site, worker and sandbox pointed at each other.
 
     The Vibes settings always name the local sandbox, so ``make run`` never talks to a
@@ -129,6 +153,10 @@ def child_environment(layout: Layout, environ: dict[str, str]) -> dict[str, str]
             layout.var_dir / "admin-password", secrets.token_urlsafe(12)
         )
     env.setdefault("PREFCENTER_ADMIN_USERNAME", "admin")
+    if not verbose:
+        # What the shell sets wins: someone debugging one logger keeps their choice.
+        env.setdefault("PREFCENTER_LOG_FORMAT", "short")
+        env.setdefault("PREFCENTER_LOG_LEVELS", ",".join(f"{n}=WARNING" for n in QUIET_LOGGERS))
     env.update(
         DJANGO_ENV="development",
         PYTHONUNBUFFERED="1",
@@ -170,6 +198,8 @@ class Child:
     popen: subprocess.Popen
     capture: list[str] | None = None
     pending: dict[int, bytes] = field(default_factory=dict)
+    #: Lines of this child not worth showing (shown with ``--verbose``).
+    hide: re.Pattern[str] | None = None
 
     @property
     def running(self) -> bool:
@@ -188,7 +218,9 @@ class Supervisor:
         self.lines_written = 0
         self.last_write = time.monotonic()
 
-    def spawn(self, name: str, *args: str, capture: bool = False) -> Child:
+    def spawn(
+        self, name: str, *args: str, capture: bool = False, hide: re.Pattern[str] | None = None
+    ) -> Child:
         launcher_pid = os.getpid()
         popen = subprocess.Popen(
             [sys.executable, "manage.py", *args],
@@ -200,7 +232,7 @@ class Supervisor:
             process_group=0,
             preexec_fn=lambda: _die_with_launcher(launcher_pid),
         )
-        child = Child(name=name, popen=popen, capture=[] if capture else None)
+        child = Child(name=name, popen=popen, capture=[] if capture else None, hide=hide)
         self.children.append(child)
         for stream in (popen.stdout, popen.stderr):
             if stream is not None:
@@ -208,8 +240,8 @@ class Supervisor:
                 self.selector.register(stream, selectors.EVENT_READ, child)
         return child
 
-    def start_service(self, name: str, *args: str) -> Child:
-        child = self.spawn(name, *args)
+    def start_service(self, name: str, *args: str, hide: re.Pattern[str] | None = None) -> Child:
+        child = self.spawn(name, *args, hide=hide)
         self.services.append(child)
         return child
 
@@ -249,21 +281,21 @@ class Supervisor:
         raise LaunchError(f"The {what} did not answer at {url} within {timeout:.0f} seconds.")
 
     def serve(self, banner: str) -> None:
-        """Print the banner and relay output until a service stops or a signal interrupts.
+        """Print the banner once, then relay output until a service stops or a signal
+        interrupts.
 
-        The first minutes after a start are busy (the worker sends the demo persons, the
-        sandbox calls back), so the banner is printed again once that output settles.
+        Right after a start the worker sends the demo persons and the sandbox calls back;
+        the banner waits for a pause in that output (at most ``BANNER_MAX_WAIT`` seconds),
+        so that it is the last thing on the screen rather than buried in it.
         """
+        deadline = time.monotonic() + BANNER_MAX_WAIT
+        while time.monotonic() - self.last_write < BANNER_QUIET and time.monotonic() < deadline:
+            self.check_services()
+            self.pump(0.25)
         self.write(banner)
-        written = self.lines_written
-        repeated = False
         while True:
             self.check_services()
             self.pump(0.5)
-            busy = self.lines_written - written > 20
-            if busy and not repeated and time.monotonic() - self.last_write > 3:
-                self.write(banner)
-                repeated = True
 
     def pump(self, timeout: float) -> None:
         if not self.selector.get_map():
@@ -297,6 +329,8 @@ class Supervisor:
             line = raw.decode("utf-8", "replace").rstrip("\r").rsplit("\r", 1)[-1]
             if child.capture is not None and is_stdout:
                 child.capture.append(line)
+            elif child.hide is not None and child.hide.match(line):
+                continue
             else:
                 self.write(f"{child.name:<8}| {line}")
         return rest
@@ -397,7 +431,9 @@ def _shown_database(url: str) -> str:
     return url.replace(f":{password}@", ":•••@", 1) if password else url
 
 
-def start(supervisor: Supervisor, layout: Layout, env: dict[str, str]) -> str:
+def start(
+    supervisor: Supervisor, layout: Layout, env: dict[str, str], *, verbose: bool = False
+) -> str:
     """Start and wire everything; return the banner to print."""
     state = layout.var_dir / "sandbox.sqlite3"
     supervisor.start_service(
@@ -409,7 +445,14 @@ def start(supervisor: Supervisor, layout: Layout, env: dict[str, str]) -> str:
     supervisor.run_step("admin", "ensure_admin")
     # --insecure: the stylesheet is served even when the shell exports DEBUG=0.
     address = f"{layout.site_host}:{layout.site_port}"
-    supervisor.start_service("site", "runserver", address, "--noreload", "--insecure")
+    supervisor.start_service(
+        "site",
+        "runserver",
+        address,
+        "--noreload",
+        "--insecure",
+        hide=None if verbose else RUNSERVER_CHATTER,
+    )
     worker = "prefcenter_worker --queue-name * --interval 0.5 --no-reload --no-startup-delay"
     supervisor.start_service("worker", *worker.split())
     supervisor.start_service("sweep", "vibes_sync", "--loop")
@@ -425,7 +468,18 @@ def start(supervisor: Supervisor, layout: Layout, env: dict[str, str]) -> str:
     return _banner(layout, env, links[-1])
 
 
-def main() -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Start prefcenter, its worker and a sandbox.")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show everything: every logger, the full log format, the server's start-up text",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    verbose = _arguments(argv).verbose
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     try:
@@ -434,7 +488,7 @@ def main() -> int:
         lock = _lock(layout.var_dir)
         _ensure_free(layout.site_host, layout.site_port, "PREFCENTER_RUN_SITE")
         _ensure_free("127.0.0.1", layout.sandbox_port, "PREFCENTER_RUN_SANDBOX_PORT")
-        env = child_environment(layout, dict(os.environ))
+        env = child_environment(layout, dict(os.environ), verbose=verbose)
     except LaunchError as exc:
         print(f"make run: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -445,7 +499,7 @@ def main() -> int:
     supervisor.write(f"Starting prefcenter (data in {layout.var_dir}, database {database})")
     status = 1
     try:
-        supervisor.serve(start(supervisor, layout, env))
+        supervisor.serve(start(supervisor, layout, env, verbose=verbose))
     except LaunchError as exc:
         print(f"make run: {exc}", file=sys.stderr, flush=True)
     except KeyboardInterrupt:

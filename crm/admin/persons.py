@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -182,8 +183,8 @@ class PersonAdmin(LargeTableAdmin):
     list_filter = (SubscribedToListFilter, HasMobileNumberFilter, "created_at")
     search_fields = ("external_person_id",)
     search_help_text = _(
-        "A mobile number in any format, an external id, a Vibes person key, an email "
-        "address, or the start of a name."
+        "A mobile number in any format or its last 4 or more digits, an external id, a Vibes "
+        "person key, or any part of an email or name (3 or more characters)."
     )
     inlines = (SubscriptionInline, OptInRequestInline, ConsentEventInline)
 
@@ -199,6 +200,13 @@ class PersonAdmin(LargeTableAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return selectors.person_search(search_term, queryset), False
+
+    def get_ordering(self, request):
+        # A search is answered from its indexes, then sorted: ordered by "id" itself,
+        # PostgreSQL may walk the whole primary key looking for a page of rare matches.
+        if request.GET.get(SEARCH_VAR):
+            return [selectors.PERSON_SEARCH_ORDERING]
+        return super().get_ordering(request)
 
     # The change page.
 

@@ -61,8 +61,40 @@ def test_search_by_external_id(stored):
     assert list(selectors.person_search(stored.external_person_id)) == [stored]
 
 
-def test_search_does_not_match_the_middle_of_a_name(stored):
-    assert list(selectors.person_search("opper")) == []
+@pytest.mark.parametrize(
+    "term",
+    [
+        "1234",
+        "5551234",
+        "555-1234",
+        "555 1234",
+        "opper",
+        "RAC",
+        "ace@exa",
+        "example.com",
+        "race ppe",
+    ],
+)
+def test_search_finds_the_person_by_a_part(stored, term):
+    """The last four or more digits of the number, any part of an email or a name."""
+    make_person(first_name="Alan", last_name="Turing", email="alan@elsewhere.org")
+    assert list(selectors.person_search(term)) == [stored]
+
+
+@pytest.mark.parametrize("term", ["234", "2995", "12-34x", "op", "ra", "@x"])
+def test_search_does_not_match_too_short_or_other_parts(stored, term):
+    """Fewer than four digits are not a number's end, the start of a number is not its end,
+    and a part shorter than three characters only matches the start of a name or email."""
+    assert list(selectors.person_search(term)) == []
+
+
+def test_a_suffix_finds_every_number_that_ends_with_it(stored):
+    other = make_person(first_name="Alan", last_name="Turing", email="alan@elsewhere.org")
+    Person.objects.filter(pk=other.pk).update(mdn="+12015551234")
+    third = make_person(first_name="Ada", last_name="Lovelace", email="ada@elsewhere.org")
+    Person.objects.filter(pk=third.pk).update(mdn="+12015554321")
+    assert set(selectors.person_search("1234")) == {stored, other}
+    assert list(selectors.person_search("99-555-1234")) == [stored]
 
 
 def test_preference_lists_and_subscriber_fields_in_order():

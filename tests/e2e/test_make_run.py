@@ -202,6 +202,18 @@ def _stop_and_check_nothing_is_left(launch: Launch, var_dir: str, ports: list[in
     assert "Stopped." in launch.output(5)
 
 
+def _check_the_output_is_quiet(launch: Launch) -> None:
+    """The "running" block once; each request, call and callback one short line; the
+    machinery (each task's start and end, the development server's start-up text) hidden."""
+    output = "\n".join(launch.lines)
+    assert output.count("prefcenter is running.") == 1, output
+    assert "Vibes PUT /companies/" in output or "Vibes POST /companies/" in output
+    assert '"POST /vibes/callbacks/' in output
+    for hidden in ("django_tasks Task", "Django version", "Starting development server"):
+        assert hidden not in output, hidden
+    assert not re.search(r"^\w+ *\| \d{4}-\d{2}-\d{2} ", output, re.MULTILINE), output[-3000:]
+
+
 def test_make_run_starts_wires_stops_and_resumes(run_environment):
     env = run_environment
     var_dir = env["PREFCENTER_VAR_DIR"]
@@ -257,6 +269,7 @@ def test_make_run_starts_wires_stops_and_resumes(run_environment):
     unprotected = requests.post(f"{site}/vibes/callbacks/", json={}, timeout=30)
     assert unprotected.status_code in {401, 403, 404}, unprotected.status_code
     _stop_and_check_nothing_is_left(first, var_dir, ports)
+    _check_the_output_is_quiet(first)
 
     second = Launch(env, "make-run-second")
     again = second.banner()

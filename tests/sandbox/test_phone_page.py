@@ -106,3 +106,58 @@ def test_enter_in_the_text_field_sends_the_text_not_y(vibes_sandbox, browser_con
     page.wait_for_url(re.compile(r".*outcome=subscribed.*"))
     assert [r["list_id"] for r in vibes_sandbox.control.subscriptions()] == ["1003"]
     assert vibes_sandbox.control.participants()[0]["status"] == "PENDING"
+
+
+def _shown_numbers(html: str) -> list[str]:
+    return re.findall(r"data-mdn='([^']+)'", html)
+
+
+def test_numbers_come_newest_conversation_first_in_pages(vibes_sandbox):
+    numbers = [f"+120155501{n:02d}" for n in range(30)]
+    for mdn in numbers:
+        vibes_sandbox.control.phone_reply(mdn, "hello")
+    vibes_sandbox.control.phone_reply(numbers[3], "again")
+
+    first = requests.get(f"{vibes_sandbox.url}{PAGE}", timeout=5).text
+    second = requests.get(f"{vibes_sandbox.url}{PAGE}", params={"page": "2"}, timeout=5).text
+
+    newest_first = [numbers[3], *reversed([mdn for mdn in numbers if mdn != numbers[3]])]
+    assert _shown_numbers(first) == newest_first[:25]
+    assert _shown_numbers(second) == newest_first[25:]
+    assert "Numbers 1-25 of 30 (page 1 of 2)" in first
+    assert "rel='next' href='/_sandbox/phone/?page=2'" in first
+    assert "rel='prev' href='/_sandbox/phone/?page=1'" in second
+    assert "rel='next'" not in second
+    for bad in ("0", "99", "x"):
+        page = requests.get(f"{vibes_sandbox.url}{PAGE}", params={"page": bad}, timeout=5).text
+        assert len(_shown_numbers(page)) in {25, 5}
+
+
+def test_the_search_box_finds_a_number_by_any_part_in_any_format(vibes_sandbox):
+    for mdn in ("+12015550181", "+12015550182", "+13125550181"):
+        vibes_sandbox.control.phone_reply(mdn, "hello")
+
+    def search(term: str) -> list[str]:
+        page = requests.get(f"{vibes_sandbox.url}{PAGE}", params={"q": term}, timeout=5).text
+        assert "<form id='search' method='get'" in page
+        return _shown_numbers(page)
+
+    assert search("0181") == ["+13125550181", "+12015550181"]
+    assert search("(201) 555-0182") == ["+12015550182"]
+    assert search("312") == ["+13125550181"]
+    assert search("9999") == []
+    no_match = requests.get(f"{vibes_sandbox.url}{PAGE}", params={"q": "9999"}, timeout=5)
+    assert "No number contains 9999." in no_match.text
+    assert len(search("")) == 3
+
+
+def test_a_search_keeps_its_term_across_pages(vibes_sandbox):
+    for n in range(27):
+        vibes_sandbox.control.phone_reply(f"+1201555{n:04d}", "hi")
+    vibes_sandbox.control.phone_reply("+13125550000", "hi")
+
+    page = requests.get(f"{vibes_sandbox.url}{PAGE}", params={"q": "201555"}, timeout=5).text
+
+    assert "Numbers 1-25 of 27 (page 1 of 2)" in page
+    assert "href='/_sandbox/phone/?q=201555&amp;page=2'" in page
+    assert "value='201555'" in page

@@ -3,6 +3,10 @@
 Plain HTML forms (no JavaScript), so a person can play the subscriber in a browser and an
 end-to-end test can click through it. A post answers 303 back to the page (post/redirect/
 get), with the outcome in the query string so the page can say what happened.
+
+A demo sandbox knows hundreds of numbers, so the page shows ``PER_PAGE`` of them at a time,
+the most recent conversation first (a number that just texted or was texted is on top),
+and a search box (``?q=``) that finds a number by any part of it, typed in any format.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ if TYPE_CHECKING:
     from vibes_integration.sandbox.core import Sandbox
 
 PAGE_PATH = "/_sandbox/phone/"
+PER_PAGE = 25
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:60rem;color:#222}
@@ -28,6 +33,7 @@ li{margin:.3rem 0;padding:.4rem .6rem;border-radius:6px;max-width:40rem}
 li.out{background:#eef}li.in{background:#efe;margin-left:4rem}
 .outcome{background:#ffd;padding:.5rem;border-radius:6px}
 button{margin:.2rem}
+nav.pages a,nav.pages span{margin-right:.6rem}
 """
 
 
@@ -58,9 +64,35 @@ def _redirect(params: dict[str, str]) -> ApiResponse:
 
 
 def _numbers(sandbox: Sandbox) -> list[str]:
+    """Every number the sandbox knows, the most recent conversation first; numbers that
+    never had a text come last, in number order."""
+    latest: dict[str, int] = {}
+    for message in sandbox.store.all("message"):
+        latest[message["mdn"]] = max(latest.get(message["mdn"], 0), message["id"])
     numbers = {person["mdn"] for person in sandbox.store.all("person") if person.get("mdn")}
-    numbers.update(message["mdn"] for message in sandbox.store.all("message"))
-    return sorted(numbers)
+    numbers.update(latest)
+    return sorted(numbers, key=lambda mdn: (-latest.get(mdn, 0), mdn))
+
+
+def _digits(text: str) -> str:
+    return "".join(character for character in text if character.isdigit())
+
+
+def _matching(numbers: list[str], search: str) -> list[str]:
+    """The numbers containing the typed digits ("555-01", "(201) 555") in any format."""
+    digits = _digits(search)
+    if not digits:
+        return numbers
+    return [mdn for mdn in numbers if digits in _digits(mdn)]
+
+
+def _page_number(raw: str | None, pages: int) -> int:
+    """The page asked for, kept within 1..pages (a bad value shows the first page)."""
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), max(pages, 1))
 
 
 def _keywords(sandbox: Sandbox) -> list[str]:
@@ -94,13 +126,52 @@ def render(sandbox: Sandbox, query: dict[str, str]) -> str:
             f"{escape(query.get('text', ''))!s}: {escape(query['outcome'].replace('_', ' '))}</p>"
         )
     parts.append(_new_number_form(keywords))
-    numbers = _numbers(sandbox)
+    search = query.get("q", "").strip()
+    numbers = _matching(_numbers(sandbox), search)
+    pages = -(-len(numbers) // PER_PAGE)
+    page = _page_number(query.get("page"), pages)
+    shown = numbers[(page - 1) * PER_PAGE : page * PER_PAGE]
+    parts.append(_search_form(search))
     if not numbers:
-        parts.append("<p id='no-numbers'>No numbers yet.</p>")
-    for mdn in numbers:
+        if search:
+            parts.append(f"<p id='no-numbers'>No number contains {escape(search)}.</p>")
+        else:
+            parts.append("<p id='no-numbers'>No numbers yet.</p>")
+    else:
+        parts.append(_pages_nav(search, page, pages, len(numbers)))
+    for mdn in shown:
         parts.append(_number_section(sandbox, mdn, keywords))
+    if pages > 1:
+        parts.append(_pages_nav(search, page, pages, len(numbers)))
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def _search_form(search: str) -> str:
+    return (
+        f"<form id='search' method='get' action='{PAGE_PATH}' role='search'>"
+        "<label>Find a number <input type='search' name='q' "
+        f"value='{escape(search)}' placeholder='555-0123' inputmode='tel'></label> "
+        "<button type='submit'>Search</button>"
+        + (f" <a href='{PAGE_PATH}'>Show all</a>" if search else "")
+        + "</form>"
+    )
+
+
+def _pages_nav(search: str, page: int, pages: int, total: int) -> str:
+    def link(number: int, label: str, rel: str) -> str:
+        params = {"q": search} if search else {}
+        params["page"] = str(number)
+        return f"<a rel='{rel}' href='{PAGE_PATH}?{escape(urlencode(params))}'>{label}</a>"
+
+    first = (page - 1) * PER_PAGE + 1
+    last = min(page * PER_PAGE, total)
+    items = [f"<span>Numbers {first}-{last} of {total} (page {page} of {pages})</span>"]
+    if page > 1:
+        items.append(link(page - 1, "Newer", "prev"))
+    if page < pages:
+        items.append(link(page + 1, "Older", "next"))
+    return f"<nav class='pages' aria-label='pages'>{''.join(items)}</nav>"
 
 
 def _number_section(sandbox: Sandbox, mdn: str, keywords: list[str]) -> str:
