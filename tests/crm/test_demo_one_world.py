@@ -120,3 +120,12 @@ def test_stop_from_the_phone_unsubscribes_every_list_on_the_page(
     assert not [
         r for r in control.subscriptions() if r["person_key"] == person.person_key and r["active"]
     ]
+
+
+def test_reconcile_finds_no_difference_after_loading(vibes_sandbox):
+    _load(vibes_sandbox.server.url)
+    out = io.StringIO()
+    call_command("vibes_reconcile", "--dry-run", stdout=out, stderr=io.StringIO())
+    output = out.getvalue()
+
+    assert "Compared 40 persons: 40 in agreement" in output, output
