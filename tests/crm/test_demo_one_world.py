@@ -129,3 +129,20 @@ def test_reconcile_finds_no_difference_after_loading(vibes_sandbox):
     output = out.getvalue()
 
     assert "Compared 40 persons: 40 in agreement" in output, output
+
+
+def test_a_multiple_choice_in_another_order_is_no_difference(vibes_sandbox):
+    _load(vibes_sandbox.server.url)
+    person = next(
+        p for p in Person.objects.order_by("id") if len(p.custom_fields.get("interests", [])) > 1
+    )
+    reordered = list(reversed(person.custom_fields["interests"]))
+    client = vibes_sandbox.client()
+    client.update_person(person.person_key, {"custom_fields": {"interests": reordered}})
+    assert client.get_person(person.person_key)["custom_fields"]["interests"] == reordered
+    out = io.StringIO()
+
+    call_command("vibes_reconcile", "--dry-run", stdout=out, stderr=io.StringIO())
+
+    assert person.external_person_id not in out.getvalue()
+    assert "40 in agreement" in out.getvalue()

@@ -138,7 +138,7 @@ def _field_repairs(person: Person, remote: dict[str, Any], context: CrmContext) 
         theirs = from_vibes_value(definition, raw)
         if theirs is None and raw not in (None, "", []):
             continue  # a value the CRM cannot read: not comparable
-        if theirs != person.custom_fields.get(key):
+        if not _same_value(theirs, person.custom_fields.get(key)):
             custom[key] = theirs
     if not attributes and not custom:
         return []
@@ -163,6 +163,13 @@ def _field_repairs(person: Person, remote: dict[str, Any], context: CrmContext) 
             _("Fields differ (%(names)s); changed in Vibes: take them") % {"names": names}, adopt
         )
     ]
+
+
+def _same_value(theirs: Any, ours: Any) -> bool:
+    """Equal values; a multiple choice is a set (Vibes may answer it in another order)."""
+    if isinstance(theirs, list | tuple) and isinstance(ours, list | tuple):
+        return sorted(map(str, theirs)) == sorted(map(str, ours))
+    return theirs == ours
 
 
 def _latest_by_list(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
