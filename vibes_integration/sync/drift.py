@@ -21,6 +21,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from crm import services
 from crm.choices import OptInStatus, OptOutReason, Source, SubscriptionState
@@ -34,13 +35,20 @@ from vibes_integration.sync.payloads import (
     vibes_person_key,
 )
 
+VIBES_IS_RIGHT = _lazy("Vibes is right")
+CRM_IS_RIGHT = _lazy("the CRM is right")
+A_PERSON_DECIDES = _lazy("a person must decide")
+
 
 @dataclass(frozen=True)
 class Repair:
-    """One difference; ``apply`` is None when it is only reported (a person must decide)."""
+    """One difference: what differs, which side is right, and what repairing it does.
+    ``apply`` is None when it is only reported (a person must decide)."""
 
     description: str
     apply: Callable[[], Any] | None = None
+    right: str = ""
+    action: str = ""
 
 
 @dataclass
@@ -201,7 +209,13 @@ def _subscription_repairs(person: Person, remote: RemoteState, context: CrmConte
     for list_id in sorted(set(records) | set(ours)):
         subscription_list = context.lists.get(list_id)
         if subscription_list is None:
-            repairs.append(Repair(_("Vibes list %(id)s is not known to the CRM") % {"id": list_id}))
+            repairs.append(
+                Repair(
+                    _("Vibes list %(id)s is not known to the CRM (vibes_catalog sync reads it)")
+                    % {"id": list_id},
+                    right=VIBES_IS_RIGHT,
+                )
+            )
             continue
         record = records.get(list_id)
         subscription = ours.get(list_id)
@@ -232,7 +246,7 @@ def _list_repair(
         opted_in = parse_vibes_datetime(record.get("opt_in_date"))
         if state == SubscriptionState.PENDING and request is not None:
             return Repair(
-                _("%(list)s: confirmed in Vibes, pending in the CRM: confirm") % name,
+                _("%(list)s: confirmed in Vibes, pending in the CRM") % name,
                 lambda: services.opt_in_request_update(
                     opt_in_request=request,
                     status=OptInStatus.CONFIRMED,
@@ -240,17 +254,21 @@ def _list_repair(
                     event_date=opted_in,
                     person_key=person.person_key,
                 ),
+                right=VIBES_IS_RIGHT,
+                action=_("confirm the opt-in in the CRM"),
             )
         left = _crm_change_date(subscription)
         if state == SubscriptionState.UNSUBSCRIBED and left and opted_in and left > opted_in:
             return Repair(
-                _("%(list)s: left in the CRM after joining in Vibes: send the leave") % name,
+                _("%(list)s: left in the CRM after joining in Vibes") % name,
                 lambda: outbox.outbox_unsubscribe(
                     person=person, subscription_list=subscription_list, source=Source.STAFF
                 ),
+                right=CRM_IS_RIGHT,
+                action=_("send the leave to Vibes"),
             )
         return Repair(
-            _("%(list)s: subscribed in Vibes, not in the CRM: subscribe") % name,
+            _("%(list)s: subscribed in Vibes, not in the CRM") % name,
             lambda: services.subscription_change(
                 person=person,
                 subscription_list=subscription_list,
@@ -259,6 +277,8 @@ def _list_repair(
                 event_date=opted_in,
                 opt_in_date=opted_in,
             ),
+            right=VIBES_IS_RIGHT,
+            action=_("subscribe in the CRM"),
         )
     if state == SubscriptionState.SUBSCRIBED:
         if record is None:
@@ -267,12 +287,13 @@ def _list_repair(
                     "%(list)s: subscribed in the CRM but never in Vibes; a number joins only "
                     "through opt-in"
                 )
-                % name
+                % name,
+                right=VIBES_IS_RIGHT,
             )
         opted_out = parse_vibes_datetime(record.get("opt_out_date"))
         reason = record.get("opt_out_reason") or ""
         return Repair(
-            _("%(list)s: left in Vibes, subscribed in the CRM: unsubscribe") % name,
+            _("%(list)s: left in Vibes, subscribed in the CRM") % name,
             lambda: services.subscription_change(
                 person=person,
                 subscription_list=subscription_list,
@@ -282,6 +303,8 @@ def _list_repair(
                 opt_out_date=opted_out,
                 opt_out_reason=reason if reason in OptOutReason.values else "",
             ),
+            right=VIBES_IS_RIGHT,
+            action=_("unsubscribe in the CRM"),
         )
     if (
         state == SubscriptionState.PENDING
@@ -290,13 +313,16 @@ def _list_repair(
         and request.expire_date < timezone.now()
     ):
         return Repair(
-            _("%(list)s: the confirmation text lapsed unanswered: expire the request") % name,
+            _("%(list)s: the confirmation text lapsed unanswered in Vibes, pending in the CRM")
+            % name,
             lambda: services.opt_in_request_update(
                 opt_in_request=request,
                 status=OptInStatus.EXPIRED,
                 source=Source.VIBES,
                 message=_("The confirmation text expired without a reply."),
             ),
+            right=VIBES_IS_RIGHT,
+            action=_("expire the opt-in in the CRM"),
         )
     return None
 
