@@ -154,9 +154,11 @@ def _field_repairs(person: Person, remote: dict[str, Any], context: CrmContext) 
     if person.pk in context.unsent:
         return [
             Repair(
-                _("Fields differ (%(names)s); the CRM's change never reached Vibes: send it")
+                _("Fields differ (%(names)s); the CRM's change never reached Vibes")
                 % {"names": names},
                 lambda: outbox.outbox_person_changed(person=person, source=Source.STAFF),
+                right=CRM_IS_RIGHT,
+                action=_("send the CRM's values to Vibes"),
             )
         ]
 
@@ -168,7 +170,10 @@ def _field_repairs(person: Person, remote: dict[str, Any], context: CrmContext) 
 
     return [
         Repair(
-            _("Fields differ (%(names)s); changed in Vibes: take them") % {"names": names}, adopt
+            _("Fields differ (%(names)s); changed in Vibes") % {"names": names},
+            adopt,
+            right=VIBES_IS_RIGHT,
+            action=_("take Vibes' values into the CRM"),
         )
     ]
 
