@@ -58,6 +58,8 @@ class RemoteState:
     person: dict[str, Any] | None = None
     subscriptions: list[dict[str, Any]] | None = None
     error: str = ""
+    # Another Vibes person holding the CRM person's number (``number_holders``).
+    number_holder: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
