@@ -16,7 +16,8 @@ from typing import Any
 
 import requests
 
-from crm.choices import OptInStatus, SubscriptionState
+from crm import services
+from crm.choices import OptInStatus, Source, SubscriptionState
 from crm.models import OptInRequest, Person, Subscription
 from vibes_integration.sync import conf
 from vibes_integration.sync.payloads import synced_custom_fields, update_person_payload
@@ -45,6 +46,9 @@ def sandbox_seed(*, persons: Iterable[Person], sandbox_url: str) -> dict[str, in
         return {"persons": 0}
     body = {"persons": _import_body(persons)}
     answer = _post(sandbox_url.rstrip("/") + IMPORT_PATH, body)
+    for person in persons:
+        # Vibes now holds their external id: the sync may name them by it.
+        services.person_update(person=person, external_id_in_vibes=True, source=Source.VIBES)
     operations_settle_seeded(
         person_ids=[person.pk for person in persons],
         note="The demo gave this state to the sandbox directly.",

@@ -28,6 +28,7 @@ from crm.choices import OptInStatus, OptOutReason, Source, SubscriptionState
 from crm.models import CustomField, OptInRequest, Person, Subscription, SubscriptionList
 from crm.phone import mask_mdn
 from vibes_integration.sync import outbox
+from vibes_integration.sync.number_holders import number_holder_repairs
 from vibes_integration.sync.payloads import (
     from_vibes_value,
     parse_vibes_datetime,
@@ -75,7 +76,14 @@ class CrmContext:
 
 
 def person_repairs(person: Person, remote: RemoteState, context: CrmContext) -> list[Repair]:
+    holder = (
+        number_holder_repairs(person, remote.person, remote.number_holder)
+        if remote.number_holder
+        else []
+    )
     if remote.person is None:
+        if holder:
+            return holder
         if person.vibes_person_id:
             return [
                 Repair(
@@ -83,40 +91,52 @@ def person_repairs(person: Person, remote: RemoteState, context: CrmContext) -> 
                         "Vibes knows this person by person id %(id)s, but neither their "
                         "person key, external id nor number finds them"
                     )
-                    % {"id": person.vibes_person_id}
+                    % {"id": person.vibes_person_id},
+                    right=A_PERSON_DECIDES,
                 )
             ]
         return [
             Repair(
-                _("Vibes does not know this person: send them"),
+                _("Vibes does not know this person"),
                 lambda: outbox.outbox_person_changed(person=person, source=Source.STAFF),
+                right=CRM_IS_RIGHT,
+                action=_("send them to Vibes"),
             )
         ]
-    repairs = _identity_repairs(person, remote.person)
+    repairs = _identity_repairs(person, remote.person, number_held_elsewhere=bool(holder))
+    repairs += holder
     repairs += _field_repairs(person, remote.person, context)
     repairs += _subscription_repairs(person, remote, context)
     return repairs
 
 
-def _identity_repairs(person: Person, remote: dict[str, Any]) -> list[Repair]:
+def _identity_repairs(
+    person: Person, remote: dict[str, Any], *, number_held_elsewhere: bool = False
+) -> list[Repair]:
     repairs = _external_id_repairs(person, remote)
     key = vibes_person_key(remote)
     if key and key != person.person_key:
         if Person.objects.filter(person_key=key).exclude(pk=person.pk).exists():
             repairs.append(
-                Repair(_("Vibes key %(key)s belongs to another CRM person") % {"key": key})
+                Repair(
+                    _("Vibes key %(key)s belongs to another CRM person") % {"key": key},
+                    right=A_PERSON_DECIDES,
+                )
             )
         else:
             repairs.append(
                 Repair(
-                    _("Link Vibes person key %(key)s") % {"key": key},
+                    _("Vibes knows this person by key %(key)s, the CRM does not") % {"key": key},
                     lambda: services.person_update(
                         person=person, person_key=key, source=Source.VIBES
                     ),
+                    right=VIBES_IS_RIGHT,
+                    action=_("link the key"),
                 )
             )
     held, ours = vibes_mdn(remote), (str(person.mdn) if person.mdn else None)
-    if held == ours:
+    if held == ours or (number_held_elsewhere and not held):
+        # A number held by another Vibes record is reported with that record.
         return repairs
     shown = {"vibes": mask_mdn(held) or "-", "crm": mask_mdn(ours) or "-"}
     if held and ours:
@@ -126,16 +146,24 @@ def _identity_repairs(person: Person, remote: dict[str, Any]) -> list[Repair]:
                     "Numbers differ (Vibes %(vibes)s, CRM %(crm)s): the CRM's number must "
                     "join through the web opt-in"
                 )
-                % shown
+                % shown,
+                right=A_PERSON_DECIDES,
             )
         )
     elif held and Person.objects.filter(mdn=held).exclude(pk=person.pk).exists():
-        repairs.append(Repair(_("Vibes number %(vibes)s belongs to another CRM person") % shown))
+        repairs.append(
+            Repair(
+                _("Vibes number %(vibes)s belongs to another CRM person") % shown,
+                right=A_PERSON_DECIDES,
+            )
+        )
     else:
         repairs.append(
             Repair(
-                _("Number: take Vibes' %(vibes)s (CRM had %(crm)s)") % shown,
+                _("Number: Vibes holds %(vibes)s, the CRM %(crm)s") % shown,
                 lambda: services.person_update(person=person, mdn=held, source=Source.VIBES),
+                right=VIBES_IS_RIGHT,
+                action=_("take Vibes' number"),
             )
         )
     return repairs
@@ -156,6 +184,8 @@ def _external_id_repairs(person: Person, remote: dict[str, Any]) -> list[Repair]
             lambda: services.person_update(
                 person=person, external_id_in_vibes=holds, source=Source.VIBES
             ),
+            right=VIBES_IS_RIGHT,
+            action=_("record how Vibes knows the person"),
         )
     ]
 
