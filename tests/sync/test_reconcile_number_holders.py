@@ -66,3 +66,21 @@ def test_a_second_vibes_record_of_the_number_is_reported_not_merged(vibes_sandbo
     # The CRM's number is not thrown away because the record compared lacks it.
     person.refresh_from_db()
     assert str(person.mdn) == SECOND_RECORD
+
+
+def test_where_the_number_lookup_is_not_answered_the_list_subscriber_search_finds_them(
+    vibes_sandbox, deals
+):
+    from vibes_integration.sync.number_holders import find_number_holder
+
+    person = make_person(mdn=KEYWORD_JOINER, person_key="k-never-in-vibes", source=Source.VIBES)
+    vibes_sandbox.control.phone_reply(KEYWORD_JOINER, "DEALS")
+    client = vibes_sandbox.client()
+    expected = client.find_person_by_mdn(KEYWORD_JOINER)["person_key"]
+    vibes_sandbox.control.set_faults(fail_next=[400])
+
+    holder = find_number_holder(client, person, None, ("1002", "1001"))
+
+    assert holder["person_key"] == expected
+    searched = [c["path"] for c in vibes_sandbox.control.calls() if "subscribers" in c["path"]]
+    assert len(searched) == 2  # list 1002 answered 404, list 1001 found them
