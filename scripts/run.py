@@ -441,7 +441,15 @@ def start(
     )
     supervisor.run_step("migrate", "migrate", "--no-input", "-v", "0")
     persons = env.get("PREFCENTER_RUN_DEMO_PERSONS")
-    supervisor.run_step("demo", "load_demo", *(["--persons", persons] if persons else []))
+    # The demo goes to the sandbox too (one world on both sides), so the sandbox must answer.
+    supervisor.wait_until_answers(f"{layout.sandbox_url}/_sandbox/config", "Vibes sandbox")
+    supervisor.run_step(
+        "demo",
+        "load_demo",
+        "--sandbox",
+        layout.sandbox_url,
+        *(["--persons", persons] if persons else []),
+    )
     supervisor.run_step("admin", "ensure_admin")
     # --insecure: the stylesheet is served even when the shell exports DEBUG=0.
     address = f"{layout.site_host}:{layout.site_port}"

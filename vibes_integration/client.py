@@ -340,6 +340,15 @@ class VibesClient:
         path = f"/mobiledb/subscription_lists/{_segment(list_id)}/acquisition_campaigns/"
         return self._array(self._request("GET", path))
 
+    def search_subscriber(self, list_id: str, *, mdn: str) -> JSONDict | None:
+        """Search for subscriber: the person subscribed to ``list_id`` now with number
+        ``mdn``, or None (Vibes answers 404 for unknown and for not subscribed alike)."""
+        path = f"/mobiledb/subscription_lists/{_segment(list_id)}/subscribers"
+        try:
+            return self._object(self._request("GET", path, params={"mdn": mdn}))
+        except NotFound:
+            return None
+
     def get_acquisition_campaign(self, acquisition_id: str) -> JSONDict:
         path = f"/campaigns/acquisition/{_segment(acquisition_id)}"
         return self._object(self._request("GET", path))

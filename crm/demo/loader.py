@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime
 import json
 import random
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,9 @@ from crm.models import CustomField, Person, SubscriptionList
 DEFAULT_PERSONS = 300
 EXTERNAL_ID_PREFIX = "demo-"
 SEED = "prefcenter-demo-1"
+# The demo's Vibes person keys are derived from its external ids, so that the CRM and the
+# sandbox seeded with the same demo know each person by the same key.
+PERSON_KEY_NAMESPACE = uuid.UUID("6f1c2d9e-4b7a-4f0e-9a35-0d8c1e2b7a41")
 
 USER_AGENTS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
@@ -120,9 +124,18 @@ def read_config(path: Path) -> dict[str, Any]:
     return config
 
 
-def load_demo(*, persons: int = DEFAULT_PERSONS, config_path: Path | None = None) -> DemoResult:
+def load_demo(
+    *,
+    persons: int = DEFAULT_PERSONS,
+    config_path: Path | None = None,
+    seed: Callable[[Iterable[Person]], object] | None = None,
+) -> DemoResult:
     """Load the demo in one transaction; raise ``DemoConfigError`` or ``ValidationError``
-    (and write nothing) when the configuration is bad."""
+    (and write nothing) when the configuration is bad.
+
+    ``seed`` is given the persons created, inside the transaction, to give the same
+    world to Vibes (``crm.demo.sandbox``); whatever it raises undoes the whole load.
+    """
     if not 0 <= persons <= MAX_PERSONS:
         raise ValueError(f"persons must be between 0 and {MAX_PERSONS}")
     path = config_path or default_config_path()
@@ -139,17 +152,24 @@ def load_demo(*, persons: int = DEFAULT_PERSONS, config_path: Path | None = None
                 "external_person_id", flat=True
             )
         )
+        created = []
         for index in range(persons):
             if demo_external_id(index) in existing:
                 result.persons_existing += 1
                 continue
-            _create_person(index, lists, custom_fields, now)
+            created.append(_create_person(index, lists, custom_fields, now))
             result.persons_created += 1
+        if seed is not None:
+            seed(created)
     return result
 
 
 def demo_external_id(index: int) -> str:
     return f"{EXTERNAL_ID_PREFIX}{index + 1:04d}"
+
+
+def demo_person_key(index: int) -> str:
+    return uuid.uuid5(PERSON_KEY_NAMESPACE, demo_external_id(index)).hex
 
 
 def _load_lists(entries: list[dict[str, Any]], result: DemoResult) -> list[SubscriptionList]:
@@ -217,7 +237,7 @@ def _create_person(
     lists: list[SubscriptionList],
     custom_fields: list[CustomField],
     now: datetime.datetime,
-) -> None:
+) -> Person:
     rng = random.Random(f"{SEED}:{index}")
     first_name = rng.choice(FIRST_NAMES)
     last_name = rng.choice(LAST_NAMES)
@@ -230,6 +250,7 @@ def _create_person(
     }
     person = services.person_create(
         external_person_id=demo_external_id(index),
+        person_key=demo_person_key(index),
         source=Source.IMPORT,
         first_name=first_name,
         last_name=last_name,
@@ -244,6 +265,7 @@ def _create_person(
     elif lists and rng.random() < 0.5:
         # Someone without a confirmed number who typed one into the preference center.
         _play_story("pending", person, rng.choice(lists), rng, now, mdn=demo_mdn(index))
+    return person
 
 
 def _play_story(

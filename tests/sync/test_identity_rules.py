@@ -206,7 +206,10 @@ def test_reconcile_reads_a_keyword_joiner_by_key_and_takes_a_lost_stop(vibes_san
     out = io.StringIO()
     call_command("vibes_reconcile", stdout=out, stderr=io.StringIO())
 
-    assert "left in Vibes, subscribed in the CRM: unsubscribe" in out.getvalue()
+    assert (
+        "left in Vibes, subscribed in the CRM [Vibes is right; repaired: unsubscribe in the CRM]"
+        in out.getvalue()
+    )
     assert person.subscriptions.get().state == SubscriptionState.UNSUBSCRIBED
     paths = [c["path"].split("/mobiledb/")[-1] for c in vibes_calls(vibes_sandbox)]
     assert paths == [

@@ -91,6 +91,11 @@ ROUTES = [
         api_subscriptions.list_campaigns_of_list,
     ),
     _route(
+        "GET",
+        "/mobiledb/subscription_lists/{list_id}/subscribers/?",
+        api_subscriptions.search_subscriber,
+    ),
+    _route(
         "GET", "/mobiledb/subscription_lists/{list_id}/?", api_subscriptions.get_subscription_list
     ),
     _route("GET", "/campaigns/acquisition/?", api_subscriptions.list_campaigns),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from vibes_integration.sandbox.mdn import InvalidMdn, parse_mdn
 from vibes_integration.sandbox.rendering import (
     render_campaign,
     render_list,
+    render_person,
     render_subscription,
 )
 from vibes_integration.sandbox.wire import ApiRequest, ApiResponse, error
@@ -85,6 +87,33 @@ def get_subscription_list(sandbox: Sandbox, request: ApiRequest, list_id: str) -
     if entry is None:
         return error(404, "The subscription_list_id cannot be found.")
     return ApiResponse(200, render_list(sandbox, entry))
+
+
+def search_subscriber(sandbox: Sandbox, request: ApiRequest, list_id: str) -> ApiResponse:
+    """Search for subscriber: the person (by ``mdn``, ``person_key`` or
+    ``external_person_id``) when subscribed to the list now, else 404."""
+    if sandbox.subscription_list(list_id) is None:
+        return error(404, "The subscription list cannot be located.")
+    person = None
+    if request.param("mdn"):
+        try:
+            mdn = parse_mdn(
+                request.param("mdn"),
+                version=request.api_version,
+                region=sandbox.config["default_region"],
+            )
+        except InvalidMdn as exc:
+            return error(400, str(exc))
+        person = sandbox.person_by_mdn(mdn)
+    elif request.param("person_key"):
+        person = sandbox.person(request.param("person_key"))
+    elif request.param("external_person_id"):
+        person = sandbox.person_by_external_id(request.param("external_person_id"))
+    if person is None or sandbox.active_subscription(person["person_key"], list_id) is None:
+        return error(
+            404, "The subscriber cannot be located or is not subscribed to the specified list."
+        )
+    return ApiResponse(200, render_person(sandbox, person, version=request.api_version))
 
 
 def list_campaigns_of_list(sandbox: Sandbox, request: ApiRequest, list_id: str) -> ApiResponse:

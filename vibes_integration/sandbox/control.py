@@ -131,6 +131,10 @@ class SandboxControl:
 
     # -- the phone --------------------------------------------------------------------------
 
+    def import_records(self, persons: list[dict[str, Any]]) -> dict[str, int]:
+        """Store persons with their subscriptions and opt-ins as given, announcing nothing."""
+        return self._call("POST", "import", json={"persons": persons})
+
     def phone_reply(self, mdn: str, text: str) -> dict[str, Any]:
         """Text ``text`` from ``mdn`` (Y, N, STOP, HELP or a keyword); answers what happened."""
         return self._call("POST", "phone/reply", json={"mdn": mdn, "text": text})

@@ -16,6 +16,7 @@ from vibes_integration.sandbox.contract import ContractError
 from vibes_integration.sandbox.faults import FaultError
 from vibes_integration.sandbox.mdn import InvalidMdn, parse_mdn
 from vibes_integration.sandbox.phone import receive_text
+from vibes_integration.sandbox.seeding import SeedError, import_records
 from vibes_integration.sandbox.triggers import TriggerError, trigger, upsert_list
 from vibes_integration.sandbox.wire import ApiRequest, ApiResponse
 
@@ -155,6 +156,12 @@ def _route(server: SandboxServer, request: ApiRequest) -> ApiResponse:
         with sandbox.lock:
             answer = opt_in.landing_page_sign_up(sandbox, mdn, str(body.get("campaign_id") or ""))
         return ApiResponse(200, {"status": answer.status, "answer": answer.body})
+    if route == ("POST", "/_sandbox/import"):
+        with sandbox.lock:
+            try:
+                return ApiResponse(200, import_records(sandbox, _json_body(request)))
+            except SeedError as exc:
+                raise ControlError(400, str(exc)) from exc
     if route == ("POST", "/_sandbox/lists"):
         with sandbox.lock:
             return ApiResponse(200, upsert_list(sandbox, _json_body(request)))

@@ -21,12 +21,14 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from crm import services
 from crm.choices import OptInStatus, OptOutReason, Source, SubscriptionState
 from crm.models import CustomField, OptInRequest, Person, Subscription, SubscriptionList
 from crm.phone import mask_mdn
 from vibes_integration.sync import outbox
+from vibes_integration.sync.number_holders import number_holder_repairs
 from vibes_integration.sync.payloads import (
     from_vibes_value,
     parse_vibes_datetime,
@@ -34,13 +36,20 @@ from vibes_integration.sync.payloads import (
     vibes_person_key,
 )
 
+VIBES_IS_RIGHT = _lazy("Vibes is right")
+CRM_IS_RIGHT = _lazy("the CRM is right")
+A_PERSON_DECIDES = _lazy("a person must decide")
+
 
 @dataclass(frozen=True)
 class Repair:
-    """One difference; ``apply`` is None when it is only reported (a person must decide)."""
+    """One difference: what differs, which side is right, and what repairing it does.
+    ``apply`` is None when it is only reported (a person must decide)."""
 
     description: str
     apply: Callable[[], Any] | None = None
+    right: str = ""
+    action: str = ""
 
 
 @dataclass
@@ -50,6 +59,8 @@ class RemoteState:
     person: dict[str, Any] | None = None
     subscriptions: list[dict[str, Any]] | None = None
     error: str = ""
+    # Another Vibes person holding the CRM person's number (``number_holders``).
+    number_holder: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,14 @@ class CrmContext:
 
 
 def person_repairs(person: Person, remote: RemoteState, context: CrmContext) -> list[Repair]:
+    holder = (
+        number_holder_repairs(person, remote.person, remote.number_holder)
+        if remote.number_holder
+        else []
+    )
     if remote.person is None:
+        if holder:
+            return holder
         if person.vibes_person_id:
             return [
                 Repair(
@@ -73,40 +91,52 @@ def person_repairs(person: Person, remote: RemoteState, context: CrmContext) -> 
                         "Vibes knows this person by person id %(id)s, but neither their "
                         "person key, external id nor number finds them"
                     )
-                    % {"id": person.vibes_person_id}
+                    % {"id": person.vibes_person_id},
+                    right=A_PERSON_DECIDES,
                 )
             ]
         return [
             Repair(
-                _("Vibes does not know this person: send them"),
+                _("Vibes does not know this person"),
                 lambda: outbox.outbox_person_changed(person=person, source=Source.STAFF),
+                right=CRM_IS_RIGHT,
+                action=_("send them to Vibes"),
             )
         ]
-    repairs = _identity_repairs(person, remote.person)
+    repairs = _identity_repairs(person, remote.person, number_held_elsewhere=bool(holder))
+    repairs += holder
     repairs += _field_repairs(person, remote.person, context)
     repairs += _subscription_repairs(person, remote, context)
     return repairs
 
 
-def _identity_repairs(person: Person, remote: dict[str, Any]) -> list[Repair]:
+def _identity_repairs(
+    person: Person, remote: dict[str, Any], *, number_held_elsewhere: bool = False
+) -> list[Repair]:
     repairs = _external_id_repairs(person, remote)
     key = vibes_person_key(remote)
     if key and key != person.person_key:
         if Person.objects.filter(person_key=key).exclude(pk=person.pk).exists():
             repairs.append(
-                Repair(_("Vibes key %(key)s belongs to another CRM person") % {"key": key})
+                Repair(
+                    _("Vibes key %(key)s belongs to another CRM person") % {"key": key},
+                    right=A_PERSON_DECIDES,
+                )
             )
         else:
             repairs.append(
                 Repair(
-                    _("Link Vibes person key %(key)s") % {"key": key},
+                    _("Vibes knows this person by key %(key)s, the CRM does not") % {"key": key},
                     lambda: services.person_update(
                         person=person, person_key=key, source=Source.VIBES
                     ),
+                    right=VIBES_IS_RIGHT,
+                    action=_("link the key"),
                 )
             )
     held, ours = vibes_mdn(remote), (str(person.mdn) if person.mdn else None)
-    if held == ours:
+    if held == ours or (number_held_elsewhere and not held):
+        # A number held by another Vibes record is reported with that record.
         return repairs
     shown = {"vibes": mask_mdn(held) or "-", "crm": mask_mdn(ours) or "-"}
     if held and ours:
@@ -116,16 +146,24 @@ def _identity_repairs(person: Person, remote: dict[str, Any]) -> list[Repair]:
                     "Numbers differ (Vibes %(vibes)s, CRM %(crm)s): the CRM's number must "
                     "join through the web opt-in"
                 )
-                % shown
+                % shown,
+                right=A_PERSON_DECIDES,
             )
         )
     elif held and Person.objects.filter(mdn=held).exclude(pk=person.pk).exists():
-        repairs.append(Repair(_("Vibes number %(vibes)s belongs to another CRM person") % shown))
+        repairs.append(
+            Repair(
+                _("Vibes number %(vibes)s belongs to another CRM person") % shown,
+                right=A_PERSON_DECIDES,
+            )
+        )
     else:
         repairs.append(
             Repair(
-                _("Number: take Vibes' %(vibes)s (CRM had %(crm)s)") % shown,
+                _("Number: Vibes holds %(vibes)s, the CRM %(crm)s") % shown,
                 lambda: services.person_update(person=person, mdn=held, source=Source.VIBES),
+                right=VIBES_IS_RIGHT,
+                action=_("take Vibes' number"),
             )
         )
     return repairs
@@ -146,6 +184,8 @@ def _external_id_repairs(person: Person, remote: dict[str, Any]) -> list[Repair]
             lambda: services.person_update(
                 person=person, external_id_in_vibes=holds, source=Source.VIBES
             ),
+            right=VIBES_IS_RIGHT,
+            action=_("record how Vibes knows the person"),
         )
     ]
 
@@ -167,7 +207,7 @@ def _field_repairs(person: Person, remote: dict[str, Any], context: CrmContext) 
         theirs = from_vibes_value(definition, raw)
         if theirs is None and raw not in (None, "", []):
             continue  # a value the CRM cannot read: not comparable
-        if theirs != person.custom_fields.get(key):
+        if not _same_value(theirs, person.custom_fields.get(key)):
             custom[key] = theirs
     if not attributes and not custom:
         return []
@@ -175,9 +215,11 @@ def _field_repairs(person: Person, remote: dict[str, Any], context: CrmContext) 
     if person.pk in context.unsent:
         return [
             Repair(
-                _("Fields differ (%(names)s); the CRM's change never reached Vibes: send it")
+                _("Fields differ (%(names)s); the CRM's change never reached Vibes")
                 % {"names": names},
                 lambda: outbox.outbox_person_changed(person=person, source=Source.STAFF),
+                right=CRM_IS_RIGHT,
+                action=_("send the CRM's values to Vibes"),
             )
         ]
 
@@ -189,9 +231,19 @@ def _field_repairs(person: Person, remote: dict[str, Any], context: CrmContext) 
 
     return [
         Repair(
-            _("Fields differ (%(names)s); changed in Vibes: take them") % {"names": names}, adopt
+            _("Fields differ (%(names)s); changed in Vibes") % {"names": names},
+            adopt,
+            right=VIBES_IS_RIGHT,
+            action=_("take Vibes' values into the CRM"),
         )
     ]
+
+
+def _same_value(theirs: Any, ours: Any) -> bool:
+    """Equal values; a multiple choice is a set (Vibes may answer it in another order)."""
+    if isinstance(theirs, list | tuple) and isinstance(ours, list | tuple):
+        return sorted(map(str, theirs)) == sorted(map(str, ours))
+    return theirs == ours
 
 
 def _latest_by_list(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -223,7 +275,13 @@ def _subscription_repairs(person: Person, remote: RemoteState, context: CrmConte
     for list_id in sorted(set(records) | set(ours)):
         subscription_list = context.lists.get(list_id)
         if subscription_list is None:
-            repairs.append(Repair(_("Vibes list %(id)s is not known to the CRM") % {"id": list_id}))
+            repairs.append(
+                Repair(
+                    _("Vibes list %(id)s is not known to the CRM (vibes_catalog sync reads it)")
+                    % {"id": list_id},
+                    right=VIBES_IS_RIGHT,
+                )
+            )
             continue
         record = records.get(list_id)
         subscription = ours.get(list_id)
@@ -254,7 +312,7 @@ def _list_repair(
         opted_in = parse_vibes_datetime(record.get("opt_in_date"))
         if state == SubscriptionState.PENDING and request is not None:
             return Repair(
-                _("%(list)s: confirmed in Vibes, pending in the CRM: confirm") % name,
+                _("%(list)s: confirmed in Vibes, pending in the CRM") % name,
                 lambda: services.opt_in_request_update(
                     opt_in_request=request,
                     status=OptInStatus.CONFIRMED,
@@ -262,17 +320,21 @@ def _list_repair(
                     event_date=opted_in,
                     person_key=person.person_key,
                 ),
+                right=VIBES_IS_RIGHT,
+                action=_("confirm the opt-in in the CRM"),
             )
         left = _crm_change_date(subscription)
         if state == SubscriptionState.UNSUBSCRIBED and left and opted_in and left > opted_in:
             return Repair(
-                _("%(list)s: left in the CRM after joining in Vibes: send the leave") % name,
+                _("%(list)s: left in the CRM after joining in Vibes") % name,
                 lambda: outbox.outbox_unsubscribe(
                     person=person, subscription_list=subscription_list, source=Source.STAFF
                 ),
+                right=CRM_IS_RIGHT,
+                action=_("send the leave to Vibes"),
             )
         return Repair(
-            _("%(list)s: subscribed in Vibes, not in the CRM: subscribe") % name,
+            _("%(list)s: subscribed in Vibes, not in the CRM") % name,
             lambda: services.subscription_change(
                 person=person,
                 subscription_list=subscription_list,
@@ -281,6 +343,8 @@ def _list_repair(
                 event_date=opted_in,
                 opt_in_date=opted_in,
             ),
+            right=VIBES_IS_RIGHT,
+            action=_("subscribe in the CRM"),
         )
     if state == SubscriptionState.SUBSCRIBED:
         if record is None:
@@ -289,12 +353,13 @@ def _list_repair(
                     "%(list)s: subscribed in the CRM but never in Vibes; a number joins only "
                     "through opt-in"
                 )
-                % name
+                % name,
+                right=VIBES_IS_RIGHT,
             )
         opted_out = parse_vibes_datetime(record.get("opt_out_date"))
         reason = record.get("opt_out_reason") or ""
         return Repair(
-            _("%(list)s: left in Vibes, subscribed in the CRM: unsubscribe") % name,
+            _("%(list)s: left in Vibes, subscribed in the CRM") % name,
             lambda: services.subscription_change(
                 person=person,
                 subscription_list=subscription_list,
@@ -304,6 +369,8 @@ def _list_repair(
                 opt_out_date=opted_out,
                 opt_out_reason=reason if reason in OptOutReason.values else "",
             ),
+            right=VIBES_IS_RIGHT,
+            action=_("unsubscribe in the CRM"),
         )
     if (
         state == SubscriptionState.PENDING
@@ -312,13 +379,16 @@ def _list_repair(
         and request.expire_date < timezone.now()
     ):
         return Repair(
-            _("%(list)s: the confirmation text lapsed unanswered: expire the request") % name,
+            _("%(list)s: the confirmation text lapsed unanswered in Vibes, pending in the CRM")
+            % name,
             lambda: services.opt_in_request_update(
                 opt_in_request=request,
                 status=OptInStatus.EXPIRED,
                 source=Source.VIBES,
                 message=_("The confirmation text expired without a reply."),
             ),
+            right=VIBES_IS_RIGHT,
+            action=_("expire the opt-in in the CRM"),
         )
     return None
 

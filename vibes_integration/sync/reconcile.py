@@ -11,6 +11,7 @@ Persons with outbound work still pending are skipped: what they hold is in motio
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from vibes_integration.sync.concurrency import CallPool
 from vibes_integration.sync.drift import CrmContext, RemoteState, Repair, person_repairs
 from vibes_integration.sync.engine import schedule_remaining
 from vibes_integration.sync.models import Operation
+from vibes_integration.sync.number_holders import find_number_holder
 from vibes_integration.sync.payloads import synced_custom_fields, vibes_person_key
 from vibes_integration.sync.ratelimit import get_rate_limiter
 
@@ -59,17 +61,22 @@ def persons_to_compare(since: datetime.datetime | None = None) -> QuerySet[Perso
     )
 
 
-def fetch_remote(client: VibesClient, person: Person) -> RemoteState:
+def fetch_remote(
+    client: VibesClient, person: Person, list_ids: tuple[str, ...] = ()
+) -> RemoteState:
     """Runs on a sending thread: a read or two, no database.
 
     The person is asked for as the sync names them (``person_calls``): by external id
     once Vibes holds it, by person key otherwise, and only then by an external id Vibes
     may not know, or by number. Their subscriptions are then read by Vibes' own key.
+    When the record found does not hold the CRM's number (or none is found), the number
+    is looked up too: Vibes may hold it as a person the CRM does not have.
     """
     try:
         remote = _read_person(client, person)
+        holder = find_number_holder(client, person, remote, list_ids)
         if remote is None:
-            return RemoteState()
+            return RemoteState(number_holder=holder)
         person_key = vibes_person_key(remote)
         try:
             if person_key:
@@ -78,7 +85,7 @@ def fetch_remote(client: VibesClient, person: Person) -> RemoteState:
                 records = client.list_subscriptions_by_external_id(person.external_person_id)
         except NotFound:
             records = []
-        return RemoteState(person=remote, subscriptions=records)
+        return RemoteState(person=remote, subscriptions=records, number_holder=holder)
     except VibesError as exc:
         return RemoteState(error=str(exc))
 
@@ -167,7 +174,11 @@ def reconcile(
             for person, remote in results:
                 _compare_one(person, remote, context, dry_run, summary, on_repair)
 
-        pool.run([p for p in chunk if p.pk not in busy], fetch_remote, compare)
+        pool.run(
+            [p for p in chunk if p.pk not in busy],
+            functools.partial(fetch_remote, list_ids=tuple(context.lists)),
+            compare,
+        )
         summary.compared += len(chunk)
         if on_progress is not None:
             on_progress(summary)

@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from crm.choices import Source
 from vibes_integration.sync import outbox, tasks
-from vibes_integration.sync.choices import PROBLEM_STATUSES, OperationKind, OperationStatus
+from vibes_integration.sync.choices import (
+    ACTIVE_STATUSES,
+    PROBLEM_STATUSES,
+    OperationKind,
+    OperationStatus,
+)
 from vibes_integration.sync.models import Operation
 
 
@@ -78,3 +83,16 @@ def persons_resync(*, person_ids: Iterable[int], source: str = Source.STAFF) -> 
     if count:
         tasks.ensure_processing()
     return count
+
+
+def operations_settle_seeded(*, person_ids: Iterable[int], note: str) -> int:
+    """Mark the waiting operations of these persons as having nothing left to send.
+
+    For persons whose state was given to Vibes by another way (the demo seeds the local
+    sandbox with the same history it writes to the CRM): sending it again would only
+    repeat what Vibes already holds. Returns how many operations were settled.
+    """
+    now = timezone.now()
+    return Operation.objects.filter(
+        person_id__in=list(person_ids), status__in=ACTIVE_STATUSES
+    ).update(status=OperationStatus.SKIPPED, error=note, finished_at=now, updated_at=now)

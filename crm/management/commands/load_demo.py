@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crm.demo.loader import DEFAULT_PERSONS, DemoConfigError, load_demo
 from crm.demo.people import MAX_PERSONS
+from crm.demo.sandbox import SandboxSeedError, sandbox_seed
 
 
 class Command(BaseCommand):
@@ -29,13 +30,29 @@ class Command(BaseCommand):
             default=None,
             help="The demo Vibes configuration (default: the sandbox's configs/demo.json).",
         )
+        parser.add_argument(
+            "--sandbox",
+            metavar="URL",
+            default=None,
+            help="Also give the new demo persons, with their subscriptions and opt-ins, to the "
+            "local Vibes sandbox at URL (such as http://127.0.0.1:8001), so that both sides "
+            "hold the same world. Nothing is loaded when the sandbox refuses.",
+        )
 
-    def handle(self, *args, persons: int, config: Path | None, **options):
+    def handle(self, *args, persons: int, config: Path | None, sandbox: str | None, **options):
         if not 0 <= persons <= MAX_PERSONS:
             raise CommandError(f"--persons must be between 0 and {MAX_PERSONS}, not {persons}.")
+        seed = None
+        if sandbox:
+            if not sandbox.startswith(("http://", "https://")):
+                raise CommandError(f"--sandbox {sandbox!r} is not a URL (http://host:port).")
+
+            def seed(created):
+                return sandbox_seed(persons=created, sandbox_url=sandbox)
+
         try:
-            result = load_demo(persons=persons, config_path=config)
-        except DemoConfigError as exc:
+            result = load_demo(persons=persons, config_path=config, seed=seed)
+        except (DemoConfigError, SandboxSeedError) as exc:
             raise CommandError(str(exc)) from exc
         except ValidationError as exc:
             raise CommandError(f"The demo configuration is not valid: {exc}") from exc

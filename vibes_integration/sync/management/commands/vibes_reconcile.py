@@ -39,6 +39,22 @@ def parse_since(value: str) -> datetime.datetime:
     return moment
 
 
+def difference_line(person: Person, repair: Repair, *, applied: bool, dry_run: bool) -> str:
+    """One line per difference: who, what differs, which side is right, what is done."""
+    action = repair.action or _("repair")
+    if repair.apply is None:
+        verdict = _("--repair changes nothing")
+    elif dry_run:
+        verdict = _("--repair would %(action)s") % {"action": action}
+    elif applied:
+        verdict = _("repaired: %(action)s") % {"action": action}
+    else:
+        verdict = _("not repaired")
+    right = repair.right or (_("a person must decide") if repair.apply is None else "")
+    judged = f"{right}; {verdict}" if right else verdict
+    return f"{person.external_person_id}: {repair.description} [{judged}]"
+
+
 class Command(BaseCommand):
     help = (
         "Compare persons and their subscriptions with Vibes and repair drift, such as "
@@ -54,8 +70,17 @@ class Command(BaseCommand):
             "A STOP texted while callbacks were lost changes nothing in the CRM: to find "
             "those, run without --since.",
         )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Print the differences; change nothing."
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Print each difference, which side is right and what --repair would do; "
+            "change nothing.",
+        )
+        mode.add_argument(
+            "--repair",
+            action="store_true",
+            help="Repair what can be repaired (the default without --dry-run).",
         )
 
     def handle(self, *args, **options) -> None:
@@ -71,13 +96,7 @@ class Command(BaseCommand):
         bar = ProgressBar(total, self.stderr, label=_("Comparing with Vibes "))
 
         def report(person: Person, repair: Repair, applied: bool) -> None:
-            if dry_run and repair.apply is not None:
-                verdict = _("would repair")
-            elif applied:
-                verdict = _("repaired")
-            else:
-                verdict = _("needs a person")
-            self.stdout.write(f"{person.external_person_id}: {repair.description} [{verdict}]")
+            self.stdout.write(difference_line(person, repair, applied=applied, dry_run=dry_run))
 
         def progress(summary: ReconcileSummary) -> None:
             bar.update(summary.compared)
