@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import Person
 from prefcenter.access.evidence import consent_evidence
 from prefcenter.access.models import AccessRequest, AccessRequestChannel
+from prefcenter.access.pdf import html_to_pdf, pdf_unavailable_reason
 from prefcenter.access.registry import SECTIONS
 from prefcenter.access.responses import export_response
 from prefcenter.access.services import access_request_receive
@@ -63,6 +65,11 @@ class AccessRequestAdmin(admin.ModelAdmin):
                 view(self.person_evidence_view),
                 name="access_person_evidence",
             ),
+            path(
+                "person/<int:person_id>/evidence.pdf",
+                view(self.person_evidence_pdf_view),
+                name="access_person_evidence_pdf",
+            ),
             *super().get_urls(),
         ]
 
@@ -94,8 +101,28 @@ class AccessRequestAdmin(admin.ModelAdmin):
     def person_evidence_view(self, request: HttpRequest, person_id: int) -> HttpResponse:
         if not request.user.has_perm(EVIDENCE_PERMISSION):
             raise PermissionDenied
+        return TemplateResponse(
+            request, "access/evidence.html", self._evidence_context(request, person_id)
+        )
+
+    def person_evidence_pdf_view(self, request: HttpRequest, person_id: int) -> HttpResponse:
+        if not request.user.has_perm(EVIDENCE_PERMISSION):
+            raise PermissionDenied
+        context = self._evidence_context(request, person_id)
+        if reason := pdf_unavailable_reason():
+            return HttpResponse(reason, status=501, content_type="text/plain; charset=utf-8")
+        html = render_to_string("access/evidence.html", {**context, "as_pdf": True}, request)
+        response = HttpResponse(html_to_pdf(html), content_type="application/pdf")
+        filename = f"consent-evidence-{context['evidence'].person.pk}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def _evidence_context(self, request: HttpRequest, person_id: int) -> dict:
         person = get_object_or_404(Person, pk=person_id)
         list_id = request.GET.get("list") or None
-        evidence = consent_evidence(person=person, list_id=list_id)
-        context = {"evidence": evidence, "list_id": list_id, "title": _("Consent evidence")}
-        return TemplateResponse(request, "access/evidence.html", context)
+        return {
+            "evidence": consent_evidence(person=person, list_id=list_id),
+            "list_id": list_id,
+            "title": _("Consent evidence"),
+            "pdf_available": not pdf_unavailable_reason(),
+        }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import zlib
+
 import pytest
 from django.urls import reverse
 
@@ -82,3 +85,40 @@ def test_the_api_refuses_other_scopes_and_unknown_lists(history):
     assert missing.status_code == 404
     assert missing["Content-Type"].startswith("application/problem+json")
     assert api.get("/api/v1/persons/999999/consent-evidence/").status_code == 404
+
+
+def _pdf_objects(data: bytes) -> bytes:
+    """The PDF's objects with their compressed streams inflated."""
+    inflated = [data]
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.DOTALL):
+        try:
+            inflated.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            continue
+    return b"\n".join(inflated)
+
+
+def test_the_evidence_is_also_a_pdf(client, history):
+    client.force_login(staff("lawyer", "crm.view_person", "crm.view_consentevent"))
+    page = client.get(reverse("admin:access_person_evidence", args=[history.alice.pk]))
+    pdf_url = reverse("admin:access_person_evidence_pdf", args=[history.alice.pk])
+    assert pdf_url in page.content.decode()
+    response = client.get(pdf_url, {"list": "1002"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    objects = _pdf_objects(response.content)
+    assert re.search(rb"/Type\s*/Page\b", objects)
+    assert b"DejaVu" in objects  # Debian's font, embedded
+
+
+def test_without_a_renderer_the_pdf_says_why(client, history, monkeypatch):
+    from prefcenter.access import admin as access_admin
+
+    monkeypatch.setattr(access_admin, "pdf_unavailable_reason", lambda: "WeasyPrint is missing.")
+    client.force_login(staff("lawyer", "crm.view_person", "crm.view_consentevent"))
+    page = client.get(reverse("admin:access_person_evidence", args=[history.alice.pk]))
+    assert "evidence-pdf-link" not in page.content.decode()
+    response = client.get(reverse("admin:access_person_evidence_pdf", args=[history.alice.pk]))
+    assert response.status_code == 501
+    assert response.content.decode() == "WeasyPrint is missing."
