@@ -41,7 +41,9 @@ class AccessRequestCreateSerializer(serializers.Serializer):
 class AccessRequestSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     person = serializers.IntegerField(source="person_id")
-    status = serializers.ChoiceField(choices=["ready", "completed"])
+    status = serializers.CharField(
+        help_text="ready (the export can be downloaded) or completed (it has been, in full)."
+    )
     channel = serializers.CharField()
     received_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
