@@ -21,6 +21,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q, QuerySet
+from django_tasks_db.models import DBTaskResult
 
 from crm.models import ConsentEvent, CustomField, OptInRequest, Person, Subscription
 from crm.phone import mdn_text
@@ -229,6 +230,19 @@ def _staff_changes(person: Person) -> Iterator[dict[str, Any]]:
     return _values(entries, STAFF_CHANGE_COLUMNS)
 
 
+TASK_COLUMNS = ("task_path", "status", "enqueued_at", "finished_at")
+#: Queued work whose argument is the person: their id, or their email address.
+TASKS_BY_PERSON_ID = ("prefcenter.preferences.tasks.email_link_to_person",)
+TASKS_BY_EMAIL = ("prefcenter.preferences.tasks.email_links_for_address",)
+
+
+def _queued_work(person: Person) -> Iterator[dict[str, Any]]:
+    about = Q(task_path__in=TASKS_BY_PERSON_ID, args_kwargs__args__0=person.pk)
+    if person.email:
+        about |= Q(task_path__in=TASKS_BY_EMAIL, args_kwargs__args__0=person.email)
+    return _values(DBTaskResult.objects.filter(about), TASK_COLUMNS)
+
+
 ACCESS_COLUMNS = ("public_id", "channel", "received_at", "completed_at", "downloads")
 
 
@@ -302,6 +316,13 @@ SECTIONS: tuple[Section, ...] = (
         "Changes staff made to the person in the admin (who made them is left out).",
     ),
     Section(
+        "queued_work",
+        DBTaskResult,
+        TASK_COLUMNS,
+        _queued_work,
+        "Work queued about the person, such as an email with their preference link.",
+    ),
+    Section(
         "access_requests",
         AccessRequest,
         ACCESS_COLUMNS,
@@ -315,6 +336,7 @@ NON_FK_REFERENCES: dict[str, tuple[str, ...]] = {
     "vibes_callbacks.CallbackWatermark": ("subject",),
     "webhooks.WebhookMessage": ("payload",),
     "admin.LogEntry": ("object_id",),
+    "django_tasks_database.DBTaskResult": ("args_kwargs",),
 }
 """Tables that name a person without a foreign key to ``crm.Person``, by model label, with
 the columns that do. The completeness test walks them like foreign keys."""

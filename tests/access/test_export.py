@@ -137,3 +137,17 @@ def test_a_bad_link_gets_no_export_and_a_get_starts_no_download(client, history)
     assert response.status_code == 303
     assert response["Location"].endswith("#my-data")
     assert not AccessRequest.objects.exists()
+
+
+def test_queued_work_about_the_person_is_in_the_export(client, history):
+    from prefcenter.preferences.tasks import email_link_to_person, email_links_for_address
+
+    email_link_to_person.enqueue(history.alice.pk)
+    email_links_for_address.enqueue("alice@example.com")
+    email_link_to_person.enqueue(history.stranger.pk)
+    email_links_for_address.enqueue("stella@example.com")
+    document = json.loads(_body(_staff_export(client, history.alice, "json")))
+    assert sorted(row["task_path"] for row in document["sections"]["queued_work"]) == [
+        "prefcenter.preferences.tasks.email_link_to_person",
+        "prefcenter.preferences.tasks.email_links_for_address",
+    ]
