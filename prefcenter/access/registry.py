@@ -55,6 +55,7 @@ PERSON_COLUMNS = (
     "id",
     "external_person_id",
     "person_key",
+    "vibes_person_id",
     "mdn",
     "carrier_code",
     "first_name",
