@@ -171,6 +171,26 @@ _SETTINGS = [
         "(`/healthz/workers` answers 503 when work waits and no task worker is seen).",
     ),
     EnvSetting(
+        "PREFCENTER_CALLBACK_BODY_RETENTION_DAYS",
+        "90",
+        parse_positive_int,
+        "Days the raw body, headers and parsed body of a settled Vibes callback are kept; "
+        "the sweep then empties them (the event's id, type, dates and links stay).",
+    ),
+    EnvSetting(
+        "PREFCENTER_CALL_LOG_RETENTION_DAYS",
+        "90",
+        parse_positive_int,
+        "Days the log of calls made to Vibes is kept; the sweep deletes older calls.",
+    ),
+    EnvSetting(
+        "PREFCENTER_LEDGER_NETWORK_RETENTION_DAYS",
+        "1826",
+        parse_positive_int,
+        "Days the client address and user agent of a consent-ledger line are kept; the sweep "
+        "then blanks them (the line itself is kept forever).",
+    ),
+    EnvSetting(
         "VIBES_API_URL",
         "http://127.0.0.1:8001",
         str,

@@ -3,7 +3,16 @@
 
 from django.urls import include, path, re_path
 
-from prefcenter.api import catalogue, consent, links, persons, privacy, problems, subscriptions
+from prefcenter.api import (
+    access,
+    catalogue,
+    consent,
+    links,
+    persons,
+    privacy,
+    problems,
+    subscriptions,
+)
 from prefcenter.api.schema_views import RedocView, SchemaView, SwaggerView
 
 app_name = "api"
@@ -32,6 +41,11 @@ v1 = [
         name="person-preference-link",
     ),
     path(
+        "persons/<int:pk>/consent-evidence/",
+        access.ConsentEvidenceView.as_view(),
+        name="person-consent-evidence",
+    ),
+    path(
         "opt-in-requests/<int:pk>/",
         subscriptions.OptInRequestDetailView.as_view(),
         name="opt-in-request",
@@ -49,6 +63,7 @@ v1 = [
     ),
     path("lists/", catalogue.SubscriptionListListView.as_view(), name="lists"),
     path("custom-fields/", catalogue.CustomFieldListView.as_view(), name="custom-fields"),
+    path("privacy/access-requests/", include(access.urlpatterns)),
     path("privacy/", include(privacy.urlpatterns)),
 ]
 

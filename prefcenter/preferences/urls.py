@@ -1,6 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
+from prefcenter.access.views import subscriber_export
 from prefcenter.preferences import views
 
 app_name = "preferences"
@@ -10,4 +11,5 @@ urlpatterns = [
     path("preferences/", views.link_request, name="link_request"),
     path("preferences/link-sent/", views.link_sent, name="link_sent"),
     path("preferences/<str:token>/", views.preference_page, name="page"),
+    path("preferences/<str:token>/my-data/", subscriber_export, name="my_data"),
 ]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from crm import services
 from crm.choices import OptInStatus, Source
 from crm.models import OptInRequest
+from prefcenter.access.retention import retention_sweep
 from prefcenter.webhooks.sweep import webhooks_sweep
 from vibes_integration.callbacks.registration_jobs import (
     due_registration_jobs,
@@ -51,6 +52,7 @@ def sweep(*, schedule: bool = True) -> SweepReport:
             schedule_registration_jobs()
     pruned_operations, pruned_calls = prune()
     webhooks_sweep()  # due webhook deliveries whose task was lost; old events pruned
+    retention_sweep()  # personal data in logs past its retention (docs/access.md)
     return SweepReport(
         released=released,
         due=due,

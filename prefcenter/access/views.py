@@ -1,0 +1,38 @@
+"""The subscriber's own export, asked for from the preference page with the link's token."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from prefcenter.access.models import AccessRequestChannel
+from prefcenter.access.responses import export_response
+from prefcenter.access.services import access_request_receive
+from prefcenter.preferences.tokens import ExpiredLink, InvalidLink, resolve_token
+from prefcenter.preferences.views import _invalid_link, _private
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def subscriber_export(request: HttpRequest, token: str) -> HttpResponse:
+    """POST: record the request and stream the zip. GET: back to the page's section (a
+    download is never started by following a link)."""
+    try:
+        person = resolve_token(token)
+    except ExpiredLink:
+        return _invalid_link(request, expired=True)
+    except InvalidLink:
+        return _invalid_link(request, expired=False)
+    page = reverse("preferences:page", args=[token]) + "#my-data"
+    if request.method != "POST":
+        return _private(HttpResponseRedirect(page, status=303))
+    export_format = request.POST.get("format", "zip")
+    if export_format not in {"zip", "json"}:
+        return _private(HttpResponseRedirect(page, status=303))
+    access_request = access_request_receive(person=person, channel=AccessRequestChannel.SUBSCRIBER)
+    response = export_response(
+        person=person, access_request=access_request, export_format=export_format
+    )
+    return _private(response)
