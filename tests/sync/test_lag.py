@@ -99,7 +99,7 @@ def test_dashboard_shows_delays_the_chart_and_no_404_as_failure(admin_client):
     assert '<dd id="vibes-sync-calls-not-found-done">2</dd>' in page
     assert '<dd id="vibes-sync-change-lag">50 s / 99 s <small>(100 changes)</small></dd>' in page
     assert '<dd id="vibes-sync-callback-lag">0.55 s / 0.99 s <small>(10 callbacks)</small>' in page
-    assert '<dd id="vibes-sync-oldest-change">5 min</dd>' in page
+    assert re.search(r'<dd id="vibes-sync-oldest-change">[56] min</dd>', page)
     oldest_callback = re.search(r'<dd id="vibes-sync-oldest-callback">(\d+) s</dd>', page)
     assert oldest_callback and 90 <= int(oldest_callback[1]) < 119
     assert "<svg" in page and 'class="vibes-chart-failed"' in page

@@ -42,6 +42,7 @@ class Line:
     colour: str
     values: list[float | None]
     dashed: bool = False
+    markers: bool = False
 
 
 def _scale_max(lines: list[Line]) -> float:
@@ -50,11 +51,12 @@ def _scale_max(lines: list[Line]) -> float:
 
 
 def _paths(lines: list[Line], top: float, panel_top: int, count: int) -> SafeString:
-    """Each line as one SVG path; a gap (None) lifts the pen."""
+    """Each line as one SVG path; a gap (None) lifts the pen. Lines with markers also get
+    a dot per point, so that an hour alone between gaps still shows."""
     step = (WIDTH - LEFT) / max(1, count - 1)
-    paths = []
+    parts = []
     for line in lines:
-        commands, pen_down = [], False
+        commands, dots, pen_down = [], [], False
         for n, value in enumerate(line.values):
             if value is None:
                 pen_down = False
@@ -62,24 +64,31 @@ def _paths(lines: list[Line], top: float, panel_top: int, count: int) -> SafeStr
             x = LEFT + n * step
             y = panel_top + PANEL_HEIGHT - (value / top) * PANEL_HEIGHT
             commands.append(f"{'L' if pen_down else 'M'}{x:.1f} {y:.1f}")
+            dots.append((x, y))
             pen_down = True
-        if commands:
-            paths.append((line, " ".join(commands)))
-    return format_html_join(
-        "",
-        '<path class="vibes-chart-{}" d="{}" fill="none" stroke="{}" stroke-width="1.5"{}>'
-        "<title>{}</title></path>",
-        (
-            (
+        if not commands:
+            continue
+        dash = SafeString(' stroke-dasharray="4 3"') if line.dashed else ""
+        parts.append(
+            format_html(
+                '<path class="vibes-chart-{}" d="{}" fill="none" stroke="{}" '
+                'stroke-width="1.5"{}><title>{}</title></path>',
                 line.key,
-                d,
+                " ".join(commands),
                 line.colour,
-                SafeString(' stroke-dasharray="4 3"') if line.dashed else "",
+                dash,
                 line.label,
             )
-            for line, d in paths
-        ),
-    )
+        )
+        if line.markers:
+            parts.append(
+                format_html_join(
+                    "",
+                    '<circle cx="{}" cy="{}" r="2" fill="{}"/>',
+                    ((f"{x:.1f}", f"{y:.1f}", line.colour) for x, y in dots),
+                )
+            )
+    return SafeString("".join(parts))
 
 
 def _panel(title: str, unit: str, lines: list[Line], panel_top: int, count: int) -> SafeString:
@@ -132,16 +141,27 @@ def call_lines(now: datetime.datetime) -> list[Line]:
 
 def lag_lines(hours: list[HourlyLag]) -> list[Line]:
     return [
-        Line("change-p50", _("change → Vibes, p50"), "#1565c0", [h.change.p50 for h in hours]),
+        Line(
+            "change-p50",
+            _("change → Vibes, p50"),
+            "#1565c0",
+            [h.change.p50 for h in hours],
+            markers=True,
+        ),
         Line(
             "change-p99",
             _("change → Vibes, p99"),
             "#1565c0",
             [h.change.p99 for h in hours],
             dashed=True,
+            markers=True,
         ),
         Line(
-            "callback-p50", _("callback → applied, p50"), "#ef6c00", [h.callback.p50 for h in hours]
+            "callback-p50",
+            _("callback → applied, p50"),
+            "#ef6c00",
+            [h.callback.p50 for h in hours],
+            markers=True,
         ),
         Line(
             "callback-p99",
@@ -149,6 +169,7 @@ def lag_lines(hours: list[HourlyLag]) -> list[Line]:
             "#ef6c00",
             [h.callback.p99 for h in hours],
             dashed=True,
+            markers=True,
         ),
     ]
 
