@@ -22,9 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import backfill, harness, ingest, outbound, page, processing, readme  # noqa: E402
+from bench import (  # noqa: E402
+    backfill,
+    freshness,
+    harness,
+    ingest,
+    outbound,
+    page,
+    processing,
+    readme,
+)
 
-MEASURES = ("ingest", "processing", "page", "outbound", "backfill")
+MEASURES = ("ingest", "processing", "page", "outbound", "freshness", "backfill")
 RESULTS = ROOT / "bench" / "results.md"
 README = ROOT / "README.md"
 
@@ -222,6 +231,15 @@ def main(argv: list[str] | None = None) -> int:
                     label=kind,
                     persons=500 if quick else 5000,
                 )
+        if "freshness" in args.only:
+            # make run's layout, so make run's database.
+            _guarded(
+                results,
+                "freshness (sqlite, make run's processes)",
+                freshness.run,
+                database_url=harness.fresh_database("sqlite"),
+                quick=quick,
+            )
         if "backfill" in args.only:
             kind = (_databases(args.backfill_database, results, postgres) or ["sqlite"])[0]
             _guarded(
