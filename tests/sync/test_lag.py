@@ -174,3 +174,17 @@ def test_metrics_export_the_dashboards_figures(client, settings):
     assert samples[("prefcenter_vibes_calls_last_hour", key)] == 1
     assert samples[("prefcenter_workers_seen", (("kind", "task_worker"),))] == 0
     assert ("prefcenter_callbacks_problems", (("status", "failed"),)) in samples
+
+
+def test_a_bad_metrics_allowlist_is_refused_naming_the_variable(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from prefcenter.conf import env
+
+    monkeypatch.setenv("PREFCENTER_METRICS_ALLOWED_IPS", "10.0.0.0/8, not-an-address")
+    with pytest.raises(
+        ImproperlyConfigured, match=r"PREFCENTER_METRICS_ALLOWED_IPS.*not-an-address"
+    ):
+        env("PREFCENTER_METRICS_ALLOWED_IPS")
+    monkeypatch.setenv("PREFCENTER_METRICS_ALLOWED_IPS", "10.0.0.0/8, 192.0.2.7, *")
+    assert env("PREFCENTER_METRICS_ALLOWED_IPS") == ["10.0.0.0/8", "192.0.2.7", "*"]
