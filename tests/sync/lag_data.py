@@ -107,6 +107,8 @@ def build_known_history(now: datetime.datetime | None = None) -> dict:
             # A leave already done: the client records it as a success with its 404.
             OutboundCall(action="unsubscribe", http_status=404, ok=True, made_at=made),
             OutboundCall(action="update_person", http_status=200, ok=True, made_at=made),
+            # A read by an external id Vibes does not hold: the next identifier is tried.
+            OutboundCall(action="get_person", http_status=404, ok=False, made_at=made),
             # Failures: an unknown campaign (a 404 that is not "done") and an outage.
             OutboundCall(action="add_participant", http_status=404, ok=False, made_at=made),
             OutboundCall(action="update_person", http_status=503, ok=False, made_at=made),

@@ -55,7 +55,7 @@ def test_dashboard_figures_fit_their_cards(browser_page, live_server, staff):
     page.wait_for_url(f"{live_server.url}/admin/")
     page.click("#vibes-sync-dashboard-link a")
     page.wait_for_selector("svg.vibes-sync-chart")
-    assert page.locator("#vibes-sync-calls-hour").inner_text() == "12351 (2)"
+    assert page.locator("#vibes-sync-calls-hour").inner_text() == "12352 (2)"
     assert page.evaluate(OVERFLOWS) == []
     save_screenshot(page, "sync-dashboard-desktop")
     page.set_viewport_size({"width": 480, "height": 900})

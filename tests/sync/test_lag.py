@@ -70,7 +70,7 @@ def test_first_callback_since_is_found_across_gaps_in_ids():
 def test_calls_by_outcome_do_not_count_a_404_that_meant_done_as_a_failure():
     history = build_known_history()
     counts = lag.calls_by_outcome(history["now"] - HOUR)
-    assert counts == {"ok": 2, "not_found_done": 2, "failed": 2}
+    assert counts == {"ok": 2, "not_found_done": 3, "failed": 2}
     rows = lag.calls_by_status(history["now"] - HOUR)
     assert ("add_participant", "404", "failed", 1) in rows
     assert ("unsubscribe", "404", "not_found_done", 1) in rows
@@ -95,8 +95,8 @@ def test_hourly_lag_puts_each_delay_in_its_hour():
 def test_dashboard_shows_delays_the_chart_and_no_404_as_failure(admin_client):
     build_known_history()
     page = admin_client.get(reverse("admin:vibes_sync_dashboard")).content.decode()
-    assert '<dd id="vibes-sync-calls-hour">6 (2)</dd>' in page
-    assert '<dd id="vibes-sync-calls-not-found-done">2</dd>' in page
+    assert '<dd id="vibes-sync-calls-hour">7 (2)</dd>' in page
+    assert '<dd id="vibes-sync-calls-not-found-done">3</dd>' in page
     assert '<dd id="vibes-sync-change-lag">50 s / 99 s <small>(100 changes)</small></dd>' in page
     assert '<dd id="vibes-sync-callback-lag">0.55 s / 0.99 s <small>(10 callbacks)</small>' in page
     assert re.search(r'<dd id="vibes-sync-oldest-change">[56] min</dd>', page)

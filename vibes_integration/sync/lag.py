@@ -51,12 +51,21 @@ OUTCOME_NOT_FOUND_DONE = "not_found_done"
 OUTCOME_FAILED = "failed"
 OUTCOMES = (OUTCOME_OK, OUTCOME_NOT_FOUND_DONE, OUTCOME_FAILED)
 
+ANSWERING_404_ACTIONS = ("update_person", "get_person")
+"""Calls whose 404 raises in the client but is an answer the sync acts on (see
+``vibes_integration.sync.person_calls``): it is logged as not successful, yet is no failure."""
+
 call_outcome = Case(
-    # A 404 the sync took as an answer: a leave that was already done (recorded as a
-    # success), or an Update Person for someone Vibes does not know yet, which the same
-    # operation follows with Add Person. Neither is a failure.
+    # A 404 the sync took as an answer: a leave or a search by number answered "none"
+    # (recorded as successes), an Update Person for someone Vibes does not know yet (the
+    # operation goes on with Add Person), a read of a person by an identifier Vibes does
+    # not hold (the operation tries the next identifier). None of them is a failure.
     When(http_status=404, ok=True, then=Value(OUTCOME_NOT_FOUND_DONE)),
-    When(http_status=404, action="update_person", then=Value(OUTCOME_NOT_FOUND_DONE)),
+    When(
+        http_status=404,
+        action__in=ANSWERING_404_ACTIONS,
+        then=Value(OUTCOME_NOT_FOUND_DONE),
+    ),
     When(ok=True, then=Value(OUTCOME_OK)),
     default=Value(OUTCOME_FAILED),
     output_field=CharField(),
