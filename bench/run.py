@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
 
 from bench import (  # noqa: E402
     backfill,
+    freshness,
     harness,
     ingest,
     outbound,
@@ -33,7 +34,7 @@ from bench import (  # noqa: E402
     search,
 )
 
-MEASURES = ("ingest", "processing", "page", "outbound", "backfill", "search")
+MEASURES = ("ingest", "processing", "page", "outbound", "freshness", "backfill", "search")
 RESULTS = ROOT / "bench" / "results.md"
 README = ROOT / "README.md"
 
@@ -244,6 +245,15 @@ def main(argv: list[str] | None = None) -> int:
                     label=kind,
                     persons=500 if quick else 5000,
                 )
+        if "freshness" in args.only:
+            # make run's layout, so make run's database.
+            _guarded(
+                results,
+                "freshness (sqlite, make run's processes)",
+                freshness.run,
+                database_url=harness.fresh_database("sqlite"),
+                quick=quick,
+            )
         if "backfill" in args.only:
             kind = (_databases(args.backfill_database, results, postgres) or ["sqlite"])[0]
             _guarded(

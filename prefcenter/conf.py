@@ -8,6 +8,7 @@ naming the variable and what it should look like, instead of failing later in a 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +83,19 @@ def parse_log_format(raw: str) -> str:
     if raw not in {"full", "short"}:
         raise ValueError("expected full or short")
     return raw
+
+
+def parse_address_list(raw: str) -> list[str]:
+    """Comma-separated addresses or networks (10.0.0.0/8), or ``*`` for any."""
+    entries = parse_list(raw)
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an address or network") from None
+    return entries
 
 
 def parse_credential_pairs(raw: str) -> list[tuple[str, str]]:
@@ -189,6 +203,20 @@ _SETTINGS = [
         parse_positive_int,
         "Days the client address and user agent of a consent-ledger line are kept; the sweep "
         "then blanks them (the line itself is kept forever).",
+    ),
+    EnvSetting(
+        "PREFCENTER_METRICS_TOKEN",
+        "",
+        str,
+        "Secret a scraper sends as `Authorization: Bearer <token>` to read `/metrics`; "
+        "`/metrics` answers 404 while neither this nor PREFCENTER_METRICS_ALLOWED_IPS is set.",
+    ),
+    EnvSetting(
+        "PREFCENTER_METRICS_ALLOWED_IPS",
+        "",
+        parse_address_list,
+        "Comma-separated addresses or networks that may read `/metrics` without the token "
+        "(behind a proxy, see VIBES_TRUSTED_PROXIES).",
     ),
     EnvSetting(
         "VIBES_API_URL",

@@ -28,7 +28,9 @@ from vibes_integration.sync.admin_actions import (
     resync_persons,
     retry_operations,
 )
+from vibes_integration.sync.chart import activity_chart
 from vibes_integration.sync.choices import OperationStatus, SyncStatus
+from vibes_integration.sync.lag import lag_figures
 from vibes_integration.sync.models import Operation, OutboundCall
 from vibes_integration.sync.selectors import (
     person_sync_state,
@@ -129,6 +131,8 @@ class OperationAdmin(ReadOnlyAdmin):
             "title": _("Vibes sync"),
             "dashboard": sync_dashboard(),
             "workers": workers_status(),
+            "lag": lag_figures(),
+            "chart": activity_chart(),
             "failures": recent_problems(OperationStatus.FAILED),
             "conflicts": recent_problems(OperationStatus.CONFLICT),
             "opts": self.model._meta,

@@ -19,6 +19,7 @@ from vibes_integration.sync.choices import (
     SyncStatus,
 )
 from vibes_integration.sync.claims import due_operations
+from vibes_integration.sync.lag import OUTCOME_FAILED, call_outcome
 from vibes_integration.sync.models import Operation, OutboundCall
 from vibes_integration.sync.ratelimit import limiter_backend
 
@@ -165,10 +166,12 @@ def sync_dashboard() -> SyncDashboard:
         ),
     )
     hour_ago = now - datetime.timedelta(hours=1)
-    calls = OutboundCall.objects.aggregate(
+    # A 404 the sync took as its answer (a leave already done, a person to create) is
+    # not a failure: call_outcome tells them apart.
+    calls = OutboundCall.objects.annotate(outcome=call_outcome).aggregate(
         last_success=Max("made_at", filter=Q(ok=True)),
         last_hour=_count(Q(made_at__gte=hour_ago), field="id"),
-        failed_last_hour=_count(Q(made_at__gte=hour_ago, ok=False), field="id"),
+        failed_last_hour=_count(Q(made_at__gte=hour_ago, outcome=OUTCOME_FAILED), field="id"),
     )
     return SyncDashboard(
         pending=counts["pending"],
