@@ -219,6 +219,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "prefcenter.webhooks.choices.EventType"},
 }
 
 # Vibes (read at run time through vibes_integration.conf.get_setting).

@@ -3,7 +3,16 @@
 
 from django.urls import include, path, re_path
 
-from prefcenter.api import catalogue, consent, links, persons, privacy, problems, subscriptions
+from prefcenter.api import (
+    catalogue,
+    consent,
+    links,
+    persons,
+    privacy,
+    problems,
+    subscriptions,
+    webhooks,
+)
 from prefcenter.api.schema_views import RedocView, SchemaView, SwaggerView
 
 app_name = "api"
@@ -50,6 +59,7 @@ v1 = [
     path("lists/", catalogue.SubscriptionListListView.as_view(), name="lists"),
     path("custom-fields/", catalogue.CustomFieldListView.as_view(), name="custom-fields"),
     path("privacy/", include(privacy.urlpatterns)),
+    path("webhook-endpoints/", include(webhooks.urlpatterns)),
 ]
 
 urlpatterns = [
