@@ -1,8 +1,9 @@
-"""Callback ingest: our endpoint against the insert-only ceiling, in the same gunicorn.
+"""Callback ingest: our endpoint against the insert-only ceiling, in the same gunicorn,
+and the same endpoint as a REST framework view against the plain one.
 
-Both endpoints are loaded with the same connections and bodies, alternately (ceiling,
-ours, ours, ceiling) so that drift of a shared machine hits both alike, with a pause
-after each run for the server to finish what the load left queued.
+The endpoints are loaded with the same connections and bodies, in turn, the order rotated
+each round so that drift of a shared machine hits all alike, with a pause after each run
+for the server to finish what the load left queued.
 
 Two loads:
 - saturated: 64 connections, each sending its next request as soon as the answer came.
@@ -194,7 +195,7 @@ def run(
         ">= 0.85x ceiling",
         ratio >= 0.85,
         f"gunicorn {GUNICORN_WORKERS} sync workers; {rounds} rounds of {seconds} s each, "
-        f"alternated; ours / ceiling in each round: {per_round}; "
+        f"rotated; ours / ceiling in each round: {per_round}; "
         "ceiling: one raw INSERT of the body; "
         f"{errors} non-2xx/errors (ceiling {ceiling_errors}); "
         f"{stored} events stored for {sent} answered requests (and those in flight when "
