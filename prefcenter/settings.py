@@ -219,7 +219,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "prefcenter.webhooks.choices.EventType"},
+    "ENUM_NAME_OVERRIDES": {
+        "StateEnum": "crm.choices.SubscriptionState",
+        "WebhookEventTypeEnum": "prefcenter.webhooks.choices.EventType",
+        "WebhookDeliveryStateEnum": "prefcenter.webhooks.choices.DeliveryState",
+        "WebhookAttemptOutcomeEnum": "prefcenter.webhooks.choices.AttemptOutcome",
+    },
 }
 
 # Vibes (read at run time through vibes_integration.conf.get_setting).
