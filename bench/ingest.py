@@ -1,8 +1,9 @@
-"""Callback ingest: our endpoint against the insert-only ceiling, in the same gunicorn.
+"""Callback ingest: our endpoint against the insert-only ceiling, in the same gunicorn,
+and the same endpoint as a REST framework view against the plain one.
 
-Both endpoints are loaded with the same connections and bodies, alternately (ceiling,
-ours, ours, ceiling) so that drift of a shared machine hits both alike, with a pause
-after each run for the server to finish what the load left queued.
+The endpoints are loaded with the same connections and bodies, in turn, the order rotated
+each round so that drift of a shared machine hits all alike, with a pause after each run
+for the server to finish what the load left queued.
 
 Two loads:
 - saturated: 64 connections, each sending its next request as soon as the answer came.
@@ -45,6 +46,14 @@ LATENCY_TARGET_MS = 50
 INSTALL_WRK = "apt-get install -y wrk"
 SETTLE_SECONDS = 2
 OPEN_LOOP_SHARE = 0.25
+# Loaded in turn in every round: the insert-only ceiling, our endpoint (the plain view
+# Vibes calls) and the same endpoint as a REST framework view (docs/callbacks.md).
+CONTENDERS = (
+    ("ceiling", "/bench/ceiling/"),
+    ("ours", f"/vibes/callbacks/{TOKEN}/"),
+    ("drf", f"/vibes/callbacks/drf/{TOKEN}/"),
+)
+DRF_TOLERANCE = 0.03
 
 
 def _wrk(url: str, seconds: int, connections: int, prefix: str) -> dict:
@@ -94,7 +103,7 @@ def _rounds(values: list[float]) -> str:
 def _alternate(
     base: str, *, rounds: int, seconds: int, connections: int, label: str
 ) -> dict[str, list[dict]]:
-    runs: dict[str, list[dict]] = {"ceiling": [], "ours": []}
+    runs: dict[str, list[dict]] = {name: [] for name, _ in CONTENDERS}
     for n in range(rounds):
         for name, path in _order(base, n):
             runs[name].append(_wrk(path, seconds, connections, f"{name[0]}s{n}-{label}"))
@@ -103,9 +112,10 @@ def _alternate(
 
 
 def _order(base: str, round_: int) -> list[tuple[str, str]]:
-    """Ceiling first in even rounds, ours first in odd ones: neither always goes first."""
-    pair = [("ceiling", f"{base}/bench/ceiling/"), ("ours", f"{base}/vibes/callbacks/{TOKEN}/")]
-    return pair if round_ % 2 == 0 else pair[::-1]
+    """The contenders rotated by one place each round: none always goes first or last."""
+    shift = round_ % len(CONTENDERS)
+    rotated = CONTENDERS[shift:] + CONTENDERS[:shift]
+    return [(name, f"{base}{path}") for name, path in rotated]
 
 
 def _settle() -> None:
@@ -152,6 +162,7 @@ def run(
         warm = [
             _wrk(f"{base}/bench/ceiling/", 2, connections, f"warm-c-{label}"),
             _wrk(f"{base}/vibes/callbacks/{TOKEN}/", 2, connections, f"warm-o-{label}"),
+            _wrk(f"{base}/vibes/callbacks/drf/{TOKEN}/", 2, connections, f"warm-d-{label}"),
         ]
         _settle()
         saturated = _alternate(
@@ -161,10 +172,11 @@ def run(
         paced_rate = OPEN_LOOP_SHARE * ceiling_rps
         paced = _paced(base, rounds=open_rounds, seconds=open_seconds, rate=paced_rate, label=label)
     stored = query(database_url, "SELECT COUNT(*) FROM vibes_callbacks_callbackevent")[0][0]
-    sent = (
-        warm[1]["requests"]
-        + sum(r["requests"] for r in saturated["ours"])
-        + sum(r.requests for r in paced["ours"])
+    sent = sum(
+        warm[index]["requests"]
+        + sum(r["requests"] for r in saturated[name])
+        + sum(r.requests for r in paced[name])
+        for index, name in ((1, "ours"), (2, "drf"))
     )
 
     ours_rps = _rate(saturated["ours"])
@@ -183,7 +195,7 @@ def run(
         ">= 0.85x ceiling",
         ratio >= 0.85,
         f"gunicorn {GUNICORN_WORKERS} sync workers; {rounds} rounds of {seconds} s each, "
-        f"alternated; ours / ceiling in each round: {per_round}; "
+        f"rotated; ours / ceiling in each round: {per_round}; "
         "ceiling: one raw INSERT of the body; "
         f"{errors} non-2xx/errors (ceiling {ceiling_errors}); "
         f"{stored} events stored for {sent} answered requests (and those in flight when "
@@ -225,13 +237,42 @@ def run(
         f"{sum(r.requests for r in paced['ours'])} requests to ours, "
         f"{sum(r.requests for r in paced['ceiling'])} to the ceiling",
     )
+    _drf_row(results, saturated, paced, label=label, rounds=rounds)
     return ours_rps
+
+
+def _drf_row(
+    results: Results,
+    saturated: dict[str, list[dict]],
+    paced: dict[str, list[LoadResult]],
+    *,
+    label: str,
+    rounds: int,
+) -> None:
+    """The REST framework view against the plain one, loaded in the same rounds."""
+    plain_rps, drf_rps = _rate(saturated["ours"]), _rate(saturated["drf"])
+    ratio = drf_rps / plain_rps
+    per_round = " ".join(
+        f"{_rate([d]) / _rate([o]):.3f}"
+        for d, o in zip(saturated["drf"], saturated["ours"], strict=True)
+    )
+    errors = sum(r["errors"] for r in saturated["drf"]) + sum(r.failures for r in paced["drf"])
+    p99 = {name: _median([percentile(r.latencies_ms, 99) for r in paced[name]]) for name in paced}
+    results.add(
+        f"callback ingest, DRF view vs plain view ({label}, saturated)",
+        f"DRF {drf_rps:.0f} req/s vs plain {plain_rps:.0f} req/s = {ratio:.3f}x",
+        f">= {1 - DRF_TOLERANCE:.2f}x plain to register the DRF view",
+        ratio >= 1 - DRF_TOLERANCE,
+        f"same gunicorn, connections and bodies, {rounds} rounds rotated with the ceiling; "
+        f"DRF / plain in each round: {per_round}; {errors} non-2xx/errors for the DRF view; "
+        f"open loop p99: DRF {p99['drf']:.1f} ms, plain {p99['ours']:.1f} ms",
+    )
 
 
 def _paced(
     base: str, *, rounds: int, seconds: int, rate: float, label: str
 ) -> dict[str, list[LoadResult]]:
-    runs: dict[str, list[LoadResult]] = {"ceiling": [], "ours": []}
+    runs: dict[str, list[LoadResult]] = {name: [] for name, _ in CONTENDERS}
     for n in range(rounds):
         for name, url in _order(base, n):
             prefix = f"{name[0]}p{n}-{label}"

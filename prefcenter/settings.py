@@ -225,6 +225,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StateEnum": "crm.choices.SubscriptionState",
+        "WebhookEventTypeEnum": "prefcenter.webhooks.choices.EventType",
+        "WebhookDeliveryStateEnum": "prefcenter.webhooks.choices.DeliveryState",
+        "WebhookAttemptOutcomeEnum": "prefcenter.webhooks.choices.AttemptOutcome",
+    },
 }
 
 # Vibes (read at run time through vibes_integration.conf.get_setting).

@@ -13,3 +13,4 @@ class Scope(models.TextChoices):
     SUBSCRIPTIONS_WRITE = "subscriptions:write", _("Ask for opt-ins and leave lists")
     CONSENT_READ = "consent:read", _("Read and export the consent ledger")
     PRIVACY = "privacy", _("Erasure and access requests")
+    WEBHOOKS = "webhooks", _("Register and manage webhook endpoints (their secrets included)")

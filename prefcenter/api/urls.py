@@ -12,6 +12,7 @@ from prefcenter.api import (
     privacy,
     problems,
     subscriptions,
+    webhooks,
 )
 from prefcenter.api.schema_views import RedocView, SchemaView, SwaggerView
 
@@ -65,6 +66,7 @@ v1 = [
     path("custom-fields/", catalogue.CustomFieldListView.as_view(), name="custom-fields"),
     path("privacy/access-requests/", include(access.urlpatterns)),
     path("privacy/", include(privacy.urlpatterns)),
+    path("webhook-endpoints/", include(webhooks.urlpatterns)),
 ]
 
 urlpatterns = [

@@ -1,7 +1,7 @@
 """The only writers of the webhooks' models: endpoints, publishing events, replays.
 
 Keyword-only functions named ``<thing>_<action>``, each in one transaction; the admin
-calls them, and the JSON API will. Publishing runs in the caller's transaction (a ``crm``
+and the JSON API call them. Publishing runs in the caller's transaction (a ``crm``
 service's), so an event exists exactly when the change it announces was committed.
 """
 
@@ -106,6 +106,14 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> EndpointWithSecret:
     endpoint.secret = signing.secret_generate()
     endpoint.save()
     return EndpointWithSecret(endpoint=endpoint, secret=endpoint.secret)
+
+
+@transaction.atomic
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Remove the endpoint with its pending deliveries and their log; to keep the log and
+    stop sending, pause it instead."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
+    selectors.forget_endpoints()
 
 
 @transaction.atomic

@@ -8,10 +8,13 @@ import logging
 import pytest
 from django.core.checks import run_checks
 
+from tests.callbacks.receivers import receiver_client
 from tests.fixtures.callbacks import callback_body, post_callback
 from vibes_integration.callbacks.models import CallbackEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_callbacks")]
+
+client = receiver_client()
 
 VIBES_US = "35.155.139.143"
 VIBES_EU = "54.217.181.160"

@@ -12,6 +12,7 @@ import json
 import pytest
 import requests
 
+from tests.callbacks.receivers import DRF, PLAIN
 from tests.fixtures.callbacks import (
     callback_body,
     database_locked,
@@ -22,9 +23,19 @@ from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("open_callbacks")]
 
+MOUNT = {"path": PLAIN}
 
-def _url(live_server, path: str = "/vibes/callbacks/") -> str:
-    return f"{live_server.url}{path}"
+
+@pytest.fixture(autouse=True, params=[PLAIN, DRF], ids=["plain", "drf"])
+def mount(request):
+    """Every test against both views: the plain one and the REST framework one."""
+    MOUNT["path"] = request.param
+    yield
+    MOUNT["path"] = PLAIN
+
+
+def _url(live_server, path: str = PLAIN) -> str:
+    return f"{live_server.url}{MOUNT['path']}{path.removeprefix(PLAIN)}"
 
 
 def _deliver(live_server, body: dict, *, method: str = "POST", **kwargs) -> requests.Response:

@@ -7,13 +7,18 @@ import json
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import resolve
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from tests.callbacks.receivers import receiver_client
 from tests.fixtures.callbacks import callback_body, post_callback, process_callbacks
+from vibes_integration.callbacks.drf_views import CallbackReceiveView
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("open_callbacks")]
+
+client = receiver_client()
 
 
 @pytest.mark.parametrize("method", ["post", "put"])
@@ -217,3 +222,11 @@ def test_columns_the_request_leaves_out_hold_the_model_defaults(client):
     assert stored.notes == []
     assert stored.status == CallbackStatus.RECEIVED
     assert stored.deliveries == 1
+
+
+def test_the_drf_mount_is_served_by_the_rest_framework_view():
+    assert resolve("/vibes/callbacks/drf/").func.view_class is CallbackReceiveView
+    assert resolve("/vibes/callbacks/drf/some-token-0123456789/").kwargs == {
+        "token": "some-token-0123456789"
+    }
+    assert not hasattr(resolve("/vibes/callbacks/").func, "view_class")
