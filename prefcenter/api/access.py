@@ -108,6 +108,7 @@ class ZipRenderer(JSONRenderer):
 
 
 class AccessRequestDownloadView(ApiView):
+    query_parameters = {"GET": ("format",)}
     required_scopes = {"GET": Scope.PRIVACY}
     renderer_classes = [ZipRenderer, JSONRenderer]
 
@@ -148,6 +149,7 @@ class EvidenceParamsSerializer(serializers.Serializer):
 
 
 class ConsentEvidenceView(ApiView):
+    query_parameters = {"GET": (EvidenceParamsSerializer,)}
     required_scopes = {"GET": Scope.CONSENT_READ}
 
     @extend_schema(

@@ -83,6 +83,7 @@ def consent_filtered(
 
 
 class ConsentEventListView(ApiView):
+    query_parameters = {"GET": (ConsentListParamsSerializer,)}
     required_scopes = {"GET": Scope.CONSENT_READ}
 
     @extend_schema(
@@ -158,6 +159,8 @@ class CsvRenderer(JSONRenderer):
 
 class ConsentExportView(ApiView):
     """``/consent-events/export.ndjson`` and ``.csv``: every matching line, oldest first."""
+
+    query_parameters = {"GET": (ConsentFilterSerializer,)}
 
     required_scopes = {"GET": Scope.CONSENT_READ}
     renderer_classes = [JSONRenderer, NdjsonRenderer, CsvRenderer]

@@ -78,6 +78,7 @@ def _update(person: Person, data: dict[str, Any]) -> Response:
 
 
 class PersonListView(ApiView):
+    query_parameters = {"GET": (PersonFilterSerializer,)}
     required_scopes = {"GET": Scope.PERSONS_READ}
 
     @extend_schema(

@@ -26,6 +26,28 @@ class ApiView(APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser]
     required_scopes: dict[str, str] = {}
+    #: The query parameters each method takes: the serializers (or plain names) its schema
+    #: declares. Any other parameter is refused with a 400 problem, so that a misspelt
+    #: filter (``?update_since=``) never silently answers with everything.
+    query_parameters: dict[str, tuple[Any, ...]] = {}
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        method = "GET" if request.method == "HEAD" else request.method
+        if not hasattr(self, method.lower()):
+            return  # dispatch answers 405 for a method the view does not take
+        allowed: set[str] = set()
+        for item in self.query_parameters.get(method, ()):
+            allowed |= {item} if isinstance(item, str) else set(item().fields)
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            takes = ", ".join(sorted(allowed)) or "no query parameters"
+            raise problems.QueryValidationError(
+                {
+                    name: [f"Unknown query parameter; this operation takes: {takes}."]
+                    for name in unknown
+                }
+            )
 
     def get_exception_handler(self):
         return problems.exception_handler

@@ -173,6 +173,7 @@ def _location(endpoint: WebhookEndpoint) -> str:
 
 
 class WebhookEndpointListView(IdempotentPostView):
+    query_parameters = {"GET": (PageParamsSerializer,)}
     required_scopes = {"GET": Scope.WEBHOOKS, "POST": Scope.WEBHOOKS}
 
     @extend_schema(
@@ -317,6 +318,7 @@ class WebhookEndpointResumeView(WebhookEndpointActionView):
 
 
 class WebhookDeliveryListView(ApiView):
+    query_parameters = {"GET": (PageParamsSerializer,)}
     required_scopes = {"GET": Scope.WEBHOOKS}
 
     @extend_schema(

@@ -115,3 +115,16 @@ def test_method_media_type_and_address_errors_are_problems(api):
 
 def test_an_unknown_cursor_is_a_404_problem(api):
     assert_problem(api.get("/api/v1/persons/?cursor=bogus"), 404)
+
+
+def test_an_unknown_query_parameter_is_refused_not_ignored(api):
+    person = make_person()
+    misspelt = api.get("/api/v1/persons/?update_since=2026-01-01T00:00:00Z")
+    body = assert_problem(misspelt, 400)
+    [error] = body["errors"]
+    assert error["pointer"] == "?update_since"
+    assert "updated_since" in error["detail"]
+    assert_problem(api.get("/api/v1/persons/?=0"), 400)
+    assert_problem(api.get(f"/api/v1/persons/{person.pk}/?format=json"), 400)
+    assert api.get("/api/v1/persons/?updated_since=2026-01-01T00:00:00Z").status_code == 200
+    assert api.get("/api/v1/persons/?page_size=2").status_code == 200
