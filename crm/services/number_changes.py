@@ -12,7 +12,7 @@ Vibes person (``vibes_integration.sync`` operation ``number_change``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -54,8 +54,12 @@ def number_change_request(
     subscription_lists: Iterable[SubscriptionList],
     source: Source,
     consent: ConsentContext | None = None,
+    consents: Mapping[int, ConsentContext] | None = None,
 ) -> NumberChange:
     """Ask ``mdn`` to replace ``person``'s confirmed number, for the chosen lists.
+
+    ``consents`` gives a list's own consent (its disclosure as shown) by list id;
+    ``consent`` is used for the others.
 
     One opt-in request per list goes to the new number (one Vibes confirmation text
     each). A number another subscriber holds is recorded as a conflict for staff and
@@ -97,7 +101,7 @@ def number_change_request(
             mdn=new_mdn,
             subscription_lists=[subscription_list],
             source=source,
-            consent=consent,
+            consent=(consents or {}).get(subscription_list.pk, consent),
             number_change=change,
         )
     return change
