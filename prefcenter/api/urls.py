@@ -3,7 +3,16 @@
 
 from django.urls import include, path, re_path
 
-from prefcenter.api import catalogue, consent, links, persons, privacy, problems, subscriptions
+from prefcenter.api import (
+    catalogue,
+    consent,
+    links,
+    number_changes,
+    persons,
+    privacy,
+    problems,
+    subscriptions,
+)
 from prefcenter.api.schema_views import RedocView, SchemaView, SwaggerView
 
 app_name = "api"
@@ -25,6 +34,16 @@ v1 = [
         "persons/<int:pk>/subscriptions/<str:list_id>/leave/",
         subscriptions.SubscriptionLeaveView.as_view(),
         name="person-subscription-leave",
+    ),
+    path(
+        "persons/<int:pk>/number-changes/",
+        number_changes.NumberChangeCreateView.as_view(),
+        name="person-number-changes",
+    ),
+    path(
+        "persons/<int:pk>/number/remove/",
+        number_changes.NumberRemoveView.as_view(),
+        name="person-number-remove",
     ),
     path(
         "persons/<int:pk>/preference-link/",
