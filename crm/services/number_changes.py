@@ -55,11 +55,13 @@ def number_change_request(
     source: Source,
     consent: ConsentContext | None = None,
     consents: Mapping[int, ConsentContext] | None = None,
+    refuse_taken: bool = False,
 ) -> NumberChange:
     """Ask ``mdn`` to replace ``person``'s confirmed number, for the chosen lists.
 
     ``consents`` gives a list's own consent (its disclosure as shown) by list id;
-    ``consent`` is used for the others.
+    ``consent`` is used for the others. ``refuse_taken`` (staff, who may be told) refuses
+    a number another subscriber holds with a field error instead of recording a conflict.
 
     One opt-in request per list goes to the new number (one Vibes confirmation text
     each). A number another subscriber holds is recorded as a conflict for staff and
@@ -82,6 +84,10 @@ def number_change_request(
         raise ValidationError({"subscription_lists": _("Choose at least one list.")})
     number_change_cancel(person=person, source=source)
     owner = Person.objects.filter(mdn=new_mdn).exclude(pk=person.pk).first()
+    if owner is not None and refuse_taken and not _is_vibes_made(owner):
+        raise ValidationError(
+            {"mdn": _("This number belongs to another subscriber.")}, code="unique"
+        )
     change = NumberChange.objects.create(
         person=person,
         old_mdn=str(person.mdn),
