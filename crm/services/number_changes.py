@@ -195,7 +195,26 @@ def number_change_confirmed(
     new_mdn = str(change.new_mdn)
     for holder in Person.objects.filter(mdn=new_mdn).exclude(pk=person.pk):
         # Vibes made this person for the new number (a keyword, the participant record):
-        # it is the same owner, who now confirmed as this subscriber.
+        # it is the same owner, who now confirmed as this subscriber. The lists it joined
+        # by keyword are this subscriber's now (its ledger keeps how they were joined).
+        kept = Subscription.objects.filter(
+            person=holder, state=SubscriptionState.SUBSCRIBED
+        ).select_related("subscription_list")
+        for subscription in kept:
+            subscription_change(
+                person=holder,
+                subscription_list=subscription.subscription_list,
+                state=SubscriptionState.UNSUBSCRIBED,
+                source=Source.VIBES,
+                record_consent=False,
+            )
+            subscription_change(
+                person=person,
+                subscription_list=subscription.subscription_list,
+                state=SubscriptionState.SUBSCRIBED,
+                source=Source.VIBES,
+                record_consent=False,
+            )
         person_update(person=holder, source=Source.VIBES, mdn=None, person_key=None)
     if person_key:
         for holder in Person.objects.filter(person_key=person_key).exclude(pk=person.pk):

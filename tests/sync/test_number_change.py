@@ -211,7 +211,9 @@ def test_a_keyword_joiner_becomes_the_subscriber_after_y(loop, subscriber, lists
     assert persons_with_new[0]["external_person_id"] == subscriber.external_person_id
     assert type(subscriber).objects.filter(mdn=NEW).count() == 1
     assert loop.active_lists(OLD) == set()
-    assert "1001" in loop.active_lists(NEW)
+    assert loop.active_lists(NEW) == {"1001", "1002"}
+    # The list it joined by keyword is the subscriber's now, as in Vibes.
+    assert states(subscriber) == {"1001": "subscribed", "1002": "subscribed"}
 
 
 def test_remove_my_number_ends_every_list_and_removes_it_in_vibes(loop, subscriber, lists):
