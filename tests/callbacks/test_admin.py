@@ -99,6 +99,7 @@ def test_the_detail_page_pretty_prints_the_raw_body(admin_client, callback_log):
 
 def test_replay_action_processes_the_events_again(admin_client, callback_log):
     broken = callback_log["evt-broken-1"]
+    process_callbacks()  # what the log's events left queued (the new list's registration job)
 
     response = admin_client.post(
         CHANGELIST,
