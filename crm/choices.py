@@ -40,6 +40,8 @@ class OptOutReason(models.TextChoices):
     KEYWORD_OPT_OUT = "keyword_opt_out", _("Keyword opt-out")
     API_OPT_OUT = "api_opt_out", _("API opt-out")
     BUTTON_OPT_OUT = "button_opt_out", _("Button opt-out")
+    #: The CRM's own reason (not a Vibes value): the person confirmed another number.
+    NUMBER_CHANGED = "number_changed", _("Number changed")
 
 
 class CustomFieldType(models.TextChoices):
@@ -60,3 +62,14 @@ class OptInStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected by the subscriber")
     FAILED = "failed", _("Refused by Vibes")
     EXPIRED = "expired", _("Expired")
+
+
+class NumberChangeStatus(models.TextChoices):
+    """State of one change of a person's confirmed number to another."""
+
+    PENDING = "pending", _("Waiting for the new number's reply")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("The new number said no")
+    EXPIRED = "expired", _("The new number never answered")
+    CANCELLED = "cancelled", _("Replaced or cancelled")
+    CONFLICT = "conflict", _("The new number belongs to another person")

@@ -18,6 +18,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from crm.choices import (
     ConsentAction,
     CustomFieldType,
+    NumberChangeStatus,
     OptInStatus,
     OptOutReason,
     Source,
@@ -281,6 +282,15 @@ class OptInRequest(models.Model):
     )
     error_code = models.CharField(_("Vibes error code"), max_length=64, blank=True)
     expire_date = models.DateTimeField(_("expires"), null=True, blank=True)
+    number_change = models.ForeignKey(
+        "NumberChange",
+        verbose_name=_("change of number"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opt_in_requests",
+        help_text=_("Set when this opt-in asks a new number to replace the confirmed one."),
+    )
     requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -309,6 +319,74 @@ class OptInRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in {OptInStatus.REQUESTED, OptInStatus.PENDING}
+
+
+class NumberChange(models.Model):
+    """A person's confirmed number being replaced by another (docs/preferences.md).
+
+    The new number joins through web double opt-in on a Vibes person of its own; only
+    its owner's Y moves the lists and the person's identity to it, so a No or a lapse
+    leaves the old number as it was.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="number_changes")
+    old_mdn = PhoneNumberField(_("old number"))
+    new_mdn = PhoneNumberField(_("new number"), db_index=True)
+    old_person_key = models.CharField(
+        _("old Vibes person key"),
+        max_length=64,
+        blank=True,
+        help_text=_("The Vibes person that held the old number when the change was asked."),
+    )
+    new_person_key = models.CharField(
+        _("new Vibes person key"),
+        max_length=64,
+        blank=True,
+        help_text=_("The Vibes person that holds the new number, once it confirmed."),
+    )
+    old_list_ids = models.JSONField(
+        _("lists ended on the old number"),
+        default=list,
+        blank=True,
+        help_text=_("Vibes list ids the old number was on when the new one confirmed."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=NumberChangeStatus.choices,
+        default=NumberChangeStatus.PENDING,
+    )
+    source = models.CharField(_("source"), max_length=32, choices=Source.choices)
+    conflict_person = models.ForeignKey(
+        Person,
+        verbose_name=_("person holding the new number"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Another CRM person who holds the new number: staff decide; nothing sent."),
+    )
+    created_at = models.DateTimeField(_("asked"), auto_now_add=True, db_index=True)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("change of number")
+        verbose_name_plural = _("changes of number")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status="pending"),
+                name="crm_numberchange_one_pending_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=NumberChangeStatus.values),
+                name="crm_numberchange_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask_mdn(self.old_mdn)} → {mask_mdn(self.new_mdn)}: {self.get_status_display()}"
 
 
 class ConsentEventQuerySet(models.QuerySet):
@@ -392,6 +470,7 @@ __all__ = [
     "ConsentEvent",
     "CustomField",
     "LedgerIsAppendOnly",
+    "NumberChange",
     "OptInRequest",
     "Person",
     "Subscription",

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from django.db.models import F, Q, QuerySet
 
-from crm.choices import OptInStatus, SubscriptionState
+from crm.choices import NumberChangeStatus, OptInStatus, SubscriptionState
 from crm.models import (
     ConsentEvent,
     CustomField,
+    NumberChange,
     OptInRequest,
     Person,
     Subscription,
@@ -175,4 +176,32 @@ def person_consent_history(person: Person) -> QuerySet[ConsentEvent]:
         ConsentEvent.objects.filter(person=person)
         .select_related("subscription_list")
         .order_by("-occurred_at", "-id")
+    )
+
+
+def number_change_of_vibes_person(person_key: str | None, mdn: str | None) -> NumberChange | None:
+    """The change of number a Vibes person's event belongs to, if any: the person that
+    held the old number of a completed change (its lists and number are being ended), or
+    the new number of a change still waiting for its Y. Callbacks about either must not
+    make a person of their own (docs/preferences.md, "Changing a number")."""
+    if person_key:
+        retired = (
+            NumberChange.objects.filter(
+                status=NumberChangeStatus.COMPLETED, old_person_key=person_key
+            )
+            .exclude(person__person_key=person_key)
+            .select_related("person")
+            .first()
+        )
+        if retired is not None:
+            return retired
+        if Person.objects.filter(person_key=person_key).exists():
+            return None
+    mdn = try_parse_mdn(mdn) if mdn else None
+    if not mdn:
+        return None
+    return (
+        NumberChange.objects.filter(status=NumberChangeStatus.PENDING, new_mdn=mdn)
+        .select_related("person")
+        .first()
     )

@@ -23,3 +23,6 @@ opt_in_request_changed = Signal()
 
 # consent_event, source: Source (every append to the consent ledger)
 consent_recorded = Signal()
+
+# number_change: NumberChange (completed: Vibes must end the old number), source: Source
+number_changed = Signal()

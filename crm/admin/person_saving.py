@@ -103,7 +103,17 @@ def save_person(request: HttpRequest, form: PersonForm, *, change: bool) -> Pers
                 source=Source.STAFF, **form.service_arguments(changed_only=False)
             )
         lists = form.opt_in_lists_chosen
-        if lists:
+        if lists and change and person.mdn and form.posted_mdn != str(person.mdn):
+            # A confirmed number is replaced through a change of number (docs/preferences.md).
+            services.number_change_request(
+                person=person,
+                mdn=form.posted_mdn,
+                subscription_lists=lists,
+                source=Source.STAFF,
+                consent=staff_consent(request),
+                refuse_taken=True,
+            )
+        elif lists:
             services.opt_in_request(
                 person=person,
                 mdn=form.posted_mdn,

@@ -12,6 +12,11 @@ they change.
 from crm.services.bulk import SubscriptionReport, subscriptions_report_many
 from crm.services.consent import consent_record
 from crm.services.lists import subscription_list_upsert
+from crm.services.number_changes import (
+    number_change_cancel,
+    number_change_request,
+    number_remove,
+)
 from crm.services.opt_ins import opt_in_request, opt_in_request_update
 from crm.services.persons import (
     PersonChange,
@@ -35,6 +40,9 @@ __all__ = [
     "SubscriptionChange",
     "SubscriptionReport",
     "consent_record",
+    "number_change_cancel",
+    "number_change_request",
+    "number_remove",
     "opt_in_request",
     "opt_in_request_update",
     "person_create",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from crm import signals
 from crm.choices import ConsentAction, OptInStatus, Source, SubscriptionState
-from crm.models import OptInRequest, Person, Subscription, SubscriptionList
+from crm.models import NumberChange, OptInRequest, Person, Subscription, SubscriptionList
 from crm.services.consent import append_consent_event
 from crm.services.persons import person_update
 from crm.services.subscriptions import subscription_change
@@ -33,12 +33,15 @@ def opt_in_request(
     subscription_lists: Iterable[SubscriptionList],
     source: Source,
     consent: ConsentContext | None = None,
+    number_change: NumberChange | None = None,
 ) -> list[OptInRequest]:
     """Ask Vibes to sign ``mdn`` up to each list through web double opt-in.
 
     Each list's subscription shows pending and an opt-in-requested consent event records
     the disclosure shown; the Add Participant calls are made by the sync after commit.
     A list the number is already subscribed to (the person's confirmed number) is skipped.
+    With ``number_change`` (``number_change_request``, which checked the number's owner)
+    the requests belong to a change of number and the lists stay as they are meanwhile.
     """
     source = check_source(source)
     mdn = clean_mdn(mdn)
@@ -56,7 +59,7 @@ def opt_in_request(
             }
         )
     owner = Person.objects.filter(mdn=mdn).exclude(pk=person.pk).first()
-    if owner is not None:
+    if owner is not None and number_change is None:
         raise ValidationError(
             {"mdn": _("This number belongs to another subscriber.")}, code="unique"
         )
@@ -97,6 +100,7 @@ def opt_in_request(
             status=OptInStatus.REQUESTED,
             source=source,
             message=_("We will text %(mdn)s to confirm.") % {"mdn": mdn},
+            number_change=number_change,
         )
         if subscription is None or subscription.state != SubscriptionState.SUBSCRIBED:
             subscription_change(
@@ -171,6 +175,16 @@ def opt_in_request_update(
 
     person = request.person
     mdn = str(request.mdn)
+    if request.number_change_id and status != previous_status:
+        from crm.services import number_changes
+
+        if status == OptInStatus.CONFIRMED:
+            number_changes.number_change_confirmed(
+                request=request, source=source, person_key=person_key, consent=consent
+            )
+            person.refresh_from_db()
+        elif status in final:
+            number_changes.number_change_request_settled(request=request, status=status)
     if status == OptInStatus.CONFIRMED:
         updates: dict[str, Any] = {}
         if not person.mdn or str(person.mdn) != mdn:

@@ -8,6 +8,7 @@ from prefcenter.api import (
     catalogue,
     consent,
     links,
+    number_changes,
     persons,
     privacy,
     problems,
@@ -35,6 +36,16 @@ v1 = [
         "persons/<int:pk>/subscriptions/<str:list_id>/leave/",
         subscriptions.SubscriptionLeaveView.as_view(),
         name="person-subscription-leave",
+    ),
+    path(
+        "persons/<int:pk>/number-changes/",
+        number_changes.NumberChangeCreateView.as_view(),
+        name="person-number-changes",
+    ),
+    path(
+        "persons/<int:pk>/number/remove/",
+        number_changes.NumberRemoveView.as_view(),
+        name="person-number-remove",
     ),
     path(
         "persons/<int:pk>/preference-link/",

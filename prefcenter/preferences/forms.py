@@ -182,6 +182,13 @@ class OptInForm(PreferenceForm):
         mdn = cleaned.get("mdn")
         if not mdn or not chosen:
             return cleaned
+        if self.prefix == "optin" and self.state.mdn and mdn != self.state.mdn:
+            # Vibes gives a person one number: another one is a change of number.
+            self.add_error(
+                "mdn",
+                _("To get texts at another number, use “Change your number” above."),
+            )
+            return cleaned
         self.to_request, self.awaiting = [], []
         for list_state in chosen:
             if list_state.status == SUBSCRIBED and mdn == self.state.mdn:

@@ -180,4 +180,13 @@ ACTIONS: dict[str, Callable[[HttpRequest, PageState], ActionResult]] = {
     "opt_in": join_lists,
     "leave": leave_list,
     "stop_all": stop_all,
+    "change_number": lambda request, state: _number_change().change_number(request, state),
+    "remove_number": lambda request, state: _number_change().remove_number(request, state),
 }
+
+
+def _number_change():
+    # The mobile-number section's actions live in their own module, which imports this one.
+    from prefcenter.preferences import number_change
+
+    return number_change

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from prefcenter.preferences import conf, tasks
 from prefcenter.preferences.client import client_ip
 from prefcenter.preferences.forms import DetailsForm, LinkRequestForm, OptInForm
+from prefcenter.preferences.number_change import section_context
 from prefcenter.preferences.page_actions import ACTIONS, stop_all_preview
 from prefcenter.preferences.ratelimits import LimitReached, hit_link_request_limits
 from prefcenter.preferences.selectors import preference_page_state
@@ -95,6 +96,7 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
         "max_age_days": _days(conf.link_max_age()),
         "confirm_stop_all": confirm_stop_all and state.has_active_lists,
         "stop_all_preview": stop_all_preview(state) if state.has_active_lists else None,
+        **section_context(request, state, page_forms.get("number")),
     }
     return _private(render(request, "preferences/page.html", context, status=status))
 

@@ -8,6 +8,7 @@ class OperationKind(models.TextChoices):
     PERSON = "person", _("Update person")
     OPT_IN = "opt_in", _("Web opt-in (Add Participant)")
     UNSUBSCRIBE = "unsubscribe", _("Leave list")
+    NUMBER_CHANGE = "number_change", _("Change of number")
 
 
 class OperationStatus(models.TextChoices):

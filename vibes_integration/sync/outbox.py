@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from crm.models import OptInRequest, Person, SubscriptionList
+from crm.models import NumberChange, OptInRequest, Person, SubscriptionList
 from vibes_integration.sync import tasks
 from vibes_integration.sync.choices import ACTIVE_STATUSES, OperationKind, OperationStatus
 from vibes_integration.sync.models import Operation
@@ -125,6 +125,22 @@ def outbox_unsubscribe(
         kind=OperationKind.UNSUBSCRIBE,
         person=person,
         subscription_list=subscription_list,
+        source=source,
+    )
+    tasks.ensure_processing()
+    return operation
+
+
+def outbox_number_change(*, number_change: NumberChange, source: str) -> Operation | None:
+    """Vibes must end the old number of a completed change of number (its lists, the
+    number itself) and link the CRM's id to the new number's person."""
+    request = number_change.opt_in_requests.order_by("id").first()
+    if request is None:
+        return None
+    operation = Operation.objects.create(
+        kind=OperationKind.NUMBER_CHANGE,
+        person_id=number_change.person_id,
+        opt_in_request=request,
         source=source,
     )
     tasks.ensure_processing()

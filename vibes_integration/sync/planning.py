@@ -18,6 +18,7 @@ from crm.models import OptInRequest, Person, Subscription
 from vibes_integration.sync import conf
 from vibes_integration.sync.choices import OperationKind
 from vibes_integration.sync.models import Operation
+from vibes_integration.sync.number_change import number_change_plan
 from vibes_integration.sync.payloads import (
     add_person_payload,
     synced_custom_fields,
@@ -76,6 +77,14 @@ def build_plans(operations: Sequence[Operation], claim_token: str) -> list[Plan]
             )
         elif operation.kind == OperationKind.OPT_IN:
             plans.append(_opt_in_plan(base, requests.get(operation.opt_in_request_id)))
+        elif operation.kind == OperationKind.NUMBER_CHANGE:
+            plans.append(
+                number_change_plan(
+                    base,
+                    requests.get(operation.opt_in_request_id),
+                    update_person_payload(person, definitions=definitions, field_map=field_map),
+                )
+            )
         else:
             state = states.get((operation.person_id, operation.subscription_list_id))
             skip = ""
@@ -110,4 +119,5 @@ def _opt_in_plan(base: dict, request: OptInRequest | None) -> Plan:
         list_id=request.subscription_list.list_id,
         acquisition_id=request.subscription_list.acquisition_campaign_id,
         opt_in_mdn=str(request.mdn),
+        opt_in_without_external_id=request.number_change_id is not None,
     )

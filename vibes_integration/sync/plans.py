@@ -34,6 +34,15 @@ class Plan:
     acquisition_id: str = ""
     opt_in_mdn: str = ""
     opt_in_request_id: int | None = None
+    #: An opt-in of a change of number goes without the external id, which Vibes ties
+    #: to the old number (docs/preferences.md).
+    opt_in_without_external_id: bool = False
+    #: A completed change of number: the Vibes person that held the old number, the one
+    #: that holds the new number, and the lists to end on the old one.
+    old_person_key: str = ""
+    old_mdn: str = ""
+    new_person_key: str = ""
+    old_list_ids: tuple[str, ...] = ()
     skip_reason: str = ""
 
 

@@ -80,6 +80,12 @@ def on_opt_in_requested(
         outbox.outbox_opt_in(opt_in_request=opt_in_request, source=source)
 
 
+def on_number_changed(sender, *, number_change, source: str, **kwargs) -> None:
+    # Completed by Vibes' own callback (the Y), yet only the CRM knows the old number's
+    # lists and person: this work is the CRM's to send, whatever the source.
+    outbox.outbox_number_change(number_change=number_change, source=source)
+
+
 def on_subscription_list_saved(sender, *, instance: SubscriptionList, created: bool, **kwargs):
     """A new list or campaign needs its own callback registrations at Vibes (whatever the
     change's source: a list Vibes announced is as silent without one)."""
@@ -115,3 +121,4 @@ def connect() -> None:
         on_subscription_changed, dispatch_uid="vibes_sync.subscription_changed"
     )
     signals.opt_in_requested.connect(on_opt_in_requested, dispatch_uid="vibes_sync.opt_in")
+    signals.number_changed.connect(on_number_changed, dispatch_uid="vibes_sync.number_changed")

@@ -27,6 +27,7 @@ from vibes_integration.errors import (
 )
 from vibes_integration.sync.calls import call
 from vibes_integration.sync.choices import OperationKind
+from vibes_integration.sync.number_change import send_number_change
 from vibes_integration.sync.payloads import parse_vibes_datetime, vibes_person_key
 from vibes_integration.sync.person_calls import send_person, send_unsubscribe
 from vibes_integration.sync.plans import OptInAnswer, Outcome, Plan, Result
@@ -55,6 +56,8 @@ def perform(client: VibesClient, plan: Plan) -> Outcome:
             _send_opt_in(client, plan, outcome)
         elif plan.kind == OperationKind.UNSUBSCRIBE:
             send_unsubscribe(client, plan, outcome)
+        elif plan.kind == OperationKind.NUMBER_CHANGE:
+            send_number_change(client, plan, outcome, call)
         else:
             raise ValueError(f"unknown operation kind {plan.kind!r}")
     except (Retryable, AuthenticationFailed) as exc:
@@ -99,7 +102,7 @@ def _send_opt_in(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
             client.add_participant,
             plan.acquisition_id,
             mdn=plan.opt_in_mdn,
-            external_person_id=plan.external_person_id,
+            external_person_id=None if plan.opt_in_without_external_id else plan.external_person_id,
         )
     except Conflict:
         outcome.opt_in = OptInAnswer(status=OptInStatus.CONFIRMED, answer="already_subscribed")

@@ -53,6 +53,13 @@ _NAME_MAX_LENGTH = 150
 
 
 def handle_person(event: PersonEvent, context: HandlerContext) -> Outcome:
+    change = selectors.number_change_of_vibes_person(event.person.person_key, event.person.mdn)
+    if change is not None:
+        context.notes.append(
+            "This Vibes person belongs to a change of number (the old number's, or the new "
+            "number's before its Y); the CRM person is not changed by it."
+        )
+        return Outcome(status=CallbackStatus.PROCESSED, person=change.person)
     person = person_find(event.person)
     if person is None:
         values = person_values(event, None, context.notes)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime
 
-from crm import services
-from crm.choices import ConsentAction, Source, SubscriptionState
+from crm import selectors, services
+from crm.choices import ConsentAction, NumberChangeStatus, Source, SubscriptionState
 from vibes_integration.callbacks.events import CallbackType, SubscriptionEvent
 from vibes_integration.callbacks.handlers.base import HandlerContext, Outcome, record_consent_once
 from vibes_integration.callbacks.matching import person_resolve, subscription_list_resolve
@@ -20,12 +20,19 @@ from vibes_integration.callbacks.models import CallbackStatus
 
 
 def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Outcome:
+    added = event.envelope.callback_type == CallbackType.SUBSCRIPTION_ADDED
+    change = selectors.number_change_of_vibes_person(event.person.person_key, event.person.mdn)
+    if not added and change is not None and change.status == NumberChangeStatus.COMPLETED:
+        context.notes.append(
+            "The old number of a completed change of number left the list; "
+            "the CRM recorded that when the new number confirmed."
+        )
+        return Outcome(status=CallbackStatus.PROCESSED, person=change.person)
     person, _ = person_resolve(event.person, context.notes)
     subscription_list = context.subscription_lists.get(event.list_id)
     if subscription_list is None:
         subscription_list, _ = subscription_list_resolve(event.list_id)
         context.subscription_lists[event.list_id] = subscription_list
-    added = event.envelope.callback_type == CallbackType.SUBSCRIPTION_ADDED
     if not added and event.remote_opt_out_reason and not event.opt_out_reason:
         context.notes.append(
             f"Opt-out reason {event.remote_opt_out_reason!r} is not one Vibes documents; "
