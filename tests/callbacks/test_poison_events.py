@@ -36,7 +36,7 @@ POISON_ID = "evt-poison"
 def _subscription_added(index: int) -> dict[str, Any]:
     body = callback_body("subscription_added", event_id=f"evt-valid-{index:03d}")
     key = f"PK-VALID-{index:03d}"
-    body["subscription"]["person"] = {"id": key, "external_id": f"crm-valid-{index:03d}"}
+    body["subscription"]["person"] = {"person_key": key, "external_id": f"crm-valid-{index:03d}"}
     return body
 
 
