@@ -23,3 +23,9 @@ opt_in_request_changed = Signal()
 
 # consent_event, source: Source (every append to the consent ledger)
 consent_recorded = Signal()
+
+# erasure_request, person (already pseudonymised), source: Source
+erasure_requested = Signal()
+
+# erasure_request (CRM and Vibes both finished)
+erasure_finished = Signal()

@@ -8,6 +8,7 @@ class OperationKind(models.TextChoices):
     PERSON = "person", _("Update person")
     OPT_IN = "opt_in", _("Web opt-in (Add Participant)")
     UNSUBSCRIBE = "unsubscribe", _("Leave list")
+    NULLIFY = "nullify", _("Erase (end every list, nullify)")
 
 
 class OperationStatus(models.TextChoices):

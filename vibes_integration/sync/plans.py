@@ -32,6 +32,7 @@ class Plan:
     opt_in_mdn: str = ""
     opt_in_request_id: int | None = None
     skip_reason: str = ""
+    erasure_targets: tuple[JSONDict, ...] = ()
 
 
 class Result(enum.Enum):

@@ -70,6 +70,12 @@ def on_opt_in_requested(
         outbox.outbox_opt_in(opt_in_request=opt_in_request, source=source)
 
 
+def on_erasure_requested(sender, *, erasure_request, person: Person, source: str, **kwargs) -> None:
+    """Erasure is sent whatever its source: Vibes must nullify even what it told us."""
+    if erasure_request.vibes_targets:
+        outbox.outbox_nullify(person=person, source=source)
+
+
 def connect() -> None:
     from crm import signals
 
@@ -78,3 +84,4 @@ def connect() -> None:
         on_subscription_changed, dispatch_uid="vibes_sync.subscription_changed"
     )
     signals.opt_in_requested.connect(on_opt_in_requested, dispatch_uid="vibes_sync.opt_in")
+    signals.erasure_requested.connect(on_erasure_requested, dispatch_uid="vibes_sync.erasure")

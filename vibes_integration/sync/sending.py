@@ -31,6 +31,7 @@ from vibes_integration.errors import (
     VibesError,
 )
 from vibes_integration.sync.choices import OperationKind
+from vibes_integration.sync.nullify import send_nullify
 from vibes_integration.sync.payloads import parse_vibes_datetime, vibes_mdn, vibes_person_key
 from vibes_integration.sync.plans import CallRecord, OptInAnswer, Outcome, Plan, Result
 
@@ -102,6 +103,8 @@ def perform(client: VibesClient, plan: Plan) -> Outcome:
             _send_opt_in(client, plan, outcome)
         elif plan.kind == OperationKind.UNSUBSCRIBE:
             _send_unsubscribe(client, plan, outcome)
+        elif plan.kind == OperationKind.NULLIFY:
+            send_nullify(client, plan, outcome, call=_call)
         else:
             raise ValueError(f"unknown operation kind {plan.kind!r}")
     except (Retryable, AuthenticationFailed) as exc:
