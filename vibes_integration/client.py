@@ -405,7 +405,12 @@ class VibesClient:
         list_id: str | None = None,
         campaign_id: str | None = None,
     ) -> JSONDict:
-        """Register a destination for one callback type (one registration per type)."""
+        """Register a destination for one callback type.
+
+        Vibes requires ``list_id`` for subscription callbacks and ``campaign_id`` for
+        acquisition callbacks (one registration per list or campaign); person and
+        list-catalogue callbacks take neither (one registration per type).
+        """
         body = self._callback_body(
             callback_type,
             url=url,

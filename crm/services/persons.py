@@ -19,7 +19,7 @@ from crm.services.validation import (
     check_source,
     clean_email,
     clean_external_person_id,
-    clean_mdn,
+    clean_mdn_from,
     clean_name,
 )
 
@@ -96,7 +96,7 @@ def person_create(
         first_name=clean_name(first_name, "first_name"),
         last_name=clean_name(last_name, "last_name"),
         email=clean_email(email),
-        mdn=clean_mdn(mdn),
+        mdn=clean_mdn_from(source, mdn),
         carrier_code=str(carrier_code or "")[:16],
         person_key=(str(person_key).strip() or None) if person_key else None,
     )
@@ -166,7 +166,7 @@ def person_update(
     if email is not UNSET:
         new["email"] = clean_email(email)
     if mdn is not UNSET:
-        new["mdn"] = clean_mdn(mdn)
+        new["mdn"] = clean_mdn_from(source, mdn)
     if carrier_code is not UNSET:
         new["carrier_code"] = str(carrier_code or "")[:16]
     if person_key is not UNSET:

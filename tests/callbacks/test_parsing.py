@@ -67,6 +67,10 @@ def test_an_absent_timestamp_is_none(raw):
         ("(201) 555-0142", "+12015550142"),
         (2015550142, "+12015550142"),
         ("+447700900123", "+447700900123"),
+        # Numbers Vibes holds that the numbering plan does not: recorded, not refused.
+        ("+12995551234", "+12995551234"),
+        ("+1999999999", "+1999999999"),
+        ("2995551234", "+12995551234"),
         ("12", None),
         ("not a number", None),
         (None, None),
@@ -274,3 +278,25 @@ def test_peek_reads_only_the_id_type_and_attempt():
         "person_added",
         None,
     )
+
+
+def test_a_top_level_subscription_list_gives_an_acquisition_event_its_list():
+    body = callback_body("ack_participant_changed_confirmed")
+    body["subscription_list"] = {"id": "1002"}
+
+    event = parse_payload(body)
+
+    assert event.list_id == "1002"
+    assert event.campaign_id == "AC1001"
+
+
+def test_company_participant_callbacks_parse_as_acquisition_events_or_say_why_not():
+    body = callback_body(
+        "ack_participant_changed_confirmed", callback_type="company_participant_added"
+    )
+    assert parse_payload(body).campaign_id == "AC1001"
+
+    body["participant"].pop("status")
+    ignored = parse_payload(body)
+    assert ignored.envelope.callback_type == "company_participant_added"
+    assert "no status" in ignored.reason

@@ -19,6 +19,8 @@ class CallbackType(enum.StrEnum):
     PERSON_UPDATED = "person_updated"
     ACK_PARTICIPANT_ADDED = "ack_participant_added"
     ACK_PARTICIPANT_CHANGED = "ack_participant_changed"
+    COMPANY_PARTICIPANT_ADDED = "company_participant_added"
+    COMPANY_PARTICIPANT_CHANGED = "company_participant_changed"
     SUBSCRIPTION_LIST_ADDED = "subscription_list_added"
     SUBSCRIPTION_LIST_UPDATED = "subscription_list_updated"
     UNKNOWN = "unknown"
@@ -137,9 +139,11 @@ class SubscriptionListEvent:
 
 @dataclass(frozen=True)
 class UnknownEvent:
-    """A type this product does not handle (wallet, push, event-triggered, ...)."""
+    """A type this product does not handle (wallet, push, event-triggered, ...), or a
+    body of a handled type that carries nothing to apply (``reason`` says why)."""
 
     envelope: CallbackEnvelope
+    reason: str = ""
 
 
 CallbackEventData = (

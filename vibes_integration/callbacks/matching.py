@@ -20,7 +20,7 @@ from django.db import IntegrityError
 from crm import selectors, services
 from crm.choices import Source
 from crm.models import EXTERNAL_PERSON_ID_MAX_LENGTH, Person, SubscriptionList
-from crm.phone import parse_mdn
+from crm.phone import vibes_mdn
 from vibes_integration.callbacks.events import PersonRef
 
 GENERATED_ID_PREFIX = "vibes-"
@@ -52,11 +52,11 @@ def usable_mdn(mdn: str | None, *, person: Person | None, notes: list[str]) -> s
     """The number if the CRM can store it for ``person``; otherwise None and a note."""
     if not mdn:
         return None
-    try:
-        mdn = parse_mdn(mdn)
-    except ValidationError:
-        notes.append(f"Number {mdn} is not a valid mobile number; not stored.")
+    recorded = vibes_mdn(mdn)  # Vibes holds it: recorded as it is, never validated
+    if recorded is None:
+        notes.append(f"Number {mdn} is not a phone number; not stored.")
         return None
+    mdn = recorded
     owner = Person.objects.filter(mdn=mdn)
     if person is not None:
         owner = owner.exclude(pk=person.pk)

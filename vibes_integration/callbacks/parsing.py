@@ -18,12 +18,11 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-import phonenumbers
-from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.utils.dateparse import parse_datetime
 
 from crm.choices import OptOutReason
+from crm.phone import vibes_mdn
 from vibes_integration.callbacks.events import (
     CallbackEnvelope,
     CallbackEventData,
@@ -151,21 +150,15 @@ def parse_timestamp(value: Any, name: str = "timestamp") -> datetime.datetime | 
 
 
 def parse_mdn(value: Any) -> str | None:
-    """An E.164 number, or version-1 national digits, → E.164; None when unreadable.
+    """An E.164 number, or version-1 national digits, → E.164; None when it is no number.
 
-    Lenient on purpose (libphonenumber's "possible", not "valid"): Vibes already holds
-    the number; refusing it here would lose the rest of the event.
+    A fact, not input (``crm.phone.vibes_mdn``): Vibes already holds the number, so only
+    its shape is checked, never its validity; refusing it here would lose the event.
     """
     text = _text(value)
     if not text:
         return None
-    try:
-        number = phonenumbers.parse(text, settings.PHONENUMBER_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return vibes_mdn(text)
 
 
 def parse_person_ref(person: Any, *, mobile_phone: Any = None) -> PersonRef:
@@ -299,12 +292,37 @@ def _parse_participant(envelope: CallbackEnvelope, payload: Mapping[str, Any]) -
         campaign_id=campaign_id,
         status=ParticipantStatus.from_remote(remote_status),
         remote_status=remote_status,
-        list_id=_list_id(participant) or "",
+        # The list may be named on the participant or beside it, at the top of the body.
+        list_id=_list_id(participant) or _list_id(payload) or "",
         participation_date=parse_timestamp(
             participant.get("participation_date"), "participation_date"
         ),
         expire_date=parse_timestamp(participant.get("expire_date"), "expire_date"),
     )
+
+
+def _parse_company_participant(
+    envelope: CallbackEnvelope, payload: Mapping[str, Any]
+) -> ParticipantEvent | UnknownEvent:
+    """``company_participant_added`` / ``_changed``: Vibes documents these beside the
+    acquisition callbacks but shows no body of their own. One that carries a participant
+    of the usual shape (a person, a campaign, a status) is an acquisition event like any
+    other; anything else is kept, ignored, with the reason, never refused."""
+    participant = payload.get("participant")
+    if not isinstance(participant, Mapping):
+        return UnknownEvent(
+            envelope=envelope,
+            reason=f"{envelope.remote_type} without a participant object; nothing to apply.",
+        )
+    if not _text(participant.get("status")):
+        return UnknownEvent(
+            envelope=envelope,
+            reason=f"{envelope.remote_type} whose participant has no status; nothing to apply.",
+        )
+    try:
+        return _parse_participant(envelope, payload)
+    except CallbackParseError as exc:
+        return UnknownEvent(envelope=envelope, reason=f"{exc} Nothing to apply.")
 
 
 def _parse_list(envelope: CallbackEnvelope, payload: Mapping[str, Any]) -> SubscriptionListEvent:
@@ -337,6 +355,8 @@ _PARSERS = {
     CallbackType.PERSON_UPDATED: _parse_person,
     CallbackType.ACK_PARTICIPANT_ADDED: _parse_participant,
     CallbackType.ACK_PARTICIPANT_CHANGED: _parse_participant,
+    CallbackType.COMPANY_PARTICIPANT_ADDED: _parse_company_participant,
+    CallbackType.COMPANY_PARTICIPANT_CHANGED: _parse_company_participant,
     CallbackType.SUBSCRIPTION_LIST_ADDED: _parse_list,
     CallbackType.SUBSCRIPTION_LIST_UPDATED: _parse_list,
 }
