@@ -13,6 +13,14 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.choices import Source
 
+ERASED_ID_PREFIX = "erased-"
+"""The external id of every erased person starts with it, and no other may: that makes
+"is this person erased?" a check on the row itself, without a query."""
+
+
+def person_is_erased(person) -> bool:
+    return str(getattr(person, "external_person_id", "") or "").startswith(ERASED_ID_PREFIX)
+
 
 class ErasureRequest(models.Model):
     """One data-subject erasure request for one person, from staff, the page or the API."""
@@ -85,4 +93,4 @@ class ErasureRequest(models.Model):
         return self.requested_by.startswith("staff:")
 
 
-__all__ = ["ErasureRequest"]
+__all__ = ["ERASED_ID_PREFIX", "ErasureRequest", "person_is_erased"]

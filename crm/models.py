@@ -369,8 +369,8 @@ from crm.erasure_models import ErasureRequest  # noqa: E402  (its own module, sa
 
 __all__ = [
     "ConsentEvent",
-    "ErasureRequest",
     "CustomField",
+    "ErasureRequest",
     "LedgerIsAppendOnly",
     "OptInRequest",
     "Person",

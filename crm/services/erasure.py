@@ -24,12 +24,11 @@ from django.utils.translation import gettext as _
 from crm import signals
 from crm.choices import Source
 from crm.erasure_hashing import email_hash, mdn_hash
+from crm.erasure_models import ERASED_ID_PREFIX
 from crm.erasure_scrubbing import scrub_everywhere
 from crm.models import ConsentEvent, ErasureRequest, OptInRequest, Person
 from crm.services.subscriptions import person_stop_all
 from crm.services.validation import ConsentContext, check_source
-
-ERASED_ID_PREFIX = "erased-"
 
 
 def erasure_deadline(received_at: datetime.datetime) -> datetime.datetime:

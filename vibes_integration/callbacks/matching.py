@@ -21,6 +21,7 @@ from crm import selectors, services
 from crm.choices import Source
 from crm.models import EXTERNAL_PERSON_ID_MAX_LENGTH, Person, SubscriptionList
 from crm.phone import vibes_mdn
+from vibes_integration.callbacks.erasure import erased_before_note
 from vibes_integration.callbacks.events import PersonRef
 
 GENERATED_ID_PREFIX = "vibes-"
@@ -116,6 +117,9 @@ def person_create_from(ref: PersonRef, notes: list[str], **fields) -> Person:
         external_id = generated_external_id(ref)
     if "mdn" not in fields:
         fields["mdn"] = usable_mdn(ref.mdn, person=None, notes=notes)
+    erased_note = erased_before_note(mdn=fields.get("mdn"), email=fields.get("email"))
+    if erased_note:
+        notes.append(erased_note)
     return services.person_create(
         external_person_id=external_id,
         person_key=ref.person_key,

@@ -76,4 +76,6 @@ def send_nullify(
         ending = {_list_id(item) for item in active if not item.get("opt_out_date")}
         for list_id in sorted(ending - {""}):
             call(outcome, "unsubscribe", company.unsubscribe, person_key, list_id)
-        call(outcome, "nullify_person", company.update_person, person_key, nullification_body(person))
+        call(
+            outcome, "nullify_person", company.update_person, person_key, nullification_body(person)
+        )
