@@ -54,7 +54,8 @@ def test_erasure_nulls_the_person_in_vibes_and_keeps_the_proof(vibes_sandbox, su
     assert vibes_person["mdn"] is None
     assert vibes_person["carrier_code"] is None
     assert vibes_person["external_person_id"] is None
-    assert not any(value is not None for value in (vibes_person.get("custom_fields") or {}).values())
+    fields = vibes_person.get("custom_fields") or {}
+    assert all(value is None for value in fields.values())
     assert _active_lists(vibes_sandbox, person_key) == []
     puts = vibes_calls(vibes_sandbox, method="PUT", path_part=f"/persons/{person_key}")
     assert puts, "the nullification is addressed by person_key"
