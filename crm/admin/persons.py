@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm import selectors
+from crm.admin.erasure_actions import ERASE_PERMISSION, erase_personal_data
 from crm.admin.pagination import LargeTableAdmin
 from crm.admin.person_actions import (
     REVOKE_LINKS_PERMISSION,
@@ -161,7 +162,7 @@ class PersonAdmin(LargeTableAdmin):
     #: their own admin module (``PersonAdmin.actions.append(...)``) so that crm never
     #: imports them. Every action names the permissions it needs (docs/crm.md); an app
     #: whose action needs a permission of its own adds its ``has_<name>_permission``.
-    actions = [stop_all_texts, revoke_preference_links]
+    actions = [stop_all_texts, revoke_preference_links, erase_personal_data]
 
     #: Renders the read-only "Vibes sync" field of the change page. The Vibes integration
     #: sets it from its own admin module (``PersonAdmin.vibes_sync_renderer = ...``); it is
@@ -293,6 +294,9 @@ class PersonAdmin(LargeTableAdmin):
 
     def has_stop_texts_permission(self, request) -> bool:
         return request.user.has_perm(STOP_TEXTS_PERMISSION)
+
+    def has_erase_person_permission(self, request) -> bool:
+        return request.user.has_perm(ERASE_PERMISSION)
 
     def has_revoke_links_permission(self, request) -> bool:
         return request.user.has_perm(REVOKE_LINKS_PERMISSION)
