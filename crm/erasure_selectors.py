@@ -49,3 +49,20 @@ def erasure_overview(*, now: datetime.datetime | None = None) -> ErasureOverview
             ).order_by("-vibes_finished_at")[:RECENT_DONE]
         ),
     )
+
+
+def erasure_suppression_find(*, mdn: object = None, email: object = None) -> ErasureRequest | None:
+    """The erasure request whose hashed number or email matches, if either was erased.
+
+    This is how a number or address typed again (an import, a form, the API) is recognised
+    as belonging to an erased person: by its keyed hash, never by the value, which the
+    CRM no longer holds.
+    """
+    from crm.erasure_hashing import email_hash, mdn_hash
+
+    query = Q(pk__in=[])
+    if hashed := mdn_hash(mdn):
+        query |= Q(mdn_hash=hashed)
+    if hashed := email_hash(email):
+        query |= Q(email_hash=hashed)
+    return ErasureRequest.objects.filter(query).order_by("-received_at").first()

@@ -60,7 +60,12 @@ def test_a_demo_subscriber_erases_their_data(
     demo_subscriber, vibes_sandbox, browser_page, live_server
 ):
     person = demo_subscriber
-    person_key, mdn, email, name = person.person_key, str(person.mdn), person.email, person.full_name
+    person_key, mdn, email, name = (
+        person.person_key,
+        str(person.mdn),
+        person.email,
+        person.full_name,
+    )
     assert any(
         s["person_key"] == person_key and not s.get("opt_out_date")
         for s in vibes_sandbox.control.subscriptions()
