@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from crm.admin.confirmation import ActionConfirmation, action_confirmed, render_action_confirmation
 from crm.admin.person_actions import person_rows
 from crm.choices import Source
-from crm.erasure_models import ERASED_ID_PREFIX
+from crm.erasure_models import ERASED_ID_PREFIX, person_is_erased
+from crm.erasure_selectors import erasure_suppression_find
 from crm.models import Person
 from crm.services.erasure import erasure_request
 
@@ -82,3 +83,22 @@ def erase_personal_data(
         messages.SUCCESS,
     )
     return None
+
+
+def warn_if_previously_erased(request: HttpRequest, person: Person | None) -> None:
+    """On a person's page: say so when their number or email belonged to an erased person
+    (recognised by the keyed hashes), since that person's consent ended with the erasure."""
+    if person is None or person_is_erased(person):
+        if person is not None:
+            messages.info(request, _("This person was erased: only the consent history is kept."))
+        return
+    erased = erasure_suppression_find(mdn=person.mdn, email=person.email)
+    if erased is not None:
+        messages.warning(
+            request,
+            _(
+                "This number or email belonged to a person erased on %(date)s (erasure "
+                "request %(id)s). They are opted out: only their own new opt-in subscribes them."
+            )
+            % {"date": erased.received_at.date().isoformat(), "id": erased.pk},
+        )

@@ -18,7 +18,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm import selectors
-from crm.admin.erasure_actions import ERASE_PERMISSION, erase_personal_data
+from crm.admin.erasure_actions import (
+    ERASE_PERMISSION,
+    erase_personal_data,
+    warn_if_previously_erased,
+)
 from crm.admin.pagination import LargeTableAdmin
 from crm.admin.person_actions import (
     REVOKE_LINKS_PERMISSION,
@@ -250,6 +254,8 @@ class PersonAdmin(LargeTableAdmin):
         # Django runs a POST of this view in one transaction: a refusal of the services
         # leaves the exception, which rolls back everything this save wrote; the same input
         # is then shown again with the reasons next to the fields.
+        if object_id and request.method == "GET":
+            warn_if_previously_erased(request, self.get_object(request, object_id))
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ServiceRejected as rejected:
