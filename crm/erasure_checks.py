@@ -11,7 +11,7 @@ from django.core.checks import Error, register
 MIN_KEY_LENGTH = 32
 
 
-@register()
+@register("crm_erasure")
 def check_erasure_hash_key(app_configs=None, **kwargs):
     key = settings.PREFCENTER_ERASURE_HASH_KEY
     if not settings.PRODUCTION:
