@@ -1,9 +1,10 @@
 """Erasing a person's personal data, keeping a pseudonymised person and its consent ledger.
 
 What stays is what proves consent and suppresses the number: the person row (no name,
-number, email or custom fields; a new meaningless external id; Vibes' person key, so that
-late callbacks still find it), its subscriptions and its ledger (without number, address
-and user agent), and the ``ErasureRequest`` with keyed hashes of the number and email.
+number, email or custom fields; a new meaningless external id; Vibes' person key and
+person id, so that late callbacks still find it), its subscriptions and its ledger
+(without number, address and user agent), and the ``ErasureRequest`` with keyed hashes
+of the number and email.
 Everything else that names the person is blanked here, in one transaction
 (``crm.erasure_scrubbing``). Vibes is told through the outbox: a receiver of
 ``erasure_requested`` writes the nullification operation, and the sync calls
@@ -117,6 +118,7 @@ def erasure_request(*, person: Person, source: Source, requested_by: str = "") -
 
 def _pseudonymise(person: Person) -> None:
     person.external_person_id = f"{ERASED_ID_PREFIX}{secrets.token_hex(12)}"
+    person.external_id_in_vibes = False  # the nullification unlinks it in Vibes
     person.mdn = None
     person.carrier_code = ""
     person.first_name = ""

@@ -16,6 +16,7 @@ from crm.choices import ConsentAction, OptOutReason, Source, SubscriptionState
 from crm.models import ConsentEvent, Person, Subscription
 from tests.fixtures.builders import make_list
 from tests.fixtures.callbacks import database_locked, process_callbacks
+from tests.fixtures.sandbox import contract_variants
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
 from vibes_integration.callbacks.registration import REGISTERED_TYPES
 
@@ -198,11 +199,11 @@ def test_deliveries_refused_with_503_while_the_database_is_locked_land_on_retry(
     assert Subscription.objects.filter(state=SubscriptionState.SUBSCRIBED).count() == 2
 
 
-def test_duplicates_shuffling_and_every_spelling_from_the_sandbox(registered):
+@pytest.mark.parametrize("sandbox_contract", contract_variants("callback_person"), indirect=True)
+def test_duplicates_shuffling_and_every_spelling_from_the_sandbox(registered, sandbox_contract):
     registered.control.set_faults(
         duplicate_rate=0.5,
         shuffle=True,
-        person_id_field="mixed",
         date_format="mixed",
         mdn_format="national",
     )

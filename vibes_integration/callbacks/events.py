@@ -64,15 +64,21 @@ _PARTICIPANT_STATUSES = {
 
 @dataclass(frozen=True)
 class PersonRef:
-    """How a callback names a person: any of these may be missing."""
+    """How a callback names a person: any of these may be missing.
+
+    ``person_key`` is Vibes' id of the person; ``person_id`` is its deprecated numeric id
+    (a callback person's ``id`` or ``person_id``), a different value that is never taken
+    for the key.
+    """
 
     person_key: str | None = None
     external_person_id: str | None = None
     mdn: str | None = None
+    person_id: str | None = None
 
     @property
     def is_empty(self) -> bool:
-        return not (self.person_key or self.external_person_id or self.mdn)
+        return not (self.person_key or self.external_person_id or self.mdn or self.person_id)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Turns a callback body, in any of the spellings Vibes uses, into one typed event.
 
-Vibes' own examples name the same thing in several ways (``id`` / ``person_key`` /
-``person_id``; ``external_id`` / ``external_person_id``; ``callback_type`` /
-``event_type``; timestamps with ``Z``, ``+0000`` or without seconds; E.164 or
+Vibes' own examples name the same thing in several ways (``id`` / ``person_id``, the
+deprecated numeric id, beside ``person_key``; ``external_id`` / ``external_person_id``;
+``callback_type`` / ``event_type``; timestamps with ``Z``, ``+0000`` or without seconds; E.164 or
 version-1 national numbers). Everything is normalised here, once, so that the handlers
 see one shape. Unknown fields are ignored: Vibes may add fields at any time.
 
@@ -171,9 +171,11 @@ def parse_person_ref(person: Any, *, mobile_phone: Any = None) -> PersonRef:
     if mdn is None:
         mdn = parse_mdn(person.get("mdn"))
     return PersonRef(
-        person_key=_first_text(person, "person_key", "id", "person_id"),
+        person_key=_first_text(person, "person_key"),
         external_person_id=_first_text(person, "external_person_id", "external_id"),
         mdn=mdn,
+        # ``id`` is the deprecated numeric person_id in Vibes' references, not the key.
+        person_id=_first_text(person, "person_id", "id"),
     )
 
 

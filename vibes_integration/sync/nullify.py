@@ -11,11 +11,9 @@ database access, only the ``Plan``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound
+from vibes_integration.sync.calls import call
 from vibes_integration.sync.plans import JSONDict, Outcome, Plan
 
 
@@ -50,9 +48,7 @@ def _list_id(subscription: JSONDict) -> str:
     return str(listed.get("id") or "") if isinstance(listed, dict) else ""
 
 
-def send_nullify(
-    client: VibesClient, plan: Plan, outcome: Outcome, *, call: Callable[..., Any]
-) -> None:
+def send_nullify(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
     """Nullify every target; a failure raises (the sending layer classifies it)."""
     for target in plan.erasure_targets:
         company = client_for(client, str(target.get("company_key") or client.company_key))

@@ -48,8 +48,14 @@ def on_person_changed(
         return
     if not created and not _concerns_vibes(person, changed_fields):
         return
-    removed = "mdn" in set(changed_fields) and not person.mdn and bool(previous_mdn)
-    outbox.outbox_person_changed(person=person, source=source, remove_mdn=removed)
+    number_changed = "mdn" in set(changed_fields)
+    removed = number_changed and not person.mdn and bool(previous_mdn)
+    outbox.outbox_person_changed(
+        person=person,
+        source=source,
+        remove_mdn=removed,
+        check_mdn=number_changed and bool(person.mdn) and not created,
+    )
 
 
 def on_subscription_changed(
