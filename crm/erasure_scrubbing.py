@@ -100,6 +100,12 @@ def scrub_webhooks(person: Person, identity: dict[str, str], needles: list[str])
         payload: dict[str, Any] = dict(row.payload or {})
         payload["data"] = {"erased": True}
         message.objects.filter(pk=row.pk).update(payload=payload)
+    attempt = _model("webhooks.WebhookAttempt")
+    if attempt is not None:
+        # What the brand's endpoint answered may echo the event back.
+        attempt.objects.filter(_any_contains("response_excerpt", needles)).update(
+            response_excerpt=ERASED_TEXT
+        )
 
 
 def scrub_api(person: Person, identity: dict[str, str], needles: list[str]) -> None:
