@@ -466,9 +466,12 @@ class ConsentEvent(models.Model):
         raise LedgerIsAppendOnly("Consent events cannot be deleted.")
 
 
+from crm.erasure_models import ErasureRequest  # noqa: E402  (its own module, same app)
+
 __all__ = [
     "ConsentEvent",
     "CustomField",
+    "ErasureRequest",
     "LedgerIsAppendOnly",
     "NumberChange",
     "OptInRequest",

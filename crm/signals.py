@@ -26,3 +26,9 @@ consent_recorded = Signal()
 
 # number_change: NumberChange (completed: Vibes must end the old number), source: Source
 number_changed = Signal()
+
+# erasure_request, person (already pseudonymised), source: Source
+erasure_requested = Signal()
+
+# erasure_request (CRM and Vibes both finished)
+erasure_finished = Signal()

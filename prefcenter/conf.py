@@ -219,6 +219,27 @@ _SETTINGS = [
         "(behind a proxy, see VIBES_TRUSTED_PROXIES).",
     ),
     EnvSetting(
+        "PREFCENTER_ERASURE_HASH_KEY",
+        "",
+        str,
+        "Secret key of the HMAC-SHA256 hashes that stand for an erased person's number and "
+        "email; required in production, never to be changed once erasures exist.",
+    ),
+    EnvSetting(
+        "PREFCENTER_ERASURE_DEADLINE_DAYS",
+        "30",
+        parse_positive_int,
+        "Days within which an erasure request must be finished (CRM and Vibes); the sync "
+        "dashboard warns in the last quarter of that time.",
+    ),
+    EnvSetting(
+        "VIBES_ERASURE_COMPANY_KEYS",
+        "",
+        parse_list,
+        "Comma-separated extra Vibes company keys (same credentials) in which an erased "
+        "number is also nullified; VIBES_COMPANY_KEY always is.",
+    ),
+    EnvSetting(
         "VIBES_API_URL",
         "http://127.0.0.1:8001",
         str,

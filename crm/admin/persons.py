@@ -19,6 +19,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm import selectors
+from crm.admin.erasure_actions import (
+    ERASE_PERMISSION,
+    erase_personal_data,
+    warn_if_previously_erased,
+)
 from crm.admin.pagination import LargeTableAdmin
 from crm.admin.person_actions import (
     REVOKE_LINKS_PERMISSION,
@@ -162,7 +167,7 @@ class PersonAdmin(LargeTableAdmin):
     #: their own admin module (``PersonAdmin.actions.append(...)``) so that crm never
     #: imports them. Every action names the permissions it needs (docs/crm.md); an app
     #: whose action needs a permission of its own adds its ``has_<name>_permission``.
-    actions = [stop_all_texts, revoke_preference_links]
+    actions = [stop_all_texts, revoke_preference_links, erase_personal_data]
 
     #: Renders the read-only "Vibes sync" field of the change page. The Vibes integration
     #: sets it from its own admin module (``PersonAdmin.vibes_sync_renderer = ...``); it is
@@ -276,6 +281,8 @@ class PersonAdmin(LargeTableAdmin):
         # Django runs a POST of this view in one transaction: a refusal of the services
         # leaves the exception, which rolls back everything this save wrote; the same input
         # is then shown again with the reasons next to the fields.
+        if object_id and request.method == "GET":
+            warn_if_previously_erased(request, self.get_object(request, object_id))
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ServiceRejected as rejected:
@@ -320,6 +327,9 @@ class PersonAdmin(LargeTableAdmin):
 
     def has_stop_texts_permission(self, request) -> bool:
         return request.user.has_perm(STOP_TEXTS_PERMISSION)
+
+    def has_erase_person_permission(self, request) -> bool:
+        return request.user.has_perm(ERASE_PERMISSION)
 
     def has_revoke_links_permission(self, request) -> bool:
         return request.user.has_perm(REVOKE_LINKS_PERMISSION)

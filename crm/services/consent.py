@@ -10,6 +10,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 
 from crm import signals
 from crm.choices import ConsentAction, Source
+from crm.erasure_models import person_is_erased
 from crm.models import ConsentEvent, Person, SubscriptionList
 from crm.services.validation import ConsentContext, check_source, clean_consent, clean_mdn_from
 
@@ -58,6 +59,16 @@ def _consent_event(
     if disclosure is None:
         disclosure = (
             subscription_list.disclosure if action == ConsentAction.OPT_IN_REQUESTED else ""
+        )
+    if person_is_erased(person):
+        # The ledger keeps proving consent after an erasure, without personal details.
+        mdn, consent = (
+            None,
+            ConsentContext(
+                occurred_at=consent.occurred_at,
+                disclosure_text=disclosure,
+                reference=consent.reference,
+            ),
         )
     event = ConsentEvent(
         person=person,

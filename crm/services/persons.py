@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from crm import signals
 from crm.choices import Source
 from crm.custom_fields import clean_custom_field_values
+from crm.erasure_models import person_is_erased
 from crm.models import CustomField, Person, new_link_secret
 from crm.services.validation import (
     UNSET,
@@ -175,6 +176,9 @@ def person_update(
     """
     source = check_source(source)
     person = Person.objects.select_for_update().get(pk=person.pk)
+    if person_is_erased(person):
+        # Nothing brings an erased person's data back (docs/privacy.md).
+        return PersonChange(person=person, created=False)
     new: dict[str, Any] = {}
     if external_person_id is not UNSET:
         new["external_person_id"] = clean_external_person_id(external_person_id)

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from crm import signals
 from crm.choices import ConsentAction, OptInStatus, OptOutReason, Source, SubscriptionState
+from crm.erasure_models import person_is_erased
+from crm.erasure_selectors import erasure_suppression_find
 from crm.models import ConsentEvent, OptInRequest, Person, Subscription, SubscriptionList
 from crm.services.consent import append_consent_event
 from crm.services.validation import (
@@ -36,6 +38,29 @@ _CONSENT_ACTION_FOR_STATE = {
     SubscriptionState.SUBSCRIBED: ConsentAction.OPTED_IN,
     SubscriptionState.UNSUBSCRIBED: ConsentAction.OPTED_OUT,
 }
+
+
+# An erased number joins again only by its owner's new opt-in, which reaches the CRM from
+# Vibes (a keyword, a confirmed web opt-in): a list, a form or a client that says
+# "subscribed" for it speaks of the consent the erasure ended.
+_NEEDS_FRESH_CONSENT_AFTER_ERASURE = {Source.IMPORT, Source.STAFF, Source.API}
+
+
+def _refuse_erased_number(person: Person) -> None:
+    if not person.mdn or person_is_erased(person):
+        return
+    erased = erasure_suppression_find(mdn=person.mdn)
+    if erased is not None:
+        raise ValidationError(
+            {
+                "state": _(
+                    "This number belonged to a person erased on %(date)s and is opted out; "
+                    "it can join again only by its owner's new opt-in (a keyword, or a "
+                    "confirmed web opt-in)."
+                )
+                % {"date": erased.received_at.date().isoformat()}
+            }
+        )
 
 
 def subscription_change(
@@ -82,6 +107,8 @@ def subscription_change(
     opt_out_date = clean_aware(opt_out_date, "opt_out_date")
     consent = clean_consent(consent, default_occurred_at=event_date)
     mdn = clean_mdn_from(source, mdn)
+    if state == SubscriptionState.SUBSCRIBED and source in _NEEDS_FRESH_CONSENT_AFTER_ERASURE:
+        _refuse_erased_number(person)
     with transaction.atomic(savepoint=False):
         while True:
             subscription = _locked_or_new(person, subscription_list, source)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.choices import Source
+from crm.erasure_models import ERASED_ID_PREFIX
 from crm.models import EXTERNAL_PERSON_ID_MAX_LENGTH
 from crm.phone import parse_mdn, vibes_mdn
 
@@ -54,6 +55,15 @@ def clean_external_person_id(value: Any) -> str:
             {
                 "external_person_id": _("Use at most %(n)d characters.")
                 % {"n": EXTERNAL_PERSON_ID_MAX_LENGTH}
+            }
+        )
+    if text.startswith(ERASED_ID_PREFIX):
+        raise ValidationError(
+            {
+                "external_person_id": _(
+                    "Ids starting with %(prefix)s are reserved for erased persons."
+                )
+                % {"prefix": ERASED_ID_PREFIX}
             }
         )
     return text

@@ -39,6 +39,10 @@ class ActionResult:
     status: int = 200
     #: The subscriber has not confirmed yet: show the confirmation step, change nothing.
     confirm_stop_all: bool = False
+    #: "Delete my data" was pressed but not confirmed yet: show its confirmation step.
+    confirm_erase: bool = False
+    #: Where to go on success, when the page itself no longer exists (erasure).
+    redirect_to: str = ""
 
 
 def _names(states) -> str:

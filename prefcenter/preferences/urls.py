@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="preferences:link_request"), name="home"),
     path("preferences/", views.link_request, name="link_request"),
     path("preferences/link-sent/", views.link_sent, name="link_sent"),
+    path("preferences/deleted/", views.erased, name="erased"),
     path("preferences/<str:token>/", views.preference_page, name="page"),
     path("preferences/<str:token>/my-data/", subscriber_export, name="my_data"),
 ]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from prefcenter.preferences import conf, tasks
 from prefcenter.preferences.client import client_ip
+from prefcenter.preferences.erase_action import erase_my_data
 from prefcenter.preferences.forms import DetailsForm, LinkRequestForm, OptInForm
 from prefcenter.preferences.number_change import section_context
 from prefcenter.preferences.page_actions import ACTIONS, stop_all_preview
@@ -29,6 +30,8 @@ from prefcenter.preferences.tokens import ExpiredLink, InvalidLink, resolve_toke
 # form post, which Django's CSRF protection rightly refuses. "same-origin" sends the
 # address only to this site itself, so the token still never reaches anyone else.
 REFERRER_POLICY = "same-origin"
+
+PAGE_ACTIONS = {**ACTIONS, "erase": erase_my_data}
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -72,8 +75,9 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
     # "Stop all texts" is a step of its own first: ?stop=confirm (the button without
     # JavaScript), or a stop_all POST that was not confirmed.
     confirm_stop_all = request.method != "POST" and request.GET.get("stop") == "confirm"
+    confirm_erase = request.method != "POST" and request.GET.get("erase") == "confirm"
     if request.method == "POST":
-        handler = ACTIONS.get(request.POST.get("action", ""))
+        handler = PAGE_ACTIONS.get(request.POST.get("action", ""))
         if handler is None:
             page_error = _("That button did not work. Please try again.")
             status = 400
@@ -81,12 +85,15 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
             result = handler(request, state)
             if result.ok:
                 messages.success(request, result.message)
-                return _private(HttpResponseRedirect(request.path, status=303))
+                return _private(
+                    HttpResponseRedirect(result.redirect_to or request.path, status=303)
+                )
             if result.form is not None:
                 page_forms[result.form_name] = result.form
             page_error = result.error
             status = result.status
             confirm_stop_all = result.confirm_stop_all
+            confirm_erase = result.confirm_erase
     context = {
         "state": state,
         "person": person,
@@ -97,6 +104,7 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
         "confirm_stop_all": confirm_stop_all and state.has_active_lists,
         "stop_all_preview": stop_all_preview(state) if state.has_active_lists else None,
         **section_context(request, state, page_forms.get("number")),
+        "confirm_erase": confirm_erase,
     }
     return _private(render(request, "preferences/page.html", context, status=status))
 
@@ -124,3 +132,9 @@ def link_sent(request: HttpRequest) -> HttpResponse:
     return _private(
         render(request, "preferences/link_sent.html", {"max_age_days": _days(conf.link_max_age())})
     )
+
+
+@require_safe
+def erased(request: HttpRequest) -> HttpResponse:
+    """Where "Delete my data" ends: the page it came from no longer exists."""
+    return _private(render(request, "preferences/erased.html"))

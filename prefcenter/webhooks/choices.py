@@ -12,8 +12,7 @@ class EventType(models.TextChoices):
     SUBSCRIPTION_OPTED_OUT = "subscription.opted_out", _("Opted out of a list")
     OPT_IN_CONFIRMED = "opt_in.confirmed", _("Web opt-in confirmed")
     OPT_IN_REJECTED = "opt_in.rejected", _("Web opt-in rejected")
-    # Published by the erasure service (with ``services.event_publish``) once it exists;
-    # endpoints may subscribe to it already.
+    # Published when an erasure request is finished in the CRM and in Vibes.
     ERASURE_DONE = "erasure.done", _("Erasure done")
 
 

@@ -70,6 +70,20 @@ def on_opt_in_request_changed(
         )
 
 
+def on_erasure_finished(sender, *, erasure_request, **kwargs) -> None:
+    """Erased in the CRM and in Vibes: only ids and times, the person has no data left."""
+    services.event_publish(
+        event_type=EventType.ERASURE_DONE,
+        data={
+            "erasure_request_id": erasure_request.pk,
+            "person_id": erasure_request.person_id,
+            "received_at": payloads._iso(erasure_request.received_at),
+            "crm_finished_at": payloads._iso(erasure_request.crm_finished_at),
+            "vibes_finished_at": payloads._iso(erasure_request.vibes_finished_at),
+        },
+    )
+
+
 def connect() -> None:
     from crm import signals
 
@@ -80,3 +94,4 @@ def connect() -> None:
     signals.opt_in_request_changed.connect(
         on_opt_in_request_changed, dispatch_uid="webhooks.opt_in_request_changed"
     )
+    signals.erasure_finished.connect(on_erasure_finished, dispatch_uid="webhooks.erasure_finished")

@@ -27,6 +27,7 @@ SAFE_PRODUCTION = {
     "VIBES_PASSWORD": secrets.token_urlsafe(20),
     "VIBES_CALLBACK_USERNAME": "vibes",
     "VIBES_CALLBACK_PASSWORD": secrets.token_urlsafe(20),
+    "PREFCENTER_ERASURE_HASH_KEY": secrets.token_urlsafe(40),
 }
 
 

@@ -30,6 +30,7 @@ from crm import selectors, services
 from crm.choices import Source
 from crm.models import EXTERNAL_PERSON_ID_MAX_LENGTH, Person, SubscriptionList
 from crm.phone import vibes_mdn
+from vibes_integration.callbacks.erasure import erased_before_note
 from vibes_integration.callbacks.events import PersonRef
 
 GENERATED_ID_PREFIX = "vibes-"
@@ -175,6 +176,9 @@ def person_create_from(ref: PersonRef, notes: list[str], **fields) -> Person:
     for name, value in (("person key", ref.person_key), ("person id", ref.person_id)):
         if value and not _usable_id(value):
             notes.append(f"Vibes {name} {value[:80]!r} is too long to store; not stored.")
+    erased_note = erased_before_note(mdn=fields.get("mdn"), email=fields.get("email"))
+    if erased_note:
+        notes.append(erased_note)
     return services.person_create(
         external_person_id=external_id,
         person_key=_usable_id(ref.person_key),

@@ -37,9 +37,11 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from crm.erasure_models import person_is_erased
 from crm.models import SubscriptionList
 from crm.services.rows import rows_update
 from vibes_integration.callbacks import bulk_apply
+from vibes_integration.callbacks.erasure import callback_events_of_erased_scrub
 from vibes_integration.callbacks.handlers import HandlerContext, Outcome, handle
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus, RequestedTestEvent
 from vibes_integration.callbacks.parsing import CallbackParseError, parse_body
@@ -260,6 +262,9 @@ def _record_applied(applied: list[bulk_apply.Planned]) -> None:
         callback_event.notes = []
         outcomes.append(callback_event)
     rows_update(outcomes, PROCESSING_FIELDS)
+    erased = [event.pk for event in outcomes if event.person and person_is_erased(event.person)]
+    if erased:
+        callback_events_of_erased_scrub(erased)
 
 
 def _claim(*, after_pk: int, size: int) -> list[CallbackEvent]:
@@ -384,4 +389,6 @@ def _apply(
     callback_event.subscription_list = outcome.subscription_list
     callback_event.notes = context.notes
     callback_event.save(update_fields=PROCESSING_FIELDS)
+    if outcome.person is not None and person_is_erased(outcome.person):
+        callback_events_of_erased_scrub([callback_event.pk])
     return callback_event.status

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from crm.admin.pagination import LargeTableAdmin
 from crm.admin.persons import PersonAdmin
+from crm.erasure_selectors import erasure_overview
 from crm.models import Person
 from prefcenter.workers.status import workers_status
 from vibes_integration.sync import services
@@ -135,6 +136,7 @@ class OperationAdmin(ReadOnlyAdmin):
             "chart": activity_chart(),
             "failures": recent_problems(OperationStatus.FAILED),
             "conflicts": recent_problems(OperationStatus.CONFLICT),
+            "erasures": erasure_overview(),
             "opts": self.model._meta,
             "can_retry": self.has_change_permission(request),
         }

@@ -9,6 +9,7 @@ class OperationKind(models.TextChoices):
     OPT_IN = "opt_in", _("Web opt-in (Add Participant)")
     UNSUBSCRIBE = "unsubscribe", _("Leave list")
     NUMBER_CHANGE = "number_change", _("Change of number")
+    NULLIFY = "nullify", _("Erase (end every list, nullify)")
 
 
 class OperationStatus(models.TextChoices):

@@ -145,3 +145,13 @@ def outbox_number_change(*, number_change: NumberChange, source: str) -> Operati
     )
     tasks.ensure_processing()
     return operation
+
+
+def outbox_nullify(*, person: Person, source: str) -> Operation:
+    """Vibes must erase the person: end every list, then nullify them (docs/privacy.md).
+    What to address is read from the person's erasure request when it is sent."""
+    operation = Operation.objects.create(
+        kind=OperationKind.NULLIFY, person_id=person.pk, source=source
+    )
+    tasks.ensure_processing()
+    return operation

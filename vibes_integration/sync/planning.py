@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from django.utils.translation import gettext as _
 
 from crm.choices import OptInStatus, SubscriptionState
-from crm.models import OptInRequest, Person, Subscription
+from crm.models import ErasureRequest, OptInRequest, Person, Subscription
 from vibes_integration.sync import conf
 from vibes_integration.sync.choices import OperationKind
 from vibes_integration.sync.models import Operation
@@ -43,6 +43,10 @@ def build_plans(operations: Sequence[Operation], claim_token: str) -> list[Plan]
             subscription_list_id__in={op.subscription_list_id for op in leaving},
         ).only("person_id", "subscription_list_id", "state")
     }
+    erasures = {
+        request.person_id: request
+        for request in ErasureRequest.objects.filter(person_id__in=persons.keys())
+    }
     plans = []
     for operation in operations:
         person = persons.get(operation.person_id)
@@ -59,7 +63,10 @@ def build_plans(operations: Sequence[Operation], claim_token: str) -> list[Plan]
             "vibes_person_id": person.vibes_person_id,
             "crm_mdn": str(person.mdn) if person.mdn else None,
         }
-        if operation.kind == OperationKind.PERSON:
+        erasure = erasures.get(person.pk)
+        if operation.kind == OperationKind.NULLIFY or erasure is not None:
+            plans.append(_erasure_plan(base, operation, erasure))
+        elif operation.kind == OperationKind.PERSON:
             plans.append(
                 Plan(
                     **base,
@@ -121,3 +128,18 @@ def _opt_in_plan(base: dict, request: OptInRequest | None) -> Plan:
         opt_in_mdn=str(request.mdn),
         opt_in_without_external_id=request.number_change_id is not None,
     )
+
+
+def _erasure_plan(base: dict, operation: Operation, erasure: ErasureRequest | None) -> Plan:
+    """An erased person's nullification; any other operation of theirs is skipped (it
+    would send an erased state, or address them by an id Vibes no longer has)."""
+    if operation.kind != OperationKind.NULLIFY:
+        return Plan(
+            **base,
+            skip_reason=_("The person was erased; the erasure's nullification ends every list."),
+        )
+    if erasure is None:
+        return Plan(**base, skip_reason=_("No erasure request for this person."))
+    if erasure.vibes_finished_at is not None:
+        return Plan(**base, skip_reason=_("Vibes already finished this erasure."))
+    return Plan(**base, erasure_targets=tuple(dict(target) for target in erasure.vibes_targets))

@@ -44,6 +44,7 @@ class Plan:
     new_person_key: str = ""
     old_list_ids: tuple[str, ...] = ()
     skip_reason: str = ""
+    erasure_targets: tuple[JSONDict, ...] = ()
 
 
 class Result(enum.Enum):

@@ -86,6 +86,12 @@ def on_number_changed(sender, *, number_change, source: str, **kwargs) -> None:
     outbox.outbox_number_change(number_change=number_change, source=source)
 
 
+def on_erasure_requested(sender, *, erasure_request, person: Person, source: str, **kwargs) -> None:
+    """Erasure is sent whatever its source: Vibes must nullify even what it told us."""
+    if erasure_request.vibes_targets:
+        outbox.outbox_nullify(person=person, source=source)
+
+
 def on_subscription_list_saved(sender, *, instance: SubscriptionList, created: bool, **kwargs):
     """A new list or campaign needs its own callback registrations at Vibes (whatever the
     change's source: a list Vibes announced is as silent without one)."""
@@ -122,3 +128,6 @@ def connect() -> None:
     )
     signals.opt_in_requested.connect(on_opt_in_requested, dispatch_uid="vibes_sync.opt_in")
     signals.number_changed.connect(on_number_changed, dispatch_uid="vibes_sync.number_changed")
+
+
+    signals.erasure_requested.connect(on_erasure_requested, dispatch_uid="vibes_sync.erasure")

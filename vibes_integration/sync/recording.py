@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from crm import services
 from crm.choices import OptInStatus, Source
 from crm.models import OptInRequest, Person
+from crm.services.erasure import erasure_vibes_finish
 from vibes_integration.sync import conf
 from vibes_integration.sync.choices import PROBLEM_STATUSES, OperationKind, OperationStatus
 from vibes_integration.sync.claims import return_to_queue
@@ -176,6 +177,8 @@ class Recorder:
             Operation.objects.filter(pk=plan.operation_id).update(status=status, error=conflict)
         if plan.kind == OperationKind.OPT_IN and outcome.opt_in is not None:
             _record_opt_in(plan, outcome)
+        if plan.kind == OperationKind.NULLIFY and status == OperationStatus.DONE:
+            erasure_vibes_finish(person_id=plan.person_id)
         return status
 
     def _retry(self, plan: Plan, outcome: Outcome) -> str:
@@ -223,6 +226,8 @@ def _changes_only_the_operation(plan: Plan, outcome: Outcome) -> bool:
     if outcome.result == Result.SKIPPED:
         return True
     if outcome.result != Result.DONE or outcome.opt_in is not None:
+        return False
+    if plan.kind == OperationKind.NULLIFY:
         return False
     if plan.kind == OperationKind.PERSON and outcome.person_created is not None:
         return False

@@ -28,6 +28,7 @@ from vibes_integration.errors import (
 from vibes_integration.sync.calls import call
 from vibes_integration.sync.choices import OperationKind
 from vibes_integration.sync.number_change import send_number_change
+from vibes_integration.sync.nullify import send_nullify
 from vibes_integration.sync.payloads import parse_vibes_datetime, vibes_person_key
 from vibes_integration.sync.person_calls import send_person, send_unsubscribe
 from vibes_integration.sync.plans import OptInAnswer, Outcome, Plan, Result
@@ -58,6 +59,8 @@ def perform(client: VibesClient, plan: Plan) -> Outcome:
             send_unsubscribe(client, plan, outcome)
         elif plan.kind == OperationKind.NUMBER_CHANGE:
             send_number_change(client, plan, outcome, call)
+        elif plan.kind == OperationKind.NULLIFY:
+            send_nullify(client, plan, outcome)
         else:
             raise ValueError(f"unknown operation kind {plan.kind!r}")
     except (Retryable, AuthenticationFailed) as exc:
