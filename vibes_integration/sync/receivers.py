@@ -129,5 +129,4 @@ def connect() -> None:
     signals.opt_in_requested.connect(on_opt_in_requested, dispatch_uid="vibes_sync.opt_in")
     signals.number_changed.connect(on_number_changed, dispatch_uid="vibes_sync.number_changed")
 
-
     signals.erasure_requested.connect(on_erasure_requested, dispatch_uid="vibes_sync.erasure")

@@ -27,8 +27,8 @@ from vibes_integration.errors import (
 )
 from vibes_integration.sync.calls import call
 from vibes_integration.sync.choices import OperationKind
-from vibes_integration.sync.number_change import send_number_change
 from vibes_integration.sync.nullify import send_nullify
+from vibes_integration.sync.number_change import send_number_change
 from vibes_integration.sync.payloads import parse_vibes_datetime, vibes_person_key
 from vibes_integration.sync.person_calls import send_person, send_unsubscribe
 from vibes_integration.sync.plans import OptInAnswer, Outcome, Plan, Result
