@@ -13,6 +13,64 @@ from crm.choices import ConsentAction, Source
 from crm.models import ConsentEvent, Person, SubscriptionList
 from crm.services.validation import ConsentContext, check_source, clean_consent, clean_mdn
 
+CALLBACK_REFERENCE_PREFIX = "callback:"
+#: The ledger lines that settle where a person stands on a list; an opt-in request does not.
+_DECISIVE = [ConsentAction.OPTED_IN, ConsentAction.OPTED_OUT, ConsentAction.OPT_IN_REJECTED]
+
+
+def _vibes_event_id(reference: str) -> str:
+    return (
+        reference.removeprefix(CALLBACK_REFERENCE_PREFIX)
+        if reference.startswith(CALLBACK_REFERENCE_PREFIX)
+        else ""
+    )
+
+
+def _confirmed_already(event: ConsentEvent) -> ConsentEvent | None:
+    """The opted-in line ``event`` (reported by a Vibes event) confirms again, if any.
+
+    Vibes reports one confirmed opt-in twice (``ack_participant_changed`` CONFIRMED and
+    ``subscription_added``, in either order): when the person's latest decisive line for
+    the list is an opt-in of the same number, this event reports that same opt-in.
+    """
+    if event.action != ConsentAction.OPTED_IN or not event.vibes_event_ids:
+        return None
+    latest = (
+        ConsentEvent.objects.filter(
+            person=event.person,
+            subscription_list=event.subscription_list,
+            action__in=_DECISIVE,
+        )
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    if latest is None or latest.action != ConsentAction.OPTED_IN:
+        return None
+    if latest.mdn and event.mdn and str(latest.mdn) != str(event.mdn):
+        return None
+    return latest
+
+
+def _disclosure_asked_with(event: ConsentEvent) -> str:
+    """The disclosure shown when the person asked for the opt-in Vibes now confirms: the
+    opted-in line then proves on its own what the person agreed to. Empty for an opt-in
+    nobody asked for here (a keyword), or when the latest request was answered already."""
+    latest = (
+        ConsentEvent.objects.filter(
+            person=event.person,
+            subscription_list=event.subscription_list,
+            action__in=[ConsentAction.OPT_IN_REQUESTED, *_DECISIVE],
+        )
+        .order_by("-occurred_at", "-id")
+        .only("action", "mdn", "disclosure_text")
+        .first()
+    )
+    if latest is None or latest.action != ConsentAction.OPT_IN_REQUESTED:
+        return ""
+    if latest.mdn and event.mdn and str(latest.mdn) != str(event.mdn):
+        return ""
+    return latest.disclosure_text
+
 
 def append_consent_event(
     *,
@@ -37,6 +95,19 @@ def append_consent_event(
 
 
 def _saved(event: ConsentEvent, source: Source) -> ConsentEvent:
+    """Write the line, or add this Vibes event's id to the opt-in line it confirms again:
+    one opt-in is one line, whatever number of callbacks report it."""
+    existing = _confirmed_already(event)
+    if existing is not None:
+        ids = list(existing.vibes_event_ids or [])
+        new_ids = [i for i in event.vibes_event_ids if i not in ids]
+        if new_ids:
+            ids.extend(new_ids)
+            ConsentEvent.objects.vibes_event_ids_extend(pk=existing.pk, event_ids=ids)
+            existing.vibes_event_ids = ids
+        return existing
+    if event.action == ConsentAction.OPTED_IN and event.vibes_event_ids:
+        event.disclosure_text = event.disclosure_text or _disclosure_asked_with(event)
     event.save()
     signals.consent_recorded.send(sender=ConsentEvent, consent_event=event, source=source)
     return event
@@ -72,6 +143,8 @@ def _consent_event(
         opt_out_reason=opt_out_reason or "",
         reference=(consent.reference or "")[:200],
     )
+    event_id = _vibes_event_id(event.reference)
+    event.vibes_event_ids = [event_id] if event_id else []
     # The ledger's one constraint (a known action) is the field's choices, which
     # full_clean checks anyway, and the database enforces it too: validating it again
     # would cost a query (and a savepoint) for every line of the ledger. The number is

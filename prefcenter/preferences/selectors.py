@@ -38,13 +38,35 @@ def format_mdn(mdn: object) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def join_button_label() -> str:
+    """The opt-in form's button: the page renders it and the disclosure names it, from here."""
+    return _("Text me to confirm")
+
+
+def disclosure_intro() -> str:
+    """The sentence above the lists' terms; it names the button the subscriber presses."""
+    return _("By tapping “%(button)s”, you agree to the terms of each list you chose:") % {
+        "button": join_button_label()
+    }
+
+
 def default_disclosure() -> str:
     """Shown for a list that has no disclosure of its own, so no one joins without one."""
     return _(
-        "By joining, you agree to receive recurring automated marketing text messages from "
+        "You agree to receive recurring automated marketing text messages from "
         "%(brand)s at this number. Consent is not a condition of purchase. Message frequency "
         "varies. Msg & data rates may apply. Reply STOP to cancel, HELP for help."
     ) % {"brand": conf.brand_name()}
+
+
+def list_terms(subscription_list: SubscriptionList) -> str:
+    return subscription_list.disclosure.strip() or default_disclosure()
+
+
+def list_disclosure(subscription_list: SubscriptionList) -> str:
+    """What the page shows for a list next to the button, in reading order: the sentence
+    naming the button, the list's name, its terms. The ledger stores exactly this."""
+    return f"{disclosure_intro()}\n\n{subscription_list.name}\n{list_terms(subscription_list)}"
 
 
 def disclosure_digest(text: str) -> str:
@@ -73,9 +95,13 @@ class ListState:
         return format_mdn(self.open_request.mdn) if self.open_request else ""
 
     @property
+    def terms(self) -> str:
+        """The list's own terms, as the page shows them under the list's name."""
+        return list_terms(self.subscription_list)
+
+    @property
     def disclosure_text(self) -> str:
-        """Exactly what the page shows next to the button, and so what the ledger stores."""
-        return self.subscription_list.disclosure.strip() or default_disclosure()
+        return list_disclosure(self.subscription_list)
 
     @property
     def disclosure_digest(self) -> str:

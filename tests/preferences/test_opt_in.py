@@ -6,7 +6,7 @@ from django.test import override_settings
 from crm import services, signals
 from crm.choices import ConsentAction, OptInStatus, Source, SubscriptionState
 from crm.models import ConsentEvent, OptInRequest, Subscription, SubscriptionList
-from prefcenter.preferences.selectors import default_disclosure, disclosure_digest
+from prefcenter.preferences.selectors import default_disclosure, disclosure_digest, list_disclosure
 from tests.fixtures.builders import make_person
 from tests.preferences.catalogue import DEALS_DISCLOSURE
 
@@ -18,7 +18,7 @@ def _join(client, path, lists, mdn, **extra):
     data = {"action": "opt_in", "optin-mdn": mdn, "optin-lists": lists}
     for subscription_list in SubscriptionList.objects.filter(shown_in_preference_center=True):
         data[f"disclosure_{subscription_list.list_id}"] = disclosure_digest(
-            subscription_list.disclosure.strip() or default_disclosure()
+            list_disclosure(subscription_list)
         )
     data.update(extra)
     return client.post(path, data, HTTP_USER_AGENT=BROWSER, **{"REMOTE_ADDR": "203.0.113.9"})
@@ -60,8 +60,11 @@ def test_joining_with_a_new_number_starts_web_double_opt_in(
         for e in ConsentEvent.objects.filter(person=newcomer, action=ConsentAction.OPT_IN_REQUESTED)
     }
     assert set(events) == {"deals", "events"}
-    assert events["deals"].disclosure_text == DEALS_DISCLOSURE
-    assert events["events"].disclosure_text == catalogue.events.disclosure
+    assert events["deals"].disclosure_text == list_disclosure(catalogue.deals)
+    assert events["events"].disclosure_text == list_disclosure(catalogue.events)
+    # The stored disclosure names the button that was pressed, and holds the list's terms.
+    assert "“Text me to confirm”" in events["deals"].disclosure_text
+    assert DEALS_DISCLOSURE in events["deals"].disclosure_text
     for event in events.values():
         assert event.source == Source.PREFERENCE_CENTER
         assert event.ip_address == "203.0.113.9"
@@ -87,7 +90,7 @@ def test_a_list_without_its_own_disclosure_shows_and_records_the_default(
     assert default_disclosure() in page.replace("&amp;", "&")
     assert _join(client, url(newcomer), ["arrivals"], "2015550142").status_code == 303
     event = ConsentEvent.objects.get(person=newcomer)
-    assert event.disclosure_text == default_disclosure()
+    assert event.disclosure_text.endswith(default_disclosure())
     assert "Northwind Outfitters" in event.disclosure_text
 
 
@@ -138,8 +141,8 @@ def _error(page: str, field: str) -> str:
         (["deals"], "555-0142", "mdn", "555-0142 is not a valid phone number."),
         (["deals"], "call me maybe", "mdn", "call me maybe is not a phone number."),
         (["deals"], "+1 299 555 0142", "mdn", "+1 299 555 0142 is not a valid phone number."),
-        (["club"], "2015550142", "lists", "Select a valid choice. club is not one of"),
-        (["hidden"], "2015550142", "lists", "Select a valid choice. hidden is not one of"),
+        (["club"], "2015550142", "lists", "Choose from the lists shown."),
+        (["hidden"], "2015550142", "lists", "Choose from the lists shown."),
     ],
 )
 def test_bad_opt_in_input_is_shown_next_to_its_field(
@@ -170,7 +173,7 @@ def test_already_subscribed_at_this_number_is_explained(client, subscriber, url)
 def test_terms_that_changed_after_the_page_was_shown_must_be_read_again(
     client, newcomer, catalogue, url
 ):
-    shown = disclosure_digest(DEALS_DISCLOSURE)
+    shown = disclosure_digest(list_disclosure(SubscriptionList.objects.get(list_id="deals")))
     services.subscription_list_upsert(
         list_id="deals", source=Source.STAFF, disclosure=DEALS_DISCLOSURE + " Now daily."
     )
@@ -196,7 +199,9 @@ def test_the_client_address_comes_through_trusted_proxies_only(client, newcomer,
                 "action": "opt_in",
                 "optin-mdn": "2015550142",
                 "optin-lists": ["deals"],
-                "disclosure_deals": disclosure_digest(DEALS_DISCLOSURE),
+                "disclosure_deals": disclosure_digest(
+                    list_disclosure(SubscriptionList.objects.get(list_id="deals"))
+                ),
             },
             REMOTE_ADDR="10.1.2.3",
             HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7, 10.9.9.9",
@@ -208,7 +213,9 @@ def test_the_client_address_comes_through_trusted_proxies_only(client, newcomer,
                 "action": "opt_in",
                 "optin-mdn": "2015550143",
                 "optin-lists": ["deals"],
-                "disclosure_deals": disclosure_digest(DEALS_DISCLOSURE),
+                "disclosure_deals": disclosure_digest(
+                    list_disclosure(SubscriptionList.objects.get(list_id="deals"))
+                ),
             },
             REMOTE_ADDR="203.0.113.50",
             HTTP_X_FORWARDED_FOR="198.51.100.7",
