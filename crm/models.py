@@ -336,12 +336,15 @@ class ConsentEventQuerySet(models.QuerySet):
     update.queryset_only = True
     delete.queryset_only = True
 
-    def vibes_event_ids_extend(self, *, pk: int, event_ids: list[str]) -> None:
+    def vibes_event_ids_extend(self, *, pk: int, event_ids: list[str], **earliest) -> None:
         """Record that more Vibes events reported the fact of line ``pk``: the one change
-        the ledger allows, because the fact itself, its date and its disclosure stay."""
-        models.QuerySet.update(self.filter(pk=pk), vibes_event_ids=event_ids)
-
-    vibes_event_ids_extend.queryset_only = True
+        the ledger allows. The fact and its disclosure stay; ``earliest`` (occurred_at
+        and reference) moves the line to an earlier report of the same fact that arrived
+        late, so that the ledger ends the same whatever order Vibes delivered in."""
+        allowed = {
+            key: value for key, value in earliest.items() if key in {"occurred_at", "reference"}
+        }
+        models.QuerySet.update(self.filter(pk=pk), vibes_event_ids=event_ids, **allowed)
 
 
 class LedgerIsAppendOnly(ValidationError):
