@@ -47,6 +47,26 @@ class Person(models.Model):
         unique=True,
         help_text=_("Vibes' id for this person; empty until Vibes knows them."),
     )
+    vibes_person_id = models.CharField(
+        _("Vibes person id (deprecated)"),
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_(
+            "The older numeric id Vibes also sends (a callback person's id). A different "
+            "value from the person key: only used to recognise a callback that carries "
+            "nothing else."
+        ),
+    )
+    external_id_in_vibes = models.BooleanField(
+        _("Vibes knows the external id"),
+        default=False,
+        help_text=_(
+            "Vibes has confirmed it holds this external id for the person. Until then "
+            "every call names the person by person key."
+        ),
+    )
     mdn = PhoneNumberField(
         _("mobile number"),
         null=True,
@@ -92,6 +112,9 @@ class Person(models.Model):
             models.CheckConstraint(condition=~Q(mdn=""), name="crm_person_mdn_not_empty"),
             models.CheckConstraint(
                 condition=~Q(external_person_id=""), name="crm_person_external_id_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=~Q(vibes_person_id=""), name="crm_person_vibes_person_id_not_empty"
             ),
         ]
 

@@ -1,6 +1,16 @@
-"""Phone number helpers: parsing what people type into E.164, and masking for display."""
+"""Phone number helpers: parsing what people type into E.164, recording the numbers Vibes
+holds, and masking for display.
+
+Two paths, on purpose. A number someone types (``parse_mdn``) is input: it must be a
+number that can exist (libphonenumber's "valid"). A number Vibes sends (``vibes_mdn``) is
+a fact: Vibes already holds it and texts it, whatever the numbering plan says (its own
+examples, ``+12995551234`` and ``+1999999999``, are not valid numbers), so it is recorded
+as Vibes holds it and only its shape is checked.
+"""
 
 from __future__ import annotations
+
+import re
 
 import phonenumbers
 from django.conf import settings
@@ -34,12 +44,46 @@ def parse_mdn(raw: object, *, region: str | None = None, strict: bool = True) ->
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+E164_SHAPE = re.compile(r"^\+[1-9]\d{1,14}$")
+"""``+`` and at most 15 digits, the first not 0: what E.164 allows, nothing more."""
+
+_VISUAL_SEPARATORS = re.compile(r"[\s().\-]")
+
+
+def vibes_mdn(raw: object, *, region: str | None = None) -> str | None:
+    """A number Vibes holds, as Vibes holds it; None when it is no number at all.
+
+    An E.164 number (callbacks registered with API version 2) is kept as it is, with any
+    spaces or dashes taken out. National digits (version 1, ``2995551234``) are put in
+    E.164 with the company's default region when libphonenumber finds the length
+    possible there. Validity (area codes, exchanges, landlines) is not asked: refusing
+    a number Vibes texts would lose the event that carries it.
+    """
+    text = _VISUAL_SEPARATORS.sub("", str(raw or "").strip())
+    if not text:
+        return None
+    if E164_SHAPE.match(text):
+        return text
+    try:
+        number = phonenumbers.parse(text, region or settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return formatted if E164_SHAPE.match(formatted) else None
+
+
 def try_parse_mdn(raw: object) -> str | None:
-    """``parse_mdn`` that answers None instead of raising (for search boxes)."""
+    """``parse_mdn`` that answers None instead of raising (for search boxes and lookups).
+
+    A number Vibes holds may be stored though the plan has no such number (``vibes_mdn``):
+    what is not even possible is still looked up as Vibes would spell it.
+    """
     try:
         return parse_mdn(raw, strict=False)
     except ValidationError:
-        return None
+        return vibes_mdn(raw)
 
 
 def mdn_text(mdn: object) -> str:

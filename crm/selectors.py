@@ -48,9 +48,17 @@ def person_get_by_person_key(person_key: str) -> Person | None:
     return Person.objects.filter(person_key=value).first()
 
 
+def person_get_by_vibes_person_id(vibes_person_id: str) -> Person | None:
+    """The person Vibes' deprecated numeric id names (never a person key)."""
+    value = str(vibes_person_id or "").strip()
+    if not value:
+        return None
+    return Person.objects.filter(vibes_person_id=value).first()
+
+
 def person_search(term: str, queryset: QuerySet[Person] | None = None) -> QuerySet[Person]:
     """Persons matching what a staff member typed: a number in any common format, an
-    external id, a Vibes person key, an email address or the start of a name.
+    external id, a Vibes person key or person id, an email address or the start of a name.
 
     Every branch is an exact or prefix match on an indexed column; a substring search
     ("contains") would read the whole table.
@@ -59,7 +67,7 @@ def person_search(term: str, queryset: QuerySet[Person] | None = None) -> QueryS
     term = " ".join(str(term or "").split())
     if not term:
         return queryset
-    condition = Q(external_person_id=term) | Q(person_key=term)
+    condition = Q(external_person_id=term) | Q(person_key=term) | Q(vibes_person_id=term)
     mdn = try_parse_mdn(term)
     if mdn is not None:
         condition |= Q(mdn=mdn)

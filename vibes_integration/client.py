@@ -247,19 +247,31 @@ class VibesClient:
         return body or None
 
     def add_person(self, payload: Mapping[str, Any]) -> AddPersonResult:
-        """Add Person: 201 created, or 200 merged into the existing person of that MDN."""
+        """Add Person: 201 created, or 200 merged into the existing person of that MDN.
+
+        ``person`` is the answer's body when it is an object, else empty: Vibes may answer
+        201 without a body, and the caller then reads the person to learn its key.
+        """
         response = self._request("POST", "/mobiledb/persons/", json=dict(payload))
-        return AddPersonResult(person=self._object(response), created=response.status_code == 201)
+        return AddPersonResult(
+            person=_lenient_object(response), created=response.status_code == 201
+        )
 
     def update_person(self, person_key: str, payload: Mapping[str, Any]) -> JSONDict:
+        """Update Person by key. Any 2xx is success; the body answered (ours echoed, the
+        stored person, or none: Vibes documents each) is returned as found and says
+        nothing reliable about what Vibes holds."""
         path = f"/mobiledb/persons/{_segment(person_key)}"
-        return self._object(self._request("PUT", path, json=dict(payload)))
+        return _lenient_object(self._request("PUT", path, json=dict(payload)))
 
     def update_person_by_external_id(
         self, external_person_id: str, payload: Mapping[str, Any]
     ) -> JSONDict:
+        """Update Person by external id (404 when Vibes does not know it; Vibes also
+        documents this form as "add or update", so never call it with an external id
+        Vibes may not hold). Answers as ``update_person``."""
         path = f"/mobiledb/persons/external/{_segment(external_person_id)}"
-        return self._object(self._request("PUT", path, json=dict(payload)))
+        return _lenient_object(self._request("PUT", path, json=dict(payload)))
 
     # -- subscriptions ----------------------------------------------------------------------
 
@@ -354,7 +366,7 @@ class VibesClient:
             http_status=response.status_code,
             status=str(raw.get("status") or ""),
             person=person,
-            person_key=person.get("person_key") or person.get("person_id") or None,
+            person_key=person.get("person_key") or None,
             expire_date=raw.get("expire_date"),
             participation_date=raw.get("participation_date"),
             raw=raw,
@@ -405,7 +417,12 @@ class VibesClient:
         list_id: str | None = None,
         campaign_id: str | None = None,
     ) -> JSONDict:
-        """Register a destination for one callback type (one registration per type)."""
+        """Register a destination for one callback type.
+
+        Vibes requires ``list_id`` for subscription callbacks and ``campaign_id`` for
+        acquisition callbacks (one registration per list or campaign); person and
+        list-catalogue callbacks take neither (one registration per type).
+        """
         body = self._callback_body(
             callback_type,
             url=url,
@@ -478,6 +495,13 @@ def _parse_body(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return response.text
+
+
+def _lenient_object(response: requests.Response) -> JSONDict:
+    """The answer's JSON object, or ``{}`` for no body, an echo that is not an object, or
+    text: for answers whose body Vibes does not promise."""
+    body = _parse_body(response)
+    return body if isinstance(body, dict) else {}
 
 
 def _error_entries(body: Any) -> list[JSONDict]:

@@ -228,13 +228,32 @@ class PersonAdmin(LargeTableAdmin):
         if custom:
             fieldsets.append((_("Custom fields"), {"fields": custom}))
         fieldsets.append(
-            (_("Vibes"), {"fields": ["person_key", "carrier_code", "vibes_sync"]}),
+            (
+                _("Vibes"),
+                {
+                    "fields": [
+                        "person_key",
+                        "vibes_person_id",
+                        "external_id_in_vibes",
+                        "carrier_code",
+                        "vibes_sync",
+                    ]
+                },
+            ),
         )
         fieldsets.append((_("Record"), {"fields": ["created_at", "updated_at"]}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["person_key", "carrier_code", "vibes_sync", "created_at", "updated_at"]
+        readonly = [
+            "person_key",
+            "vibes_person_id",
+            "external_id_in_vibes",
+            "carrier_code",
+            "vibes_sync",
+            "created_at",
+            "updated_at",
+        ]
         if obj is not None:
             # Vibes knows the person by this id: changing it would make a stranger of them.
             readonly.insert(0, "external_person_id")

@@ -12,7 +12,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 from crm import signals
 from crm.choices import ConsentAction, Source
 from crm.models import ConsentEvent, Person, SubscriptionList
-from crm.services.validation import ConsentContext, check_source, clean_consent, clean_mdn
+from crm.services.validation import ConsentContext, check_source, clean_consent, clean_mdn_from
 
 CALLBACK_REFERENCE_PREFIX = "callback:"
 #: The ledger lines that say where a person stands on a list, the request included.
@@ -145,7 +145,7 @@ def _consent_event(
         action=action,
         source=source,
         occurred_at=consent.occurred_at or timezone.now(),
-        mdn=clean_mdn(mdn) or _stored_mdn(person),
+        mdn=clean_mdn_from(source, mdn) or _stored_mdn(person),
         ip_address=consent.ip_address or None,
         user_agent=(consent.user_agent or "")[:2000],
         disclosure_text=disclosure,
@@ -157,7 +157,7 @@ def _consent_event(
     # The ledger's one constraint (a known action) is the field's choices, which
     # full_clean checks anyway, and the database enforces it too: validating it again
     # would cost a query (and a savepoint) for every line of the ledger. The number is
-    # not validated again either: ``clean_mdn`` just did, or it is the person's stored
+    # not validated again either: ``clean_mdn_from`` just did, or it is the person's stored
     # number, which the line records as it is.
     event.full_clean(exclude=["person", "subscription_list", "mdn"], validate_constraints=False)
     return event

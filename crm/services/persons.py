@@ -19,7 +19,7 @@ from crm.services.validation import (
     check_source,
     clean_email,
     clean_external_person_id,
-    clean_mdn,
+    clean_mdn_from,
     clean_name,
 )
 
@@ -69,6 +69,7 @@ def _save_person(person: Person, **kwargs: Any) -> None:
             None if person._state.adding else person,
             external_person_id=person.external_person_id,
             person_key=person.person_key,
+            vibes_person_id=person.vibes_person_id,
             mdn=str(person.mdn) if person.mdn else None,
         )
         raise ValidationError(
@@ -88,17 +89,24 @@ def person_create(
     mdn: str | None = None,
     carrier_code: str = "",
     person_key: str | None = None,
+    vibes_person_id: str | None = None,
+    external_id_in_vibes: bool = False,
     custom_fields: Mapping[str, Any] | None = None,
 ) -> Person:
+    """Create a person. ``person_key`` and ``vibes_person_id`` are Vibes' two ids (the key,
+    and the deprecated numeric id): different values, never one in place of the other.
+    ``external_id_in_vibes``: Vibes already holds ``external_person_id`` for them."""
     source = check_source(source)
     person = Person(
         external_person_id=clean_external_person_id(external_person_id),
         first_name=clean_name(first_name, "first_name"),
         last_name=clean_name(last_name, "last_name"),
         email=clean_email(email),
-        mdn=clean_mdn(mdn),
+        mdn=clean_mdn_from(source, mdn),
         carrier_code=str(carrier_code or "")[:16],
-        person_key=(str(person_key).strip() or None) if person_key else None,
+        person_key=_vibes_id(person_key),
+        vibes_person_id=_vibes_id(vibes_person_id),
+        external_id_in_vibes=bool(external_id_in_vibes),
     )
     values = _clean_custom_field_input(custom_fields or {})
     person.custom_fields = {k: v for k, v in values.items() if v is not None}
@@ -106,6 +114,7 @@ def person_create(
         None,
         external_person_id=person.external_person_id,
         person_key=person.person_key,
+        vibes_person_id=person.vibes_person_id,
         mdn=person.mdn,
     )
     _save_person(person)
@@ -120,6 +129,10 @@ def person_create(
     return person
 
 
+def _vibes_id(value: Any) -> str | None:
+    return (str(value).strip() or None) if value not in (None, "") else None
+
+
 def _changed_names(person: Person, *, created: bool) -> set[str]:
     names = {
         "external_person_id",
@@ -129,6 +142,8 @@ def _changed_names(person: Person, *, created: bool) -> set[str]:
         "mdn",
         "carrier_code",
         "person_key",
+        "vibes_person_id",
+        "external_id_in_vibes",
     }
     changed = {n for n in names if getattr(person, n)}
     changed.update(f"custom_fields.{key}" for key in person.custom_fields)
@@ -147,12 +162,16 @@ def person_update(
     mdn: str | None = UNSET,
     carrier_code: str = UNSET,
     person_key: str | None = UNSET,
+    vibes_person_id: str | None = UNSET,
+    external_id_in_vibes: bool = UNSET,
     custom_fields: Mapping[str, Any] = UNSET,
 ) -> PersonChange:
     """Change the given fields of ``person``; ``custom_fields`` merges (None clears a key).
 
     Only the fields whose value really changes are written and announced, so an update
-    that changes nothing sends no signal and causes no call to Vibes.
+    that changes nothing sends no signal and causes no call to Vibes. A new external id is
+    one Vibes does not know yet (``external_id_in_vibes`` turns False) unless the caller
+    says Vibes reported it.
     """
     source = check_source(source)
     person = Person.objects.select_for_update().get(pk=person.pk)
@@ -166,11 +185,17 @@ def person_update(
     if email is not UNSET:
         new["email"] = clean_email(email)
     if mdn is not UNSET:
-        new["mdn"] = clean_mdn(mdn)
+        new["mdn"] = clean_mdn_from(source, mdn)
     if carrier_code is not UNSET:
         new["carrier_code"] = str(carrier_code or "")[:16]
     if person_key is not UNSET:
-        new["person_key"] = (str(person_key).strip() or None) if person_key else None
+        new["person_key"] = _vibes_id(person_key)
+    if vibes_person_id is not UNSET:
+        new["vibes_person_id"] = _vibes_id(vibes_person_id)
+    if external_id_in_vibes is not UNSET:
+        new["external_id_in_vibes"] = bool(external_id_in_vibes)
+    elif "external_person_id" in new and new["external_person_id"] != person.external_person_id:
+        new["external_id_in_vibes"] = False
 
     changed: set[str] = set()
     previous_mdn = str(person.mdn) if person.mdn else None
@@ -196,7 +221,12 @@ def person_update(
         return PersonChange(person=person, created=False)
 
     _check_unique(
-        person, **{n: new[n] for n in ("external_person_id", "person_key", "mdn") if n in changed}
+        person,
+        **{
+            n: new[n]
+            for n in ("external_person_id", "person_key", "vibes_person_id", "mdn")
+            if n in changed
+        },
     )
     for name in changed:
         if not name.startswith("custom_fields."):

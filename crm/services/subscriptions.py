@@ -19,7 +19,7 @@ from crm.services.validation import (
     check_source,
     clean_aware,
     clean_consent,
-    clean_mdn,
+    clean_mdn_from,
 )
 
 
@@ -81,7 +81,7 @@ def subscription_change(
     opt_in_date = clean_aware(opt_in_date, "opt_in_date")
     opt_out_date = clean_aware(opt_out_date, "opt_out_date")
     consent = clean_consent(consent, default_occurred_at=event_date)
-    mdn = clean_mdn(mdn)
+    mdn = clean_mdn_from(source, mdn)
     with transaction.atomic(savepoint=False):
         while True:
             subscription = _locked_or_new(person, subscription_list, source)

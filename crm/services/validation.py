@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from crm.choices import Source
 from crm.models import EXTERNAL_PERSON_ID_MAX_LENGTH
-from crm.phone import parse_mdn
+from crm.phone import parse_mdn, vibes_mdn
 
 
 class _Unset:
@@ -60,12 +60,39 @@ def clean_external_person_id(value: Any) -> str:
 
 
 def clean_mdn(value: Any, field_name: str = "mdn") -> str | None:
+    """A number someone typed: it must be a number that can exist (libphonenumber's
+    "valid"), in E.164."""
     if value is None or str(value).strip() == "":
         return None
     try:
         return parse_mdn(value)
     except ValidationError as exc:
         raise ValidationError({field_name: exc.messages}) from exc
+
+
+def clean_vibes_mdn(value: Any, field_name: str = "mdn") -> str | None:
+    """A number Vibes sent: recorded as Vibes holds it (``crm.phone.vibes_mdn``).
+
+    Only its shape is checked; the validity rules of ``clean_mdn`` are for numbers people
+    type. Text that is no number at all is still refused, naming the field.
+    """
+    if value is None or str(value).strip() == "":
+        return None
+    mdn = vibes_mdn(value)
+    if mdn is None:
+        raise ValidationError(
+            {field_name: _("%(value)s is not a phone number.") % {"value": value}},
+            code="invalid",
+        )
+    return mdn
+
+
+def clean_mdn_from(source: Source, value: Any, field_name: str = "mdn") -> str | None:
+    """``clean_vibes_mdn`` for a number that came from Vibes (``Source.VIBES``),
+    ``clean_mdn`` for every other source: a number someone typed."""
+    if source == Source.VIBES:
+        return clean_vibes_mdn(value, field_name)
+    return clean_mdn(value, field_name)
 
 
 def clean_email(value: Any) -> str:

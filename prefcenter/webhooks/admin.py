@@ -143,12 +143,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description=_("Rotate the secret of the selected endpoints"))
+    @admin.action(
+        description=_("Rotate the secret of the selected endpoints"), permissions=["change"]
+    )
     def rotate_secret(self, request, queryset):
         rotated = [services.endpoint_rotate_secret(endpoint=endpoint) for endpoint in queryset]
         return self._secrets_page(request, rotated, rotated=True)
 
-    @admin.action(description=_("Pause the selected endpoints"))
+    @admin.action(description=_("Pause the selected endpoints"), permissions=["change"])
     def pause_endpoints(self, request, queryset):
         reason = _("Paused by %(user)s.") % {"user": request.user.get_username()}
         count = sum(services.endpoint_pause(endpoint=e, reason=reason) for e in queryset)
@@ -159,7 +161,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Resume the selected endpoints"))
+    @admin.action(description=_("Resume the selected endpoints"), permissions=["change"])
     def resume_endpoints(self, request, queryset):
         held = sum(services.endpoint_resume(endpoint=e) for e in queryset)
         self.message_user(

@@ -75,8 +75,10 @@ class History:
         return body
 
     def _person_ref(self, index: int) -> dict[str, Any]:
-        id_field = self.rng.choice(("id", "person_key", "person_id"))
-        ref = {id_field: f"PK-{index:04d}"}
+        ref = {"person_key": f"PK-{index:04d}"}
+        legacy_id_field = self.rng.choice(("id", "person_id", None))
+        if legacy_id_field:  # Vibes' deprecated numeric id, beside the key
+            ref[legacy_id_field] = str(700000 + index)
         if index % 4:  # every fourth person joined by keyword: Vibes has no external id
             ref[self.rng.choice(("external_id", "external_person_id"))] = f"crm-{index:04d}"
         return ref

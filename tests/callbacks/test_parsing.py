@@ -67,6 +67,10 @@ def test_an_absent_timestamp_is_none(raw):
         ("(201) 555-0142", "+12015550142"),
         (2015550142, "+12015550142"),
         ("+447700900123", "+447700900123"),
+        # Numbers Vibes holds that the numbering plan does not: recorded, not refused.
+        ("+12995551234", "+12995551234"),
+        ("+1999999999", "+1999999999"),
+        ("2995551234", "+12995551234"),
         ("12", None),
         ("not a number", None),
         (None, None),
@@ -85,6 +89,7 @@ def test_subscription_added_as_in_vibes_examples():
     assert event.envelope.delivery_attempt == 1
     assert event.envelope.event_date == datetime.datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
     assert event.person.person_key == "PK-ALICE-01"
+    assert event.person.person_id == "50101"  # ``id``: the deprecated numeric id
     assert event.person.external_person_id == "crm-alice-01"
     assert event.list_id == "1001"
     assert event.opt_in_date == datetime.datetime(2026, 3, 2, 10, 14, 58, tzinfo=UTC)
@@ -101,21 +106,27 @@ def test_subscription_removed_keeps_reason_and_dates():
     assert event.opt_out_date == datetime.datetime(2026, 3, 9, 18, 40, 11, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("id_field", ["id", "person_key", "person_id"])
+@pytest.mark.parametrize(
+    ("id_field", "kind"),
+    [("person_key", "person_key"), ("id", "person_id"), ("person_id", "person_id")],
+)
 @pytest.mark.parametrize("external_field", ["external_id", "external_person_id"])
-def test_every_spelling_of_the_person_ids(id_field, external_field):
+def test_every_spelling_of_the_person_ids(id_field, kind, external_field):
     body = callback_body("subscription_added")
     body["subscription"]["person"] = {id_field: "PK-9", external_field: "crm-9"}
 
     event = parse_payload(body)
 
-    assert event.person.person_key == "PK-9"
+    # ``id`` and ``person_id`` are Vibes' deprecated numeric id, never the person key.
+    assert getattr(event.person, kind) == "PK-9"
+    assert event.person.person_key == ("PK-9" if kind == "person_key" else None)
     assert event.person.external_person_id == "crm-9"
 
 
 def test_a_numeric_person_id_becomes_text():
     event = parse_payload(callback_body("person_updated_version1"))
-    assert event.person.person_key == "908172"
+    assert event.person.person_id == "908172"
+    assert event.person.person_key is None
 
 
 @pytest.mark.parametrize("field", ["callback_type", "event_type"])
@@ -199,13 +210,15 @@ def test_ack_participant_added_and_changed():
 def test_an_acquisition_campaign_named_by_api_key_and_a_person_id_on_the_participant():
     body = callback_body("ack_participant_changed_confirmed")
     body["participant"]["acquisition_campaign"] = {"api_key": "AC1002"}
-    body["participant"]["id"] = "PK-7"
+    body["participant"]["person_key"] = "PK-7"
+    body["participant"]["person_id"] = "707"
     del body["participant"]["person"]
 
     event = parse_payload(body)
 
     assert event.campaign_id == "AC1002"
     assert event.person.person_key == "PK-7"
+    assert event.person.person_id == "707"
 
 
 def test_subscription_list_added_and_updated():
@@ -274,3 +287,25 @@ def test_peek_reads_only_the_id_type_and_attempt():
         "person_added",
         None,
     )
+
+
+def test_a_top_level_subscription_list_gives_an_acquisition_event_its_list():
+    body = callback_body("ack_participant_changed_confirmed")
+    body["subscription_list"] = {"id": "1002"}
+
+    event = parse_payload(body)
+
+    assert event.list_id == "1002"
+    assert event.campaign_id == "AC1001"
+
+
+def test_company_participant_callbacks_parse_as_acquisition_events_or_say_why_not():
+    body = callback_body(
+        "ack_participant_changed_confirmed", callback_type="company_participant_added"
+    )
+    assert parse_payload(body).campaign_id == "AC1001"
+
+    body["participant"].pop("status")
+    ignored = parse_payload(body)
+    assert ignored.envelope.callback_type == "company_participant_added"
+    assert "no status" in ignored.reason

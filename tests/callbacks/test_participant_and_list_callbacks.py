@@ -148,3 +148,71 @@ def test_a_list_keeps_what_staff_set(client):
     assert subscription_list.description == "Ours"
     assert subscription_list.disclosure == "Legal text"
     assert subscription_list.shown_in_preference_center is True
+
+
+def test_a_top_level_subscription_list_names_the_list_of_an_unknown_campaign(client):
+    body = callback_body("ack_participant_changed_confirmed", event_id="new")
+    body["subscription_list"] = {
+        "id": "1002",
+        "url": "/companies/demo/mobiledb/subscription_lists/1002",
+    }
+
+    event = deliver(client, body)
+
+    assert event.status == CallbackStatus.PROCESSED, event.notes
+    orders = SubscriptionList.objects.get(list_id="1002")
+    assert orders.acquisition_campaign_id == "AC1001"
+    person = Person.objects.get()
+    assert Subscription.objects.get(person=person).subscription_list == orders
+    assert Subscription.objects.get(person=person).state == SubscriptionState.SUBSCRIBED
+
+
+@pytest.mark.parametrize(
+    "callback_type", ["company_participant_added", "company_participant_changed"]
+)
+def test_company_participant_callbacks_of_the_usual_shape_are_applied(client, deals, callback_type):
+    body = callback_body(
+        "ack_participant_changed_confirmed",
+        event_id="new",
+        callback_type=callback_type,
+        event_type=callback_type,
+    )
+
+    event = deliver(client, body)
+
+    assert event.status == CallbackStatus.PROCESSED, event.notes
+    person = Person.objects.get()
+    assert str(person.mdn) == "+12015550144"
+    assert Subscription.objects.get(person=person).state == SubscriptionState.SUBSCRIBED
+    assert ConsentEvent.objects.get().action == ConsentAction.OPTED_IN
+
+
+@pytest.mark.parametrize(
+    ("participant", "reason"),
+    [
+        (None, "without a participant object"),
+        ({"person": {"person_key": "PK-1"}, "acquisition_campaign": {"id": "AC1001"}}, "no status"),
+        ({"person": {"person_key": "PK-1"}, "status": "CONFIRMED"}, "no acquisition campaign"),
+        ({"acquisition_campaign": {"id": "AC1001"}, "status": "CONFIRMED"}, "names no person"),
+    ],
+)
+def test_company_participant_callbacks_of_another_shape_are_kept_ignored_with_the_reason(
+    client, deals, participant, reason
+):
+    body = {
+        "event_id": "new",
+        "callback_type": "company_participant_changed",
+        "event_date": "2026-03-04T09:31:10Z",
+    }
+    body = callback_body("ack_participant_changed_confirmed", **body)
+    if participant is None:
+        body.pop("participant")
+    else:
+        body["participant"] = participant
+
+    event = deliver(client, body)
+
+    assert event.status == CallbackStatus.IGNORED
+    assert reason in event.notes[0]
+    assert not Person.objects.exists()
+    assert not Subscription.objects.exists()

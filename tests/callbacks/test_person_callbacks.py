@@ -61,29 +61,95 @@ def test_person_updated_from_a_version_1_registration_with_a_national_number(cli
     assert event.status == CallbackStatus.PROCESSED
     person.refresh_from_db()
     assert str(person.mdn) == "+12015550143"
-    assert person.person_key == "908172"
+    # Vibes' numeric person_id is kept apart: it is not the person key.
+    assert person.person_key is None
+    assert person.vibes_person_id == "908172"
+    assert person.external_id_in_vibes is True  # Vibes reported the CRM's external id
     assert person.first_name == "Carla"
     assert person.custom_fields["zip_code"] == "97201"
 
 
-def test_matching_prefers_external_id_then_person_key_then_number(client):
+def test_matching_prefers_person_key_then_external_id_then_person_id_then_number(client):
     by_number = make_person(external_person_id="by-number", mdn="+12015550142")
-    by_key = make_person(external_person_id="by-key", person_key="PK-BRUNO-02")
+    by_person_id = make_person(external_person_id="by-person-id", vibes_person_id="50202")
     by_external_id = make_person(external_person_id="crm-bruno-02")
+    by_key = make_person(external_person_id="by-key", person_key="PK-BRUNO-02")
 
-    body = callback_body("person_added")
-    body["person"]["mobile_phone"] = None
+    body = _person_body(mobile_phone=None, person_id="50202")
     event = deliver(client, body)
-    assert event.person == by_external_id
+    assert event.person == by_key
+    assert any("kept the CRM's" in note for note in event.notes)
+    assert any("person id 50202 belongs to another CRM person" in n for n in event.notes)
 
-    body = _person_body(external_person_id=None, mobile_phone=None)
-    assert deliver(client, body).person == by_key
+    body = _person_body(person_key=None, mobile_phone=None, person_id="50202")
+    assert deliver(client, body).person == by_external_id
+
+    body = _person_body(
+        person_key=None, external_person_id=None, mobile_phone=None, person_id="50202"
+    )
+    assert deliver(client, body).person == by_person_id
 
     body = _person_body(external_person_id=None, person_key="PK-UNKNOWN")
     body["person"]["custom_fields"] = {}
     assert deliver(client, body).person == by_number
     by_number.refresh_from_db()
     assert by_number.person_key == "PK-UNKNOWN"
+    assert Person.objects.count() == 4
+
+
+def test_a_number_never_matches_a_person_vibes_knows_under_another_key(client):
+    holder = make_person(external_person_id="holder", person_key="PK-HOLDER", mdn="+12015550142")
+
+    event = deliver(client, _person_body(external_person_id=None, person_key="PK-RECYCLED"))
+
+    assert event.person != holder
+    assert event.person.person_key == "PK-RECYCLED"
+    assert event.person.mdn is None  # the number stays with the CRM person who holds it
+    assert any("belongs to another CRM person" in note for note in event.notes)
+
+
+def test_a_callback_with_only_the_legacy_id_finds_the_person_learned_by_key(client):
+    deliver(client, _person_body(person_id="50202"))
+    person = Person.objects.get()
+    assert (person.person_key, person.vibes_person_id) == ("PK-BRUNO-02", "50202")
+
+    legacy = callback_body("subscription_added", event_id="new")
+    legacy["subscription"]["person"] = {"id": "50202", "external_id": None}
+    event = deliver(client, legacy)
+
+    assert event.status == CallbackStatus.PROCESSED
+    assert event.person == person
+    assert Person.objects.count() == 1
+    person.refresh_from_db()
+    assert person.person_key == "PK-BRUNO-02"
+
+
+def test_a_person_first_known_by_the_legacy_id_learns_the_key_and_stays_one(client):
+    legacy = callback_body("subscription_added", event_id="new")
+    legacy["subscription"]["person"] = {"id": "50177", "external_id": None}
+    deliver(client, legacy)
+    person = Person.objects.get()
+    assert person.person_key is None
+    assert person.vibes_person_id == "50177"
+    assert person.external_id_in_vibes is False
+
+    body = _person_body(person_key="PK-KW-77", person_id="50177", external_person_id=None)
+    deliver(client, body)
+
+    person = Person.objects.get()
+    assert (person.person_key, person.vibes_person_id) == ("PK-KW-77", "50177")
+    assert str(person.mdn) == "+12015550142"
+
+
+def test_a_key_an_older_reading_took_from_the_legacy_id_is_replaced_by_the_real_key(client):
+    person = make_person(external_person_id="vibes-50177", person_key="50177")
+
+    event = deliver(client, _person_body(person_key="PK-KW-77", person_id="50177"))
+
+    assert event.person == person
+    assert Person.objects.count() == 1
+    person.refresh_from_db()
+    assert (person.person_key, person.vibes_person_id) == ("PK-KW-77", "50177")
 
 
 def test_an_older_person_event_is_stale_and_changes_nothing(client):
@@ -187,6 +253,7 @@ def test_a_generated_external_id_gives_way_to_the_one_vibes_learns(client):
 
     person = Person.objects.get()
     assert person.external_person_id == "crm-kw-77"
+    assert person.external_id_in_vibes is True
     assert str(person.mdn) == "+12015550177"
 
 

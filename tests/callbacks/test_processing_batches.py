@@ -37,7 +37,7 @@ def _subscription_added(index: int) -> dict:
     key = f"PK-BATCH-{index:03d}"
     body = callback_body("subscription_added", event_id=f"evt-batch-{index:03d}")
     body["subscription"]["person"] = {
-        "id": key,
+        "person_key": key,
         "external_id": f"crm-batch-{index:03d}",
         "url": f"/companies/demo/mobiledb/persons/{key}",
     }

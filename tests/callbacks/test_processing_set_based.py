@@ -47,13 +47,13 @@ def _known_ref(rng: random.Random, index: int) -> dict[str, Any]:
     key, external_id = f"PK-EQ-{index:03d}", f"crm-eq-{index:03d}"
     shape = rng.random()
     if shape < 0.5:
-        return {"id": key, "external_id": external_id}
+        return {"person_key": key, "external_id": external_id}
     if shape < 0.7:
         return {"person_key": key}
     if shape < 0.9:
         return {"external_person_id": external_id}
     # Vibes has another person key for them: applied one by one, with a note.
-    return {"id": f"PK-OTHER-{index:03d}", "external_id": external_id}
+    return {"person_key": f"PK-OTHER-{index:03d}", "external_id": external_id}
 
 
 def _subscription_body(
@@ -108,7 +108,7 @@ def _stream(seed: int) -> list[dict[str, Any]]:
             bodies.append(_person_body(number, rng.randrange(KNOWN), moment))
             continue
         if roll < 0.14:
-            ref = {"id": f"PK-NEW-JOINER-{rng.randrange(30):03d}"}
+            ref = {"person_key": f"PK-NEW-JOINER-{rng.randrange(30):03d}"}
         elif roll < 0.3:
             ref = _known_ref(rng, rng.choice(repeated))
         else:
@@ -128,6 +128,7 @@ def _setup() -> None:
             external_person_id=f"crm-eq-{index:03d}",
             person_key=f"PK-EQ-{index:03d}" if index % 7 else None,
             mdn=demo_mdn(index) if index % 3 else None,
+            external_id_in_vibes=True,  # added to Vibes by the CRM: Vibes holds the id
             source=Source.STAFF,
         )
         if index % 2:
@@ -269,7 +270,7 @@ def _known_batch(count: int) -> list[dict[str, Any]]:
         added = number % 2 == 0
         callback_type = "subscription_added" if added else "subscription_removed"
         subscription: dict[str, Any] = {
-            "person": {"id": f"PK-EQ-{index:03d}", "external_id": f"crm-eq-{index:03d}"},
+            "person": {"person_key": f"PK-EQ-{index:03d}", "external_id": f"crm-eq-{index:03d}"},
             "subscription_list": {"id": "1002"},
             "opt_in_date": _stamp(moment - datetime.timedelta(hours=1)),
         }
@@ -328,7 +329,7 @@ def test_an_event_failing_one_by_one_undoes_the_set_based_step_too(monkeypatch):
     """The batch's first try is rolled back whole when a per-event event raises; on the
     second try everything is applied one by one and only that event fails."""
     bodies = _known_batch(30)
-    bodies.append(_subscription_body(random.Random(1), 99, {"id": "PK-UNKNOWN-X"}, START))
+    bodies.append(_subscription_body(random.Random(1), 99, {"person_key": "PK-UNKNOWN-X"}, START))
     monkeypatch.setattr(bulk_apply, "ENABLED", True)
     real = services.consent_record
 

@@ -37,6 +37,8 @@ def test_a_keyword_joiner_unknown_to_the_crm_is_created_with_a_generated_id(clie
     person = Person.objects.get()
     assert person.external_person_id == "vibes-PK-KEYWORD-77"
     assert person.person_key == "PK-KEYWORD-77"
+    assert person.vibes_person_id == "50177"  # the callback's ``id``, kept apart
+    assert person.external_id_in_vibes is False  # Vibes never heard of the generated id
     subscription_list = SubscriptionList.objects.get(list_id="1003")
     assert subscription_list.shown_in_preference_center is False
     subscription = Subscription.objects.get(person=person, subscription_list=subscription_list)
@@ -56,6 +58,8 @@ def test_a_known_person_is_matched_by_external_id_and_learns_the_person_key(clie
 
     person.refresh_from_db()
     assert person.person_key == "PK-ALICE-01"
+    assert person.vibes_person_id == "50101"
+    assert person.external_id_in_vibes is True
     assert Person.objects.count() == 1
     consent = ConsentEvent.objects.get()
     assert consent.action == ConsentAction.OPTED_IN

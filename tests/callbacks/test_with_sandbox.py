@@ -14,9 +14,11 @@ from django.core.management import CommandError, call_command
 
 from crm.choices import ConsentAction, OptOutReason, Source, SubscriptionState
 from crm.models import ConsentEvent, Person, Subscription
+from tests.fixtures.builders import make_list
 from tests.fixtures.callbacks import database_locked, process_callbacks
-from vibes_integration.callbacks.events import HANDLED_TYPES
+from tests.fixtures.sandbox import contract_variants
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
+from vibes_integration.callbacks.registration import REGISTERED_TYPES
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("open_callbacks")]
 
@@ -36,9 +38,24 @@ def site_url(live_server, settings) -> str:
 
 
 @pytest.fixture
-def registered(vibes_sandbox, site_url):
+def crm_lists(db):
+    """The sandbox's three lists and their web opt-in campaigns, known to the CRM: Vibes
+    delivers a list's subscription callbacks only through that list's registration."""
+    return [
+        make_list(list_id=list_id, acquisition_campaign_id=f"AC{list_id}")
+        for list_id in ("1001", "1002", "1003")
+    ]
+
+
+@pytest.fixture
+def registered(vibes_sandbox, site_url, crm_lists):
     _command("register")
     return vibes_sandbox
+
+
+# Per list: subscription_added and _removed; per campaign: the two acquisition types;
+# once: person_added, person_updated and the two list-catalogue types.
+REGISTRATIONS = 3 * 2 + 3 * 2 + 4
 
 
 def _delivered(sandbox, timeout: float = 20) -> list[dict]:
@@ -46,23 +63,23 @@ def _delivered(sandbox, timeout: float = 20) -> list[dict]:
     return sandbox.control.deliveries()
 
 
-def test_register_covers_every_handled_type_and_twice_registers_nothing_new(
-    vibes_sandbox, site_url
+def test_register_covers_every_registered_type_and_twice_registers_nothing_new(
+    vibes_sandbox, site_url, crm_lists
 ):
     first = _command("register")
     registrations = vibes_sandbox.control.callbacks()
 
     second = _command("register")
 
-    assert {r["callback_type"] for r in registrations} == {str(t) for t in HANDLED_TYPES}
+    assert {r["callback_type"] for r in registrations} == {str(t) for t in REGISTERED_TYPES}
     assert all(r["destination"]["url"] == site_url for r in registrations)
-    assert f"Done: {len(HANDLED_TYPES)} new, 0 already there." in first
-    assert f"Done: 0 new, {len(HANDLED_TYPES)} already there." in second
+    assert f"Done: {REGISTRATIONS} new, 0 already there, 0 removed." in first
+    assert f"Done: 0 new, {REGISTRATIONS} already there, 0 removed." in second
     assert vibes_sandbox.control.callbacks() == registrations
 
 
 def test_register_puts_credentials_in_the_url_and_updates_on_rotation(
-    vibes_sandbox, site_url, settings
+    vibes_sandbox, site_url, settings, crm_lists
 ):
     settings.VIBES_CALLBACK_CREDENTIALS = [("vibes", "first-secret")]
     _command("register")
@@ -74,7 +91,7 @@ def test_register_puts_credentials_in_the_url_and_updates_on_rotation(
     assert urls == {site_url.replace("http://", "http://vibes:second-secret@")}
     assert "second-secret" not in output
     actions = [line.split()[0] for line in output.splitlines()[1:-1]]
-    assert actions == ["updated"] * len(HANDLED_TYPES)
+    assert actions == ["updated"] * REGISTRATIONS
 
 
 def test_register_does_not_take_over_another_systems_registration(vibes_sandbox, site_url):
@@ -95,12 +112,12 @@ def test_register_does_not_take_over_another_systems_registration(vibes_sandbox,
 
 def test_list_and_delete(registered):
     listed = _command("list")
-    assert listed.count("(ours)") == len(HANDLED_TYPES)
+    assert listed.count("(ours)") == REGISTRATIONS
     assert "subscription_removed" in listed
 
     deleted = _command("delete", "--ours")
 
-    assert deleted.count("Deleted callback") == len(HANDLED_TYPES)
+    assert deleted.count("Deleted callback") == REGISTRATIONS
     assert registered.control.callbacks() == []
     assert "No callbacks are registered." in _command("list")
 
@@ -143,7 +160,7 @@ def test_a_keyword_then_stop_on_the_phone_reaches_the_crm(registered):
     assert statuses == {CallbackStatus.PROCESSED}
 
 
-def test_put_and_text_json_registrations_are_received(vibes_sandbox, site_url):
+def test_put_and_text_json_registrations_are_received(vibes_sandbox, site_url, crm_lists):
     _command("register", "--method", "PUT", "--content-type", "text/json")
 
     vibes_sandbox.control.phone_reply(SUBSCRIBER, "EVENTS")
@@ -182,11 +199,11 @@ def test_deliveries_refused_with_503_while_the_database_is_locked_land_on_retry(
     assert Subscription.objects.filter(state=SubscriptionState.SUBSCRIBED).count() == 2
 
 
-def test_duplicates_shuffling_and_every_spelling_from_the_sandbox(registered):
+@pytest.mark.parametrize("sandbox_contract", contract_variants("callback_person"), indirect=True)
+def test_duplicates_shuffling_and_every_spelling_from_the_sandbox(registered, sandbox_contract):
     registered.control.set_faults(
         duplicate_rate=0.5,
         shuffle=True,
-        person_id_field="mixed",
         date_format="mixed",
         mdn_format="national",
     )

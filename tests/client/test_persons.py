@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixtures.sandbox import contract_variants
 from vibes_integration.errors import BadRequest, Conflict, NotFound, Unprocessable
 
 MDN = "+12015550111"
 OTHER_MDN = "+12015550112"
 
 
+UPDATE_ANSWERS = contract_variants("update_person_answer")
+
+
 @pytest.fixture
 def client(vibes_sandbox):
     return vibes_sandbox.client()
+
+
+def _answer_of_update(contract: dict, sent: dict) -> dict:
+    """What Update Person answers in each documented reading: nothing (201), or the very
+    body sent (200)."""
+    return {} if contract["update_person_answer"] == "created_no_body" else sent
 
 
 def test_add_person_creates_with_201(client):
@@ -110,7 +120,8 @@ def test_find_person_by_a_malformed_mdn_is_a_bad_request(client):
         client.find_person_by_mdn("555")
 
 
-def test_update_person_changes_only_what_is_sent(client):
+@pytest.mark.parametrize("sandbox_contract", UPDATE_ANSWERS, indirect=True)
+def test_update_person_changes_only_what_is_sent(client, sandbox_contract):
     person = client.add_person(
         {
             "external_person_id": "crm-6",
@@ -119,27 +130,26 @@ def test_update_person_changes_only_what_is_sent(client):
         }
     ).person
 
-    answered = client.update_person(
-        person["person_key"], {"custom_fields": {"first_name": "Augusta", "zip_code": None}}
-    )
+    sent = {"custom_fields": {"first_name": "Augusta", "zip_code": None}}
+    answer = client.update_person(person["person_key"], sent)
 
-    # Vibes' current reference answers 201 with no body: what it holds is read back.
-    assert answered == {}
-    updated = client.get_person(person["person_key"])
-    assert updated["custom_fields"] == {"first_name": "Augusta"}
-    assert updated["mobile_phone"]["mdn"] == MDN
-    assert updated["external_person_id"] == "crm-6"
+    assert answer == _answer_of_update(sandbox_contract, sent)
+    stored = client.get_person(person["person_key"])
+    assert stored["custom_fields"] == {"first_name": "Augusta"}
+    assert stored["mobile_phone"]["mdn"] == MDN
+    assert stored["external_person_id"] == "crm-6"
 
 
-def test_update_person_by_external_id(client):
+@pytest.mark.parametrize("sandbox_contract", UPDATE_ANSWERS, indirect=True)
+def test_update_person_by_external_id(client, sandbox_contract):
     client.add_person({"external_person_id": "crm-7"})
 
-    client.update_person_by_external_id(
-        "crm-7", {"custom_fields": {"interests": ["hiking", "camping"]}}
-    )
+    sent = {"custom_fields": {"interests": ["hiking", "camping"]}}
+    answer = client.update_person_by_external_id("crm-7", sent)
 
-    updated = client.get_person_by_external_id("crm-7")
-    assert updated["custom_fields"] == {"interests": ["hiking", "camping"]}
+    assert answer == _answer_of_update(sandbox_contract, sent)
+    stored = client.get_person_by_external_id("crm-7")
+    assert stored["custom_fields"] == {"interests": ["hiking", "camping"]}
 
 
 def test_update_person_not_found_has_no_error_messages(client):
@@ -187,3 +197,32 @@ def test_update_person_by_external_id_names_unknown_custom_fields(client):
         client.update_person_by_external_id("crm-11", {"custom_fields": {"nickname": "Ada"}})
 
     assert caught.value.codes == [422]
+
+
+@pytest.mark.parametrize(
+    "sandbox_contract", contract_variants("update_by_unknown_external_id"), indirect=True
+)
+def test_update_by_an_external_id_vibes_does_not_know(client, sandbox_contract):
+    """The reason the sync never names a person by an external id Vibes may not know."""
+    sent = {"external_person_id": "crm-unknown", "custom_fields": {"first_name": "Ada"}}
+    if sandbox_contract["update_by_unknown_external_id"] == "not_found":
+        with pytest.raises(NotFound):
+            client.update_person_by_external_id("crm-unknown", sent)
+        with pytest.raises(NotFound):
+            client.get_person_by_external_id("crm-unknown")
+    else:
+        client.update_person_by_external_id("crm-unknown", sent)
+        created = client.get_person_by_external_id("crm-unknown")
+        assert created["custom_fields"] == {"first_name": "Ada"}
+
+
+@pytest.mark.parametrize("sandbox_contract", contract_variants("add_person_answer"), indirect=True)
+def test_add_person_may_answer_201_without_a_body(client, sandbox_contract):
+    result = client.add_person({"external_person_id": "crm-20", "mobile_phone": {"mdn": MDN}})
+
+    assert result.created is True
+    if sandbox_contract["add_person_answer"] == "created_no_body":
+        assert result.person == {}
+    else:
+        assert result.person["external_person_id"] == "crm-20"
+    assert client.get_person_by_external_id("crm-20")["mobile_phone"]["mdn"] == MDN

@@ -34,12 +34,17 @@ def run_ready_tasks(limit: int = 100_000) -> int:
         worker_id="pytest-sync",
         excluded_queue_names=[],
     )
+    from django.db import transaction
+
     ran = 0
     while ran < limit:
-        task_result = DBTaskResult.objects.ready().get_locked()
-        if task_result is None:
-            break
-        task_result.claim(worker.worker_id)
+        # Claimed in a transaction of its own, as db_worker does (a test without one, such
+        # as a live-server test on PostgreSQL, cannot lock rows otherwise).
+        with transaction.atomic():
+            task_result = DBTaskResult.objects.ready().get_locked()
+            if task_result is None:
+                break
+            task_result.claim(worker.worker_id)
         worker.run_task(task_result)
         ran += 1
     return ran

@@ -53,7 +53,7 @@ def test_a_429_storm_ends_with_every_person_in_vibes(vibes_sandbox, fast_sync):
     settle(timeout=120)
     statuses = [c["status"] for c in vibes_calls(vibes_sandbox, method="PUT")]
     assert statuses.count(429) > 0
-    assert statuses.count(200) >= 20
+    assert sum(200 <= status < 300 for status in statuses) >= 20
     assert_everyone_in_vibes(vibes_sandbox, persons, "Storm")
     assert OutboundCall.objects.filter(http_status=429, ok=False).exists()
 

@@ -30,7 +30,12 @@ def test_changes_that_came_from_callbacks_are_not_echoed(
 ):
     client_api = vibes_sandbox.client()
     for callback_type in CALLBACK_TYPES:
-        client_api.register_callback(callback_type, url=callback_receiver.url)
+        # Vibes requires a list for subscription callbacks and a campaign for acquisition ones.
+        filters = {
+            "subscription": {"list_id": deals.list_id},
+            "ack": {"campaign_id": deals.acquisition_campaign_id},
+        }.get(callback_type.split("_")[0], {})
+        client_api.register_callback(callback_type, url=callback_receiver.url, **filters)
     person = make_person(first_name="Ada")
     services.opt_in_request(
         person=person, mdn=MDN, subscription_lists=[deals], source=Source.PREFERENCE_CENTER

@@ -1,4 +1,5 @@
-"""Person changes reach Vibes through Update Person, then Add Person when Vibes answers 404."""
+"""Person changes reach Vibes through Update Person by the identifier Vibes knows, or Add
+Person when Vibes knows no such person; every documented answer ends the same."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from crm import services
 from crm.choices import Source
 from tests.fixtures.builders import make_custom_field, make_person
 from tests.fixtures.callbacks import make_demo_custom_fields
+from tests.fixtures.sandbox import contract_variants
 from tests.sync.conftest import settle, vibes_calls
 from vibes_integration.sync.choices import OperationStatus, SyncStatus
 from vibes_integration.sync.models import Operation
@@ -22,23 +24,36 @@ def remote_person(sandbox, external_person_id):
     return found[0]
 
 
-def test_new_person_is_added_after_a_404_and_its_key_stored_without_echo(vibes_sandbox):
+@pytest.mark.parametrize("sandbox_contract", contract_variants("add_person_answer"), indirect=True)
+def test_new_person_is_added_after_a_404_and_its_key_stored_without_echo(
+    vibes_sandbox, sandbox_contract
+):
     person = make_person(first_name="Ada", last_name="Lovelace", email="ada@example.com")
     settle()
     calls = vibes_calls(vibes_sandbox)
-    assert [(c["method"], c["status"]) for c in calls] == [("PUT", 404), ("POST", 201)]
+    expected = [("GET", 404), ("POST", 201)]
+    if sandbox_contract["add_person_answer"] == "created_no_body":
+        expected.append(("GET", 200))  # the key of the new person is learned by a read
+    assert [(c["method"], c["status"]) for c in calls] == expected
     assert calls[0]["path"].endswith(f"/mobiledb/persons/external/{person.external_person_id}")
     assert calls[1]["body"]["custom_fields"]["first_name"] == "Ada"
     remote = remote_person(vibes_sandbox, person.external_person_id)
     person.refresh_from_db()
     assert person.person_key == remote["person_key"]
+    assert person.external_id_in_vibes is True
     assert remote["custom_fields"]["email"] == "ada@example.com"
     # Storing the key Vibes gave (source VIBES) queued nothing new.
     assert list(Operation.objects.values_list("status", flat=True)) == [OperationStatus.DONE]
     assert person_sync_states([person.pk])[person.pk].status == SyncStatus.IN_SYNC
 
 
-def test_known_person_gets_one_update_with_names_and_synced_custom_fields(vibes_sandbox):
+UPDATE_ANSWERS = contract_variants("update_person_answer")
+
+
+@pytest.mark.parametrize("sandbox_contract", UPDATE_ANSWERS, indirect=True)
+def test_known_person_gets_one_update_with_names_and_synced_custom_fields(
+    vibes_sandbox, sandbox_contract
+):
     make_demo_custom_fields()
     person = make_person(first_name="Ada", custom_fields={"zip_code": "98101"})
     settle()
@@ -54,7 +69,10 @@ def test_known_person_gets_one_update_with_names_and_synced_custom_fields(vibes_
     )
     settle()
     [call] = vibes_calls(vibes_sandbox)
-    assert (call["method"], call["status"]) == ("PUT", 200)
+    assert call["path"].endswith(f"/mobiledb/persons/external/{person.external_person_id}")
+    status = 201 if sandbox_contract["update_person_answer"] == "created_no_body" else 200
+    assert (call["method"], call["status"]) == ("PUT", status)
+    assert Operation.objects.latest("id").status == OperationStatus.DONE
     sent = call["body"]["custom_fields"]
     assert sent["last_name"] == "Byron"
     assert sent["birthday"] == "1815-12-10T00:00:00Z"
@@ -100,7 +118,7 @@ def test_add_person_answered_200_links_the_person_vibes_merged_into(vibes_sandbo
     person = make_person(first_name="Mo", mdn="+12015550131", source=Source.IMPORT)
     settle()
     calls = vibes_calls(vibes_sandbox, path_part="/mobiledb/persons")
-    assert [(c["method"], c["status"]) for c in calls][-2:] == [("PUT", 404), ("POST", 200)]
+    assert [(c["method"], c["status"]) for c in calls][-2:] == [("GET", 404), ("POST", 200)]
     person.refresh_from_db()
     assert person.person_key == existing.person["person_key"]
     remote = remote_person(vibes_sandbox, person.external_person_id)
@@ -130,7 +148,8 @@ def test_add_person_409_is_a_conflict_that_is_never_retried(vibes_sandbox):
     assert "web opt-in" in state.reason
 
 
-def test_update_person_409_is_a_conflict_with_one_call(vibes_sandbox):
+@pytest.mark.parametrize("sandbox_contract", UPDATE_ANSWERS, indirect=True)
+def test_update_person_409_is_a_conflict_with_one_call(vibes_sandbox, sandbox_contract):
     person = make_person(first_name="Ada")
     settle()
     vibes_sandbox.control.clear_calls()
@@ -143,14 +162,19 @@ def test_update_person_409_is_a_conflict_with_one_call(vibes_sandbox):
     assert person_sync_states([person.pk])[person.pk].status == SyncStatus.CONFLICT
 
 
-def test_number_changed_in_the_crm_is_not_sent_and_shows_a_conflict(vibes_sandbox):
+@pytest.mark.parametrize("sandbox_contract", UPDATE_ANSWERS, indirect=True)
+def test_number_changed_in_the_crm_is_not_sent_and_shows_a_conflict(
+    vibes_sandbox, sandbox_contract
+):
     person = make_person(mdn="+12015550133", source=Source.IMPORT)
     settle()
     vibes_sandbox.control.clear_calls()
     services.person_update(person=person, source=Source.STAFF, mdn="+12015550134")
     settle()
-    [call] = vibes_calls(vibes_sandbox)
-    assert call["method"] == "PUT" and "mobile_phone" not in call["body"]
+    # Update Person's answer says nothing about the number: the sync reads the person.
+    put, read = vibes_calls(vibes_sandbox)
+    assert put["method"] == "PUT" and "mobile_phone" not in put["body"]
+    assert (read["method"], read["status"]) == ("GET", 200)
     state = person_sync_states([person.pk])[person.pk]
     assert state.status == SyncStatus.CONFLICT
     assert "2015550134" not in state.reason and "•" in state.reason  # numbers masked
@@ -178,7 +202,22 @@ def test_unknown_custom_field_is_a_permanent_failure_with_vibes_messages(vibes_s
     assert operation.http_status == 422
     assert "Unknown custom field: shoe_colour" in operation.error
     statuses = [(c["method"], c["status"]) for c in vibes_calls(vibes_sandbox)]
-    assert statuses == [("PUT", 404), ("POST", 422)]  # and never retried
+    assert statuses == [("GET", 404), ("POST", 422)]  # and never retried
     state = person_sync_states([person.pk])[person.pk]
     assert state.status == SyncStatus.FAILED
     assert "shoe_colour" in state.reason
+
+
+@pytest.mark.parametrize("sandbox_contract", UPDATE_ANSWERS, indirect=True)
+def test_an_edit_that_keeps_the_number_reads_nothing_and_is_no_conflict(
+    vibes_sandbox, sandbox_contract
+):
+    person = make_person(first_name="Ada", mdn="+12015550136", source=Source.IMPORT)
+    settle()
+    vibes_sandbox.control.clear_calls()
+    services.person_update(person=person, source=Source.STAFF, first_name="Ana")
+    settle()
+    [call] = vibes_calls(vibes_sandbox)
+    assert call["method"] == "PUT"
+    assert Operation.objects.latest("id").status == OperationStatus.DONE
+    assert person_sync_states([person.pk])[person.pk].status == SyncStatus.IN_SYNC

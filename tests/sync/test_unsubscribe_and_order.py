@@ -64,7 +64,12 @@ def test_leaving_a_list_vibes_never_had_is_done_on_404(vibes_sandbox, deals):
     services.subscription_leave(person=person, subscription_list=deals, source=Source.STAFF)
     settle()
     delete = vibes_calls(vibes_sandbox, method="DELETE")
-    assert [c["status"] for c in delete] == [404]
+    person.refresh_from_db()
+    # The 404 by external id is checked by Vibes' own key before it counts as done.
+    assert [(c["path"].split("/persons/")[-1], c["status"]) for c in delete] == [
+        (f"external/{person.external_person_id}/subscriptions/1001", 404),
+        (f"{person.person_key}/subscriptions/1001", 404),
+    ]
     operation = Operation.objects.get(kind=OperationKind.UNSUBSCRIBE)
     assert operation.status == OperationStatus.DONE and operation.http_status == 404
 
@@ -102,7 +107,7 @@ def test_a_persons_operations_reach_vibes_in_the_order_they_were_made(vibes_sand
     ]
     assert calls[0]["body"]["mobile_phone"] == {"mdn": None}
     assert calls[0]["body"]["custom_fields"]["first_name"] == "Two"
-    assert [c["status"] for c in calls] == [200, 204, 201]
+    assert [200 <= c["status"] < 300 for c in calls] == [True, True, True]
     assert person.opt_in_requests.get().status == OptInStatus.PENDING
 
 

@@ -94,7 +94,10 @@ def test_a_worker_killed_mid_call_loses_nothing(vibes_sandbox, tmp_path):
 
 def test_two_workers_together_never_exceed_the_rate_limit(vibes_sandbox, tmp_path):
     rate = 20
-    persons = [make_person(first_name="Before", source=Source.VIBES) for _ in range(70)]
+    persons = [
+        make_person(first_name="Before", source=Source.VIBES, external_id_in_vibes=True)
+        for _ in range(70)
+    ]
     vibes_sandbox.control.set_faults(rate_limit=None)  # seeding Vibes is not measured
     client = vibes_sandbox.client()
     for person in persons:
@@ -129,7 +132,7 @@ def test_two_workers_together_never_exceed_the_rate_limit(vibes_sandbox, tmp_pat
         [(c["at"], c["path"][-10:], c["status"]) for c in calls if c["path"] in repeated],
         list(Operation.objects.filter(attempts__gt=1).values("person_id", "attempts", "error")),
     )
-    assert {c["status"] for c in calls} == {200}
+    assert all(200 <= c["status"] < 300 for c in calls)
     per_second = Counter(c["at"] for c in calls)
     assert max(per_second.values()) <= rate, per_second
     assert remote_first_names(vibes_sandbox) == {p.external_person_id: f"R{p.pk}" for p in persons}

@@ -13,6 +13,7 @@ from crm.choices import SubscriptionState
 from crm.models import Person, Subscription
 from prefcenter.webhooks import signing
 from prefcenter.webhooks.choices import EventType
+from tests.fixtures.builders import make_list
 from tests.fixtures.callbacks import process_callbacks
 from tests.webhooks.conftest import deliver_until, register, webhook_requests
 
@@ -23,6 +24,10 @@ SUBSCRIBER = "+12015550177"
 
 @pytest.fixture
 def sandbox_calls_the_site(vibes_sandbox, live_server, settings):
+    # Vibes delivers a list's subscription callbacks only through that list's registration,
+    # and `register` registers the lists the CRM knows.
+    for list_id in ("1001", "1002", "1003"):
+        make_list(list_id=list_id, acquisition_campaign_id=f"AC{list_id}")
     settings.VIBES_CALLBACK_BASE_URL = f"{live_server.url}/vibes/callbacks/"
     call_command("vibes_callbacks", "register", stdout=io.StringIO())
     return vibes_sandbox

@@ -1,5 +1,8 @@
 """The callback log in the admin: every delivery as received, read-only, with replay.
 
+Callback registration jobs (a list or campaign whose registrations Vibes must get) are
+listed read-only too, with what Vibes answered and a "Run again" action.
+
 Numbers are masked in the list; the detail page shows the raw body pretty-printed, the
 headers, what processing did and, for a failure, the error and traceback. "Replay"
 processes the chosen events again (after a fix); "Mark resolved" takes failed, invalid or
@@ -31,7 +34,8 @@ from crm.admin.confirmation import (
     shown_rows,
 )
 from vibes_integration.callbacks import selectors
-from vibes_integration.callbacks.models import CallbackEvent
+from vibes_integration.callbacks.models import CallbackEvent, RegistrationJob
+from vibes_integration.callbacks.registration_jobs import registration_jobs_retry
 from vibes_integration.callbacks.services import (
     STUCK_AFTER,
     callback_event_replay,
@@ -277,3 +281,37 @@ class CallbackEventAdmin(admin.ModelAdmin):
             form=form,
         )
         return render_action_confirmation(self, request, confirmation, action="mark_resolved")
+
+
+@admin.register(RegistrationJob)
+class RegistrationJobAdmin(admin.ModelAdmin):
+    list_display = ("target", "target_id", "status", "attempts", "next_attempt_at", "finished_at")
+    list_filter = ("status", "target")
+    search_fields = ("target_id",)
+    readonly_fields = [f.name for f in RegistrationJob._meta.fields]
+    actions = ("run_again",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_rerun_permission(self, request) -> bool:
+        return request.user.has_perm("vibes_callbacks.change_registrationjob")
+
+    @admin.action(
+        description=_("Run the selected failed or skipped jobs again"), permissions=["rerun"]
+    )
+    def run_again(self, request, queryset):
+        if not self.has_rerun_permission(request):
+            raise PermissionDenied
+        count = registration_jobs_retry(jobs=list(queryset))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d registration job queued.", "%(count)d registration jobs queued.", count
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )

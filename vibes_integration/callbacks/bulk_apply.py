@@ -11,8 +11,9 @@ applying them first, together, ends exactly as applying the batch in order would
 
 - a subscription event with a date, first attempt, no note to write (not a test, no
   unknown opt-out reason), for a list that exists;
-- naming its person by external id and/or person key exactly as the CRM holds them (the
-  person is found without creating anyone or adopting an id, so no note either);
+- naming its person by person key and/or external id (and legacy person id) exactly as
+  the CRM holds them, an external id only once Vibes is known to hold it (the person is
+  found without creating anyone or adopting an id, so no note either);
 - and no other event of the batch names that person by any of their external id, person
   key or number: a second event for them, a person event that could change their ids, or
   an event that resolves to them in another way goes one by one, in order, and so do the
@@ -155,19 +156,27 @@ def _persons(refs: list[PersonRef]) -> dict[tuple[str, str], Person]:
 
 def _known(ref: PersonRef, persons: dict[tuple[str, str], Person]) -> Person | None:
     """The person ``matching.person_resolve`` would answer without writing or noting
-    anything, else None (unknown, or Vibes' ids differ from the CRM's)."""
-    if ref.external_person_id:
-        person = persons.get(("ext", ref.external_person_id))
-        if person is None or (ref.person_key and person.person_key != ref.person_key):
-            return None
-        return person
-    return persons.get(("key", ref.person_key or ""))
+    anything, else None (unknown, or Vibes' ids differ from what the CRM holds)."""
+    if ref.person_key:
+        person = persons.get(("key", ref.person_key))
+    else:
+        person = persons.get(("ext", ref.external_person_id or ""))
+    if person is None:
+        return None
+    if ref.external_person_id and (
+        person.external_person_id != ref.external_person_id or not person.external_id_in_vibes
+    ):
+        return None
+    if ref.person_id and person.vibes_person_id != ref.person_id:
+        return None
+    return person
 
 
 def _ref_identifiers(ref: PersonRef) -> set[tuple[str, str]]:
     identifiers = {
         ("ext", str(ref.external_person_id or "").strip()),
         ("key", str(ref.person_key or "").strip()),
+        ("pid", str(ref.person_id or "").strip()),
         ("mdn", (try_parse_mdn(ref.mdn) if ref.mdn else None) or str(ref.mdn or "").strip()),
     }
     return {(kind, value) for kind, value in identifiers if value}
@@ -177,6 +186,7 @@ def _person_identifiers(person: Person) -> set[tuple[str, str]]:
     identifiers = {
         ("ext", person.external_person_id or ""),
         ("key", person.person_key or ""),
+        ("pid", person.vibes_person_id or ""),
         ("mdn", mdn_text(person.mdn)),
     }
     return {(kind, value) for kind, value in identifiers if value}

@@ -19,6 +19,8 @@ class CallbackType(enum.StrEnum):
     PERSON_UPDATED = "person_updated"
     ACK_PARTICIPANT_ADDED = "ack_participant_added"
     ACK_PARTICIPANT_CHANGED = "ack_participant_changed"
+    COMPANY_PARTICIPANT_ADDED = "company_participant_added"
+    COMPANY_PARTICIPANT_CHANGED = "company_participant_changed"
     SUBSCRIPTION_LIST_ADDED = "subscription_list_added"
     SUBSCRIPTION_LIST_UPDATED = "subscription_list_updated"
     UNKNOWN = "unknown"
@@ -62,15 +64,21 @@ _PARTICIPANT_STATUSES = {
 
 @dataclass(frozen=True)
 class PersonRef:
-    """How a callback names a person: any of these may be missing."""
+    """How a callback names a person: any of these may be missing.
+
+    ``person_key`` is Vibes' id of the person; ``person_id`` is its deprecated numeric id
+    (a callback person's ``id`` or ``person_id``), a different value that is never taken
+    for the key.
+    """
 
     person_key: str | None = None
     external_person_id: str | None = None
     mdn: str | None = None
+    person_id: str | None = None
 
     @property
     def is_empty(self) -> bool:
-        return not (self.person_key or self.external_person_id or self.mdn)
+        return not (self.person_key or self.external_person_id or self.mdn or self.person_id)
 
 
 @dataclass(frozen=True)
@@ -137,9 +145,11 @@ class SubscriptionListEvent:
 
 @dataclass(frozen=True)
 class UnknownEvent:
-    """A type this product does not handle (wallet, push, event-triggered, ...)."""
+    """A type this product does not handle (wallet, push, event-triggered, ...), or a
+    body of a handled type that carries nothing to apply (``reason`` says why)."""
 
     envelope: CallbackEnvelope
+    reason: str = ""
 
 
 CallbackEventData = (

@@ -31,13 +31,15 @@ class CallbackStatus(models.TextChoices):
 
 
 class CallbackEvent(models.Model):
+    # Unique together with callback_type (Meta.constraints), not alone: Vibes does not
+    # show event ids to be unique across callback types.
     event_id = models.CharField(
         _("event id"),
         max_length=EVENT_ID_MAX_LENGTH,
-        unique=True,
         help_text=_(
             "Vibes' event_id, or sha256:<hash of the body> when the body has none. "
-            "A second delivery with the same id is accepted and not applied again."
+            "A second delivery of the same type with the same id is accepted and not "
+            "applied again."
         ),
     )
     callback_type = models.CharField(
@@ -139,6 +141,13 @@ class CallbackEvent(models.Model):
         # events waiting for processing (small, in the order processing claims them) and
         # the settled ones that need a look (failed, invalid, stale, ignored, resolved);
         # "processed", most of the table, needs none (the newest come first by ``id``).
+        constraints = [
+            # A delivery's identity: (callback_type, event_id). Its index also serves
+            # lookups by event id alone (the leading column).
+            models.UniqueConstraint(
+                fields=["event_id", "callback_type"], name="vibes_cb_event_identity"
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["person_key"], name="vibes_cb_person_key_set", condition=~Q(person_key="")
@@ -240,3 +249,65 @@ class RequestedTestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.callback_type} {self.event_id}"
+
+
+class RegistrationTarget(models.TextChoices):
+    LIST = "list", _("Subscription list")
+    CAMPAIGN = "campaign", _("Acquisition campaign")
+
+
+class RegistrationJobStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Being sent")
+    DONE = "done", _("Done")
+    SKIPPED = "skipped", _("Nothing to do")
+    FAILED = "failed", _("Failed")
+
+
+class RegistrationJob(models.Model):
+    """Vibes must (un)register our callbacks for one list or one campaign.
+
+    Written in the transaction that creates or deletes the list (or gives it a new
+    acquisition campaign), so it exists exactly when that change does; the worker then
+    makes Vibes' registrations match the CRM for that one list or campaign
+    (``registration_jobs``). A failure that may pass is retried with backoff; one that
+    will not stays ``failed`` for staff, with Vibes' answer.
+    """
+
+    target = models.CharField(_("target"), max_length=16, choices=RegistrationTarget.choices)
+    target_id = models.CharField(_("Vibes id"), max_length=64)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=RegistrationJobStatus.choices,
+        default=RegistrationJobStatus.PENDING,
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    lease_expires_at = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    result = models.TextField(
+        _("result"), blank=True, help_text=_("What Vibes answered, one line per registration.")
+    )
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("callback registration job")
+        verbose_name_plural = _("callback registration jobs")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="vibes_cb_regjob_due"),
+        ]
+        constraints = [
+            # Coalescing: while one job for a target waits, another adds nothing.
+            models.UniqueConstraint(
+                fields=["target", "target_id"],
+                condition=Q(status="pending"),
+                name="vibes_cb_one_pending_regjob",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()} {self.target_id} ({self.get_status_display()})"

@@ -1,8 +1,8 @@
 """Turns a callback body, in any of the spellings Vibes uses, into one typed event.
 
-Vibes' own examples name the same thing in several ways (``id`` / ``person_key`` /
-``person_id``; ``external_id`` / ``external_person_id``; ``callback_type`` /
-``event_type``; timestamps with ``Z``, ``+0000`` or without seconds; E.164 or
+Vibes' own examples name the same thing in several ways (``id`` / ``person_id``, the
+deprecated numeric id, beside ``person_key``; ``external_id`` / ``external_person_id``;
+``callback_type`` / ``event_type``; timestamps with ``Z``, ``+0000`` or without seconds; E.164 or
 version-1 national numbers). Everything is normalised here, once, so that the handlers
 see one shape. Unknown fields are ignored: Vibes may add fields at any time.
 
@@ -18,12 +18,11 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-import phonenumbers
-from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.utils.dateparse import parse_datetime
 
 from crm.choices import OptOutReason
+from crm.phone import vibes_mdn
 from vibes_integration.callbacks.events import (
     CallbackEnvelope,
     CallbackEventData,
@@ -151,21 +150,15 @@ def parse_timestamp(value: Any, name: str = "timestamp") -> datetime.datetime | 
 
 
 def parse_mdn(value: Any) -> str | None:
-    """An E.164 number, or version-1 national digits, → E.164; None when unreadable.
+    """An E.164 number, or version-1 national digits, → E.164; None when it is no number.
 
-    Lenient on purpose (libphonenumber's "possible", not "valid"): Vibes already holds
-    the number; refusing it here would lose the rest of the event.
+    A fact, not input (``crm.phone.vibes_mdn``): Vibes already holds the number, so only
+    its shape is checked, never its validity; refusing it here would lose the event.
     """
     text = _text(value)
     if not text:
         return None
-    try:
-        number = phonenumbers.parse(text, settings.PHONENUMBER_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return vibes_mdn(text)
 
 
 def parse_person_ref(person: Any, *, mobile_phone: Any = None) -> PersonRef:
@@ -178,9 +171,11 @@ def parse_person_ref(person: Any, *, mobile_phone: Any = None) -> PersonRef:
     if mdn is None:
         mdn = parse_mdn(person.get("mdn"))
     return PersonRef(
-        person_key=_first_text(person, "person_key", "id", "person_id"),
+        person_key=_first_text(person, "person_key"),
         external_person_id=_first_text(person, "external_person_id", "external_id"),
         mdn=mdn,
+        # ``id`` is the deprecated numeric person_id in Vibes' references, not the key.
+        person_id=_first_text(person, "person_id", "id"),
     )
 
 
@@ -299,12 +294,37 @@ def _parse_participant(envelope: CallbackEnvelope, payload: Mapping[str, Any]) -
         campaign_id=campaign_id,
         status=ParticipantStatus.from_remote(remote_status),
         remote_status=remote_status,
-        list_id=_list_id(participant) or "",
+        # The list may be named on the participant or beside it, at the top of the body.
+        list_id=_list_id(participant) or _list_id(payload) or "",
         participation_date=parse_timestamp(
             participant.get("participation_date"), "participation_date"
         ),
         expire_date=parse_timestamp(participant.get("expire_date"), "expire_date"),
     )
+
+
+def _parse_company_participant(
+    envelope: CallbackEnvelope, payload: Mapping[str, Any]
+) -> ParticipantEvent | UnknownEvent:
+    """``company_participant_added`` / ``_changed``: Vibes documents these beside the
+    acquisition callbacks but shows no body of their own. One that carries a participant
+    of the usual shape (a person, a campaign, a status) is an acquisition event like any
+    other; anything else is kept, ignored, with the reason, never refused."""
+    participant = payload.get("participant")
+    if not isinstance(participant, Mapping):
+        return UnknownEvent(
+            envelope=envelope,
+            reason=f"{envelope.remote_type} without a participant object; nothing to apply.",
+        )
+    if not _text(participant.get("status")):
+        return UnknownEvent(
+            envelope=envelope,
+            reason=f"{envelope.remote_type} whose participant has no status; nothing to apply.",
+        )
+    try:
+        return _parse_participant(envelope, payload)
+    except CallbackParseError as exc:
+        return UnknownEvent(envelope=envelope, reason=f"{exc} Nothing to apply.")
 
 
 def _parse_list(envelope: CallbackEnvelope, payload: Mapping[str, Any]) -> SubscriptionListEvent:
@@ -337,6 +357,8 @@ _PARSERS = {
     CallbackType.PERSON_UPDATED: _parse_person,
     CallbackType.ACK_PARTICIPANT_ADDED: _parse_participant,
     CallbackType.ACK_PARTICIPANT_CHANGED: _parse_participant,
+    CallbackType.COMPANY_PARTICIPANT_ADDED: _parse_company_participant,
+    CallbackType.COMPANY_PARTICIPANT_CHANGED: _parse_company_participant,
     CallbackType.SUBSCRIPTION_LIST_ADDED: _parse_list,
     CallbackType.SUBSCRIPTION_LIST_UPDATED: _parse_list,
 }

@@ -84,7 +84,9 @@ def stored_headers(meta: Mapping[str, str]) -> dict[str, str]:
 def event_key(event_id: str | None, body: bytes) -> str:
     """Vibes' event id, or a hash of the body when there is none (or it is too long).
 
-    The hash makes a body Vibes delivers twice without an id count once too.
+    The hash makes a body Vibes delivers twice without an id count once too. A delivery
+    is identified by this key together with its callback type (the table's unique
+    constraint): Vibes does not show event ids to be unique across types.
     """
     if event_id and len(event_id) <= EVENT_ID_MAX_LENGTH:
         return event_id
@@ -135,7 +137,7 @@ def callback_event_store(
     try:
         _insert(values)
     except IntegrityError:
-        _count_duplicate(key)
+        _count_duplicate(key, values["callback_type"])
         schedule_processing()
         return False
     schedule_processing()
@@ -233,10 +235,12 @@ def forget_scheduled() -> None:
         logger.warning("The cache is unavailable; the processing window expires by itself.")
 
 
-def _count_duplicate(key: str) -> None:
+def _count_duplicate(key: str, callback_type: str) -> None:
     """Best effort: the event is already stored, so failing to count it loses nothing."""
     try:
-        CallbackEvent.objects.filter(event_id=key).update(deliveries=F("deliveries") + 1)
+        CallbackEvent.objects.filter(event_id=key, callback_type=callback_type).update(
+            deliveries=F("deliveries") + 1
+        )
     except DatabaseError:
         logger.warning("Could not count a repeated delivery of callback event %s", key)
 

@@ -26,8 +26,8 @@ from requests.adapters import HTTPAdapter
 from vibes_integration.client import VibesClient
 from vibes_integration.conf import get_setting
 from vibes_integration.errors import TransientError
+from vibes_integration.sync.calls import mark_released
 from vibes_integration.sync.ratelimit import RateLimiter
-from vibes_integration.sync.sending import mark_released
 
 logger = logging.getLogger(__name__)
 

@@ -66,6 +66,16 @@ class CrmContext:
 
 def person_repairs(person: Person, remote: RemoteState, context: CrmContext) -> list[Repair]:
     if remote.person is None:
+        if person.vibes_person_id:
+            return [
+                Repair(
+                    _(
+                        "Vibes knows this person by person id %(id)s, but neither their "
+                        "person key, external id nor number finds them"
+                    )
+                    % {"id": person.vibes_person_id}
+                )
+            ]
         return [
             Repair(
                 _("Vibes does not know this person: send them"),
@@ -79,7 +89,7 @@ def person_repairs(person: Person, remote: RemoteState, context: CrmContext) -> 
 
 
 def _identity_repairs(person: Person, remote: dict[str, Any]) -> list[Repair]:
-    repairs = []
+    repairs = _external_id_repairs(person, remote)
     key = vibes_person_key(remote)
     if key and key != person.person_key:
         if Person.objects.filter(person_key=key).exclude(pk=person.pk).exists():
@@ -119,6 +129,25 @@ def _identity_repairs(person: Person, remote: dict[str, Any]) -> list[Repair]:
             )
         )
     return repairs
+
+
+def _external_id_repairs(person: Person, remote: dict[str, Any]) -> list[Repair]:
+    """Whether Vibes holds the CRM's external id decides how the sync names the person."""
+    holds = remote.get("external_person_id") == person.external_person_id
+    if holds == person.external_id_in_vibes:
+        return []
+    if holds:
+        text = _("Vibes holds the CRM's external id: calls may name the person by it")
+    else:
+        text = _("Vibes does not hold the CRM's external id: calls name the person by key")
+    return [
+        Repair(
+            text,
+            lambda: services.person_update(
+                person=person, external_id_in_vibes=holds, source=Source.VIBES
+            ),
+        )
+    ]
 
 
 def _field_repairs(person: Person, remote: dict[str, Any], context: CrmContext) -> list[Repair]:

@@ -53,6 +53,14 @@ class Operation(models.Model):
         default=False,
         help_text=_("The number was removed in the CRM: Vibes is told to remove it too."),
     )
+    check_mdn = models.BooleanField(
+        _("check number"),
+        default=False,
+        help_text=_(
+            "The CRM's number changed: after the update, Vibes is read to see whether it "
+            "holds the same number (Update Person never changes a number)."
+        ),
+    )
     source = models.CharField(_("source"), max_length=32, choices=Source.choices)
     status = models.CharField(
         _("status"),

@@ -20,7 +20,12 @@ from vibes_integration.sync.models import Operation
 
 
 def outbox_person_changed(
-    *, person: Person | int, source: str, remove_mdn: bool = False, schedule: bool = True
+    *,
+    person: Person | int,
+    source: str,
+    remove_mdn: bool = False,
+    check_mdn: bool = False,
+    schedule: bool = True,
 ) -> Operation | None:
     """Vibes must learn the person's current state; answers the new operation, if any.
 
@@ -33,6 +38,8 @@ def outbox_person_changed(
     updates = {"edits": F("edits") + 1, "source": source, "updated_at": timezone.now()}
     if remove_mdn:
         updates["remove_mdn"] = True
+    if check_mdn:
+        updates["check_mdn"] = True
     waiting = Operation.objects.filter(
         person_id=person_id, kind=OperationKind.PERSON, status=OperationStatus.PENDING
     )
@@ -45,6 +52,7 @@ def outbox_person_changed(
                 person_id=person_id,
                 source=source,
                 remove_mdn=remove_mdn,
+                check_mdn=check_mdn,
             )
     except IntegrityError:
         # Another transaction created the waiting operation first: merge into it.

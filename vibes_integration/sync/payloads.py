@@ -112,9 +112,12 @@ def vibes_mdn(vibes_person: Mapping[str, Any] | None) -> str | None:
 
 
 def vibes_person_key(vibes_person: Mapping[str, Any] | None) -> str | None:
+    """The person key of a Vibes person body; never its ``person_id`` or ``id`` (the
+    deprecated numeric id, a different value). None when the body has none (Update and
+    Add Person may answer without a body)."""
     if not vibes_person:
         return None
-    key = vibes_person.get("person_key") or vibes_person.get("person_id") or vibes_person.get("id")
+    key = vibes_person.get("person_key")
     return str(key) if key else None
 
 

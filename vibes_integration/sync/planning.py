@@ -54,12 +54,15 @@ def build_plans(operations: Sequence[Operation], claim_token: str) -> list[Plan]
             "person_id": person.pk,
             "external_person_id": person.external_person_id,
             "person_key": person.person_key,
+            "external_id_in_vibes": person.external_id_in_vibes,
+            "vibes_person_id": person.vibes_person_id,
             "crm_mdn": str(person.mdn) if person.mdn else None,
         }
         if operation.kind == OperationKind.PERSON:
             plans.append(
                 Plan(
                     **base,
+                    check_mdn=operation.check_mdn,
                     update_payload=update_person_payload(
                         person,
                         definitions=definitions,

@@ -24,7 +24,10 @@ class Plan:
     person_id: int
     external_person_id: str
     person_key: str | None = None
+    external_id_in_vibes: bool = False
+    vibes_person_id: str | None = None
     crm_mdn: str | None = None
+    check_mdn: bool = False
     update_payload: JSONDict | None = None
     add_payload: JSONDict | None = None
     list_id: str = ""
@@ -71,7 +74,11 @@ class Outcome:
     http_status: int | None = None
     error: str = ""
     error_codes: list[str] = field(default_factory=list)
-    vibes_person: JSONDict | None = None
+    person_key: str | None = None
+    """The person key Vibes gave or a read found (None: nothing new learned)."""
+    external_id_confirmed: str | None = None
+    """The external id Vibes now holds for the person (it answered a call naming it,
+    or took it in an Add Person or Update Person body)."""
     person_created: bool | None = None
     opt_in: OptInAnswer | None = None
     calls: list[CallRecord] = field(default_factory=list)

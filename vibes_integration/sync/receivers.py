@@ -1,5 +1,8 @@
 """Receivers of the ``crm.signals``: they write the outbox and hold no other logic.
 
+Saving or deleting a subscription list (Django's own model signals) writes a callback
+registration job (``callbacks.registration_jobs``) the same way.
+
 They run inside the ``crm`` service's transaction (the signals are sent there), so the
 outbox row commits or rolls back with the change it announces. A change whose source is
 ``Source.VIBES`` came from Vibes (a callback, or an answer of Vibes recorded by the sync
@@ -11,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from crm.choices import Source, SubscriptionState
-from crm.models import CustomField, OptInRequest, Person, Subscription
+from crm.models import CustomField, OptInRequest, Person, Subscription, SubscriptionList
+from vibes_integration.callbacks import registration_jobs
 from vibes_integration.sync import conf, outbox
 
 _PERSON_ATTRIBUTES = {"external_person_id", "mdn"}
@@ -44,8 +48,14 @@ def on_person_changed(
         return
     if not created and not _concerns_vibes(person, changed_fields):
         return
-    removed = "mdn" in set(changed_fields) and not person.mdn and bool(previous_mdn)
-    outbox.outbox_person_changed(person=person, source=source, remove_mdn=removed)
+    number_changed = "mdn" in set(changed_fields)
+    removed = number_changed and not person.mdn and bool(previous_mdn)
+    outbox.outbox_person_changed(
+        person=person,
+        source=source,
+        remove_mdn=removed,
+        check_mdn=number_changed and bool(person.mdn) and not created,
+    )
 
 
 def on_subscription_changed(
@@ -70,8 +80,35 @@ def on_opt_in_requested(
         outbox.outbox_opt_in(opt_in_request=opt_in_request, source=source)
 
 
+def on_subscription_list_saved(sender, *, instance: SubscriptionList, created: bool, **kwargs):
+    """A new list or campaign needs its own callback registrations at Vibes (whatever the
+    change's source: a list Vibes announced is as silent without one)."""
+    registration_jobs.registration_jobs_for_list_saved(
+        list_id=instance.list_id, campaign_id=instance.acquisition_campaign_id, created=created
+    )
+
+
+def on_subscription_list_deleted(sender, *, instance: SubscriptionList, **kwargs) -> None:
+    registration_jobs.registration_jobs_for_list_deleted(
+        list_id=instance.list_id, campaign_id=instance.acquisition_campaign_id
+    )
+
+
 def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
     from crm import signals
+
+    post_save.connect(
+        on_subscription_list_saved,
+        sender=SubscriptionList,
+        dispatch_uid="vibes_sync.subscription_list_saved",
+    )
+    post_delete.connect(
+        on_subscription_list_deleted,
+        sender=SubscriptionList,
+        dispatch_uid="vibes_sync.subscription_list_deleted",
+    )
 
     signals.person_changed.connect(on_person_changed, dispatch_uid="vibes_sync.person_changed")
     signals.subscription_changed.connect(

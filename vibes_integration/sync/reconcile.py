@@ -2,8 +2,9 @@
 
 Drift happens when callbacks were lost (our endpoint was down longer than Vibes retries),
 or when something reached Vibes by another way. Persons are read in keyset-paginated
-chunks; for each chunk Vibes is asked about every person (two calls each, through the
-shared rate limit, several in flight), and the answers are compared as they arrive.
+chunks; for each chunk Vibes is asked about every person (two calls each, by the
+identifier Vibes knows them by, through the shared rate limit, several in flight), and
+the answers are compared as they arrive.
 Persons with outbound work still pending are skipped: what they hold is in motion.
 """
 
@@ -28,7 +29,7 @@ from vibes_integration.sync.concurrency import CallPool
 from vibes_integration.sync.drift import CrmContext, RemoteState, Repair, person_repairs
 from vibes_integration.sync.engine import schedule_remaining
 from vibes_integration.sync.models import Operation
-from vibes_integration.sync.payloads import synced_custom_fields
+from vibes_integration.sync.payloads import synced_custom_fields, vibes_person_key
 from vibes_integration.sync.ratelimit import get_rate_limiter
 
 OPEN_REQUEST = (OptInStatus.REQUESTED, OptInStatus.PENDING)
@@ -59,26 +60,48 @@ def persons_to_compare(since: datetime.datetime | None = None) -> QuerySet[Perso
 
 
 def fetch_remote(client: VibesClient, person: Person) -> RemoteState:
-    """Runs on a sending thread: two calls, no database."""
+    """Runs on a sending thread: a read or two, no database.
+
+    The person is asked for as the sync names them (``person_calls``): by external id
+    once Vibes holds it, by person key otherwise, and only then by an external id Vibes
+    may not know, or by number. Their subscriptions are then read by Vibes' own key.
+    """
     try:
+        remote = _read_person(client, person)
+        if remote is None:
+            return RemoteState()
+        person_key = vibes_person_key(remote)
         try:
-            remote = client.get_person_by_external_id(person.external_person_id)
-        except NotFound:
-            if not person.person_key:
-                return RemoteState()
-            try:
-                remote = client.get_person(person.person_key)
-            except NotFound:
-                return RemoteState()
-        try:
-            records = client.list_subscriptions_by_external_id(
-                remote.get("external_person_id") or person.external_person_id
-            )
+            if person_key:
+                records = client.list_subscriptions(person_key)
+            else:
+                records = client.list_subscriptions_by_external_id(person.external_person_id)
         except NotFound:
             records = []
         return RemoteState(person=remote, subscriptions=records)
     except VibesError as exc:
         return RemoteState(error=str(exc))
+
+
+def _read_person(client: VibesClient, person: Person) -> dict | None:
+    readers = []
+    if person.external_id_in_vibes:
+        readers.append((client.get_person_by_external_id, person.external_person_id))
+    if person.person_key:
+        readers.append((client.get_person, person.person_key))
+    if not person.external_id_in_vibes:
+        readers.append((client.get_person_by_external_id, person.external_person_id))
+    for read, identifier in readers:
+        try:
+            return read(identifier)
+        except NotFound:
+            continue
+    if person.mdn and not person.person_key:
+        found = client.find_person_by_mdn(str(person.mdn))
+        # A number is a weak identity: only a record no other CRM id claims is theirs.
+        if found and found.get("external_person_id") in (None, "", person.external_person_id):
+            return found
+    return None
 
 
 def _context(persons: list[Person]) -> CrmContext:

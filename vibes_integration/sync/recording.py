@@ -27,7 +27,6 @@ from vibes_integration.sync.choices import PROBLEM_STATUSES, OperationKind, Oper
 from vibes_integration.sync.claims import return_to_queue
 from vibes_integration.sync.models import Operation, OutboundCall
 from vibes_integration.sync.opt_in_messages import opt_in_message
-from vibes_integration.sync.payloads import vibes_person_key
 from vibes_integration.sync.plans import Outcome, Plan, Result
 
 logger = logging.getLogger(__name__)
@@ -171,11 +170,10 @@ class Recorder:
             return "lost"
         if plan.kind == OperationKind.PERSON and status == OperationStatus.DONE:
             self.counts[_PERSON_RESULT[outcome.person_created]] += 1
-        if plan.kind == OperationKind.PERSON and outcome.vibes_person:
-            conflict = _link_person(plan, outcome)
-            if conflict:
-                status = OperationStatus.CONFLICT
-                Operation.objects.filter(pk=plan.operation_id).update(status=status, error=conflict)
+        conflict = _record_identity(plan, outcome)
+        if conflict and plan.kind == OperationKind.PERSON:
+            status = OperationStatus.CONFLICT
+            Operation.objects.filter(pk=plan.operation_id).update(status=status, error=conflict)
         if plan.kind == OperationKind.OPT_IN and outcome.opt_in is not None:
             _record_opt_in(plan, outcome)
         return status
@@ -184,6 +182,7 @@ class Recorder:
         operation = self._claimed(plan).select_for_update().first()
         if operation is None:
             return "lost"
+        _record_identity(plan, outcome)
         now = timezone.now()
         if operation.attempts >= conf.sync_setting("VIBES_SYNC_MAX_ATTEMPTS"):
             self._claimed(plan).update(
@@ -225,29 +224,45 @@ def _changes_only_the_operation(plan: Plan, outcome: Outcome) -> bool:
         return True
     if outcome.result != Result.DONE or outcome.opt_in is not None:
         return False
-    if plan.kind == OperationKind.UNSUBSCRIBE:
-        return True
-    return (
-        plan.kind == OperationKind.PERSON
-        and outcome.person_created is None
-        and vibes_person_key(outcome.vibes_person) in (None, plan.person_key)
+    if plan.kind == OperationKind.PERSON and outcome.person_created is not None:
+        return False
+    return outcome.person_key in (None, plan.person_key) and (
+        outcome.external_id_confirmed is None or plan.external_id_in_vibes
     )
 
 
-def _link_person(plan: Plan, outcome: Outcome) -> str:
-    """Store the person key Vibes answered with; answers a conflict text if that fails."""
-    person_key = vibes_person_key(outcome.vibes_person)
-    if not person_key or person_key == plan.person_key:
+def _record_identity(plan: Plan, outcome: Outcome) -> str:
+    """Store what Vibes said about the person's identity: the person key it gave or a
+    read found, and that it now holds the CRM's external id (only while the CRM still has
+    that external id: a change made during the call is one Vibes does not know yet).
+    Answers a conflict text when the key belongs to another CRM person."""
+    if outcome.person_key in (None, plan.person_key) and outcome.external_id_confirmed is None:
+        return ""
+    person = Person.objects.filter(pk=plan.person_id).first()
+    if person is None:
+        return ""
+    changes: dict[str, object] = {}
+    if outcome.person_key and outcome.person_key != person.person_key:
+        changes["person_key"] = outcome.person_key
+    if (
+        outcome.external_id_confirmed
+        and outcome.external_id_confirmed == person.external_person_id
+        and not person.external_id_in_vibes
+    ):
+        changes["external_id_in_vibes"] = True
+    if not changes:
         return ""
     try:
-        services.person_update(
-            person=Person(pk=plan.person_id), person_key=person_key, source=Source.VIBES
-        )
+        with transaction.atomic():
+            services.person_update(person=person, source=Source.VIBES, **changes)
     except ValidationError:
+        changes.pop("person_key", None)
+        if changes:
+            services.person_update(person=person, source=Source.VIBES, **changes)
         return _(
             "Vibes linked this person to its record %(key)s, which another person in the "
             "CRM already holds: the two records may be the same subscriber."
-        ) % {"key": person_key}
+        ) % {"key": outcome.person_key}
     return ""
 
 

@@ -2,20 +2,16 @@
 
 Runs on a sending thread: no database access here, only the ``Plan`` and the client.
 Retries must be harmless because Vibes has no idempotency keys, so every attempt starts
-with the idempotent call (Update Person by external id, Add Participant, which answers
-200 for a request already pending, DELETE, which answers 404 once done) and creates a
-person only after Vibes said it does not know them.
+with an idempotent call (Update Person, a read, Add Participant, which answers 200 for a
+request already pending, DELETE, which answers 404 once done) and creates a person only
+after Vibes said it does not know them. Which identifier names the person is
+``person_calls``' job.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable
-from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.choices import OptInStatus
@@ -25,60 +21,17 @@ from vibes_integration.errors import (
     AuthenticationFailed,
     BadRequest,
     Conflict,
-    NotFound,
     Retryable,
     Unprocessable,
     VibesError,
 )
+from vibes_integration.sync.calls import call
 from vibes_integration.sync.choices import OperationKind
-from vibes_integration.sync.payloads import parse_vibes_datetime, vibes_mdn, vibes_person_key
-from vibes_integration.sync.plans import CallRecord, OptInAnswer, Outcome, Plan, Result
+from vibes_integration.sync.payloads import parse_vibes_datetime, vibes_person_key
+from vibes_integration.sync.person_calls import send_person, send_unsubscribe
+from vibes_integration.sync.plans import OptInAnswer, Outcome, Plan, Result
 
 logger = logging.getLogger(__name__)
-
-_released = threading.local()
-
-
-def mark_released() -> None:
-    """Called by the rate gate when this thread may call: call durations start here."""
-    _released.at = time.monotonic()
-
-
-def _call(outcome: Outcome, action: str, function: Callable[..., Any], *args, **kwargs) -> Any:
-    _released.at = None
-    started = time.monotonic()
-    try:
-        value = function(*args, **kwargs)
-    except VibesError as exc:
-        outcome.calls.append(_record(action, exc.status, False, str(exc), started))
-        outcome.http_status = exc.status
-        raise
-    status = _success_status(action, value)
-    outcome.calls.append(_record(action, status, True, "", started))
-    outcome.http_status = status
-    return value
-
-
-def _record(action: str, status: int | None, ok: bool, error: str, started: float) -> CallRecord:
-    begin = max(started, getattr(_released, "at", None) or started)
-    return CallRecord(
-        action=action,
-        http_status=status,
-        ok=ok,
-        error=error[:2000],
-        duration_ms=max(0, int((time.monotonic() - begin) * 1000)),
-        made_at=timezone.now(),
-    )
-
-
-def _success_status(action: str, value: Any) -> int:
-    if action == "add_person":
-        return 201 if value.created else 200
-    if action == "add_participant":
-        return int(value.http_status)
-    if action == "unsubscribe":
-        return 200 if value else 404
-    return 200
 
 
 def _failure(result: Result, exc: VibesError) -> Outcome:
@@ -97,11 +50,11 @@ def perform(client: VibesClient, plan: Plan) -> Outcome:
     outcome = Outcome(result=Result.DONE)
     try:
         if plan.kind == OperationKind.PERSON:
-            _send_person(client, plan, outcome)
+            send_person(client, plan, outcome)
         elif plan.kind == OperationKind.OPT_IN:
             _send_opt_in(client, plan, outcome)
         elif plan.kind == OperationKind.UNSUBSCRIBE:
-            _send_unsubscribe(client, plan, outcome)
+            send_unsubscribe(client, plan, outcome)
         else:
             raise ValueError(f"unknown operation kind {plan.kind!r}")
     except (Retryable, AuthenticationFailed) as exc:
@@ -121,7 +74,10 @@ def perform(client: VibesClient, plan: Plan) -> Outcome:
 
 
 def _with_calls(result: Outcome, made: Outcome) -> Outcome:
+    """A failed outcome that keeps the calls made and what Vibes said about the person."""
     result.calls = made.calls
+    result.person_key = made.person_key
+    result.external_id_confirmed = made.external_id_confirmed
     return result
 
 
@@ -135,56 +91,9 @@ def _conflict_message(plan: Plan, exc: VibesError) -> str:
     return f"{text} {details}".strip()
 
 
-def _send_person(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
-    person = None
-    try:
-        person = _call(
-            outcome,
-            "update_person",
-            client.update_person_by_external_id,
-            plan.external_person_id,
-            plan.update_payload,
-        )
-    except NotFound:
-        if plan.person_key:
-            # The external id may have changed in the CRM: Vibes knows the person by key.
-            try:
-                person = _call(
-                    outcome,
-                    "update_person",
-                    client.update_person,
-                    plan.person_key,
-                    plan.update_payload,
-                )
-            except NotFound:
-                person = None
-    if person is None:
-        added = _call(outcome, "add_person", client.add_person, plan.add_payload)
-        outcome.person_created = added.created
-        person = added.person
-    outcome.vibes_person = person
-    held = vibes_mdn(person)
-    if plan.crm_mdn and held != plan.crm_mdn:
-        outcome.result = Result.CONFLICT
-        outcome.error = _(
-            "Vibes holds %(vibes)s for this person but the CRM holds %(crm)s. Vibes cannot "
-            "change a number: the CRM's number must join through the web opt-in."
-        ) % {"vibes": mask_mdn(held) or _("no number"), "crm": mask_mdn(plan.crm_mdn)}
-
-
-def _send_unsubscribe(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
-    _call(
-        outcome,
-        "unsubscribe",
-        client.unsubscribe_by_external_id,
-        plan.external_person_id,
-        plan.list_id,
-    )
-
-
 def _send_opt_in(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
     try:
-        result = _call(
+        result = call(
             outcome,
             "add_participant",
             client.add_participant,

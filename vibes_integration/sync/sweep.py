@@ -21,6 +21,10 @@ from crm import services
 from crm.choices import OptInStatus, Source
 from crm.models import OptInRequest
 from prefcenter.webhooks.sweep import webhooks_sweep
+from vibes_integration.callbacks.registration_jobs import (
+    due_registration_jobs,
+    schedule_registration_jobs,
+)
 from vibes_integration.sync import conf
 from vibes_integration.sync.choices import PROBLEM_STATUSES, SETTLED_STATUSES
 from vibes_integration.sync.claims import due_operations, release_expired_leases
@@ -43,6 +47,8 @@ def sweep(*, schedule: bool = True) -> SweepReport:
     due = due_operations().count()
     if schedule:
         schedule_remaining()
+        if due_registration_jobs().exists():  # a callback registration whose task was lost
+            schedule_registration_jobs()
     pruned_operations, pruned_calls = prune()
     webhooks_sweep()  # due webhook deliveries whose task was lost; old events pruned
     return SweepReport(

@@ -37,7 +37,8 @@ def handle(event: CallbackEventData, context: HandlerContext) -> Outcome:
         context.subscription_lists.clear()
     if isinstance(event, UnknownEvent):
         context.notes.append(
-            f"Callback type {event.envelope.remote_type or '(none)'!r} is not one this "
+            event.reason
+            or f"Callback type {event.envelope.remote_type or '(none)'!r} is not one this "
             "product applies; kept for the record."
         )
         return Outcome(status=CallbackStatus.IGNORED)

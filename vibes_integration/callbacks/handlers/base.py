@@ -56,7 +56,10 @@ def record_consent_once(
     """
     if (may_exist or context.callback_event.attempts > 1) and (
         ConsentEvent.objects.filter(
-            reference=context.reference, person=person, subscription_list=subscription_list
+            reference=context.reference,
+            person=person,
+            subscription_list=subscription_list,
+            action=action,  # events of two types may share an event id, hence a reference
         ).exists()
     ):
         # Only an event processed before (or a service called for this one, ``may_exist``)

@@ -1,8 +1,8 @@
 """``person_added`` / ``person_updated``: a person's complete current state in Vibes.
 
-The person is matched by external id, then person key, then number, and created when
-unknown. What Vibes sends replaces the CRM's values, with three exceptions that keep
-the CRM's data safe:
+The person is matched as ``matching`` says (person key, external id, legacy person id,
+number) and created when unknown. What Vibes sends replaces the CRM's values, with three
+exceptions that keep the CRM's data safe:
 
 - an event older than the newest person event applied is stale and changes nothing;
 - a field the CRM changed itself after the event happened keeps the CRM's value (the

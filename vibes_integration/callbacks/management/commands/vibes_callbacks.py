@@ -1,8 +1,11 @@
 """``python manage.py vibes_callbacks register|list|delete|test|replay``.
 
-- ``register``: make Vibes call our endpoint for every callback type the CRM handles;
-  running it again registers nothing new.
-- ``list``: the registrations Vibes holds for this company (passwords masked).
+- ``register``: make Vibes call our endpoint: subscription callbacks once per list,
+  acquisition callbacks once per campaign, person and list-catalogue callbacks once;
+  ours for lists and campaigns that are gone are removed; running it again changes
+  nothing.
+- ``list``: the registrations Vibes holds for this company (passwords masked), and the
+  lists and campaigns that lack one of ours.
 - ``delete``: remove registrations by id, or every one pointing at us (``--ours``).
 - ``test``: make Vibes send its test event of one type, and wait for it to arrive.
 - ``replay``: process stored events again (by event id, failed ones, or ones stuck).
@@ -35,11 +38,6 @@ class Command(BaseCommand):
         register.add_argument("--method", choices=["POST", "PUT"], default="POST")
         register.add_argument(
             "--content-type", choices=["application/json", "text/json"], default="application/json"
-        )
-        register.add_argument(
-            "--per-list",
-            action="store_true",
-            help="One registration per list / acquisition campaign (accounts that must filter).",
         )
         register.add_argument(
             "--replace",
@@ -91,7 +89,6 @@ class Command(BaseCommand):
             client,
             method=options["method"],
             content_type=options["content_type"],
-            per_list=options["per_list"],
             replace=options["replace"],
         )
         for outcome in outcomes:
@@ -100,14 +97,16 @@ class Command(BaseCommand):
                 line += f"  (callback {outcome.callback_id})"
             if outcome.detail:
                 line += f": {outcome.detail}"
-            style = self.style.ERROR if outcome.action in {"conflict", "failed"} else str
+            style = self.style.ERROR if outcome.action in registration.PROBLEMS else str
             self.stdout.write(style(line))
-        problems = [o for o in outcomes if o.action in {"conflict", "failed"}]
+        problems = [o for o in outcomes if o.action in registration.PROBLEMS]
         if problems:
             raise CommandError(f"{len(problems)} registration(s) could not be made; see above.")
         created = sum(1 for o in outcomes if o.action == "registered")
+        removed = sum(1 for o in outcomes if o.action == "removed")
+        there = len(outcomes) - created - removed
         self.stdout.write(
-            self.style.SUCCESS(f"Done: {created} new, {len(outcomes) - created} already there.")
+            self.style.SUCCESS(f"Done: {created} new, {there} already there, {removed} removed.")
         )
 
     def _list(self, options) -> None:
@@ -115,8 +114,10 @@ class Command(BaseCommand):
         registrations = client.list_callbacks()
         try:
             ours = {r.get("callback_id") for r in registration.ours_only(registrations)}
-        except ImproperlyConfigured:
-            ours = set()
+            missing = registration.missing_registrations(registrations)
+        except ImproperlyConfigured as exc:
+            ours, missing = set(), []
+            self.stdout.write(self.style.WARNING(f"Cannot tell which are ours: {exc}"))
         if not registrations:
             self.stdout.write("No callbacks are registered.")
         for item in registrations:
@@ -130,6 +131,21 @@ class Command(BaseCommand):
                 f"{registration.mask_url(destination.get('url', ''))}"
                 + ("  (ours)" if item.get("callback_id") in ours else "")
             )
+        self._report_missing(missing)
+
+    def _report_missing(self, missing: list[registration.Wanted]) -> None:
+        if not missing:
+            self.stdout.write("Every list and campaign the CRM knows has its registrations.")
+            return
+        lists = sorted({w.list_id for w in missing if w.list_id})
+        campaigns = sorted({w.campaign_id for w in missing if w.campaign_id})
+        if lists:
+            self.stdout.write(self.style.WARNING(f"Lists without ours: {', '.join(lists)}"))
+        if campaigns:
+            self.stdout.write(self.style.WARNING(f"Campaigns without ours: {', '.join(campaigns)}"))
+        for wanted in missing:
+            self.stdout.write(self.style.WARNING(f"   missing  {wanted.label}"))
+        self.stdout.write("Run `vibes_callbacks register` to make them.")
 
     def _delete(self, options) -> None:
         client = VibesClient.from_settings()
@@ -145,8 +161,11 @@ class Command(BaseCommand):
     def _test(self, options) -> None:
         client = VibesClient.from_settings()
         callback_type = options["callback_type"]
+        list_id, campaign_id = self._test_filter(
+            callback_type, options["list_id"], options["campaign_id"]
+        )
         answer = client.create_test_callback_event(
-            callback_type, list_id=options["list_id"], campaign_id=options["campaign_id"]
+            callback_type, list_id=list_id, campaign_id=campaign_id
         )
         event_id = str(answer.get("event_id") or "")
         if not event_id:
@@ -173,6 +192,22 @@ class Command(BaseCommand):
             f"Test event {event_id} did not arrive within {options['wait']:g} s. Check the "
             "registration (vibes_callbacks list), VIBES_CALLBACK_BASE_URL and the site's log."
         )
+
+    @staticmethod
+    def _test_filter(
+        callback_type: str, list_id: str | None, campaign_id: str | None
+    ) -> tuple[str | None, str | None]:
+        """Vibes sends a subscription test event through one list's registration and an
+        acquisition one through one campaign's: the first the CRM knows, unless named."""
+        if callback_type in registration.LIST_FILTERED and not list_id:
+            list_id = next(iter(registration.known_list_ids()), None)
+            if list_id is None:
+                raise CommandError(f"Name the list to test {callback_type} on: --list-id.")
+        if callback_type in registration.CAMPAIGN_FILTERED and not campaign_id:
+            campaign_id = next(iter(registration.known_campaign_ids()), None)
+            if campaign_id is None:
+                raise CommandError(f"Name the campaign to test {callback_type} on: --campaign-id.")
+        return list_id, campaign_id
 
     def _replay(self, options) -> None:
         if not (options["event_ids"] or options["failed"] or options["invalid"]) and (
