@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0004_person_action_permissions'),
+        ('crm', '0005_person_vibes_identity'),
     ]
 
     operations = [
