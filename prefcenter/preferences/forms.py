@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import CustomField, Person
-from crm.phone import parse_mdn
 from prefcenter.preferences import custom_field_forms
+from prefcenter.preferences.numbers import textable_mdn
 from prefcenter.preferences.selectors import (
     SUBSCRIBED,
     ListState,
@@ -186,7 +186,7 @@ class OptInForm(PreferenceForm):
         return list(zip(self["lists"], self.joinable, strict=True))
 
     def clean_mdn(self) -> str:
-        return parse_mdn(self.cleaned_data["mdn"])
+        return textable_mdn(self.cleaned_data["mdn"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

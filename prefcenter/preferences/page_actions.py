@@ -99,9 +99,19 @@ def join_lists(request: HttpRequest, state: PageState) -> ActionResult:
             form.add_service_errors(exc)
         else:
             number = format_mdn(mdn)
-            if form.to_request:
+            if len(form.to_request) > 1:
+                # Vibes sends one confirmation text per list (one per campaign).
                 message = _(
-                    "We are sending a text to %(number)s. Reply to it to confirm: %(lists)s."
+                    "We sent you %(count)d texts at %(number)s, one for each list: "
+                    "%(lists)s. Reply Y to each to join that list."
+                ) % {
+                    "count": len(form.to_request),
+                    "number": number,
+                    "lists": _names(form.to_request),
+                }
+            elif form.to_request:
+                message = _(
+                    "We are sending a text to %(number)s. Reply Y to it to join %(lists)s."
                 ) % {"number": number, "lists": _names(form.to_request)}
             else:
                 message = _(

@@ -7,35 +7,31 @@ joined in Python; the number of queries does not depend on how many lists or fie
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from dataclasses import dataclass, field
 
-import phonenumbers
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from crm.choices import OptInStatus, Source, SubscriptionState
 from crm.models import CustomField, OptInRequest, Person, Subscription, SubscriptionList
 from prefcenter.preferences import conf
+from prefcenter.preferences.numbers import display_mdn
 
 # What the subscriber sees for each list.
 SUBSCRIBED = "subscribed"
 PENDING = "pending"
 NOT_SUBSCRIBED = "not_subscribed"
+#: Not subscribed because the subscriber answered the confirmation text with no.
+SAID_NO = "said_no"
 
 _SETTLED_WITH_NOTE = {OptInStatus.FAILED, OptInStatus.REJECTED, OptInStatus.EXPIRED}
 
 
 def format_mdn(mdn: object) -> str:
-    """``+12015550123`` → ``+1 201-555-0123``, the way people read their own number."""
-    text = str(mdn or "")
-    if not text:
-        return ""
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException:
-        return text
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    """The page's one way to write a number (see ``numbers.display_mdn``)."""
+    return display_mdn(mdn)
 
 
 def join_button_label() -> str:
@@ -114,6 +110,9 @@ class PageState:
     custom_fields: list[CustomField]
     lists: list[ListState]
     pending_mdns: list[str] = field(default_factory=list)
+    #: The person's number has answered Y (a list is subscribed on it): only then is it
+    #: "your mobile number"; before that it is waiting for confirmation.
+    mdn_confirmed: bool = False
 
     @property
     def mdn(self) -> str:
@@ -142,10 +141,16 @@ class PageState:
         return None
 
 
+#: Requests made within this span of each other belong to one attempt (one press of the
+#: button, several lists).
+ATTEMPT_SPAN = datetime.timedelta(minutes=1)
+
+
 def _list_state(
     subscription_list: SubscriptionList,
     subscription: Subscription | None,
     latest: OptInRequest | None,
+    newest_attempt: datetime.datetime | None = None,
 ) -> ListState:
     open_request = latest if latest is not None and latest.is_open else None
     subscribed = subscription is not None and subscription.state == SubscriptionState.SUBSCRIBED
@@ -155,6 +160,8 @@ def _list_state(
         subscription is not None and subscription.state == SubscriptionState.PENDING
     ):
         status = PENDING
+    elif latest is not None and latest.status == OptInStatus.REJECTED:
+        status = SAID_NO
     else:
         status = NOT_SUBSCRIBED
     note = ""
@@ -163,11 +170,17 @@ def _list_state(
         # already says in its words; once Vibes has answered, its message adds something.
         if open_request.status == OptInStatus.PENDING:
             note = open_request.message
+    elif status == SAID_NO:
+        note = _("You said no to %(list)s, so we will not text you from it.") % {
+            "list": subscription_list.name
+        }
     elif (
         status == NOT_SUBSCRIBED
         and latest is not None
         and latest.status in _SETTLED_WITH_NOTE
         and not _withdrawn_by_subscriber(subscription, latest)
+        # A newer attempt (on any list) replaces the older failure.
+        and (newest_attempt is None or newest_attempt - latest.requested_at < ATTEMPT_SPAN)
     ):
         note = latest.message
     return ListState(
@@ -206,8 +219,10 @@ def preference_page_state(person: Person) -> PageState:
         request.subscription_list_id: request
         for request in OptInRequest.objects.filter(id__in=latest_ids)
     }
+    newest_attempt = max((request.requested_at for request in latest.values()), default=None)
     lists = [
-        _list_state(sl, subscriptions.get(sl.pk), latest.get(sl.pk)) for sl in subscription_lists
+        _list_state(sl, subscriptions.get(sl.pk), latest.get(sl.pk), newest_attempt)
+        for sl in subscription_lists
     ]
     pending_mdns: list[str] = []
     for state in lists:
@@ -215,6 +230,14 @@ def preference_page_state(person: Person) -> PageState:
             mdn = str(state.open_request.mdn)
             if mdn != (str(person.mdn) if person.mdn else "") and mdn not in pending_mdns:
                 pending_mdns.append(mdn)
+    mdn_confirmed = bool(person.mdn) and any(
+        subscription.state == SubscriptionState.SUBSCRIBED
+        for subscription in subscriptions.values()
+    )
     return PageState(
-        person=person, custom_fields=custom_fields, lists=lists, pending_mdns=pending_mdns
+        person=person,
+        custom_fields=custom_fields,
+        lists=lists,
+        pending_mdns=pending_mdns,
+        mdn_confirmed=mdn_confirmed,
     )

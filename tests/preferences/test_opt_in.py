@@ -76,8 +76,8 @@ def test_joining_with_a_new_number_starts_web_double_opt_in(
 
     page = client.get(url(newcomer)).content.decode()
     assert (
-        "We are sending a text to +1 201-555-0142. Reply to it to confirm: Deals, Store events."
-        in page
+        "We sent you 2 texts at (201) 555-0142, one for each list: Deals, Store events. "
+        "Reply Y to each to join that list." in page
     )
     assert page.count("Pending: check your phone") == 2
 
@@ -114,8 +114,8 @@ def test_changing_the_number_of_a_subscribed_list_opts_the_new_number_in(
     request = OptInRequest.objects.get(person=subscriber)
     assert str(request.mdn) == "+12015550177"
     page = client.get(url(subscriber)).content.decode()
-    assert 'Waiting for you to confirm <strong class="nowrap">+1 201-555-0177</strong>' in page
-    assert "+1 201-555-0101" in page
+    assert 'Waiting for you to confirm <strong class="nowrap">(201) 555-0177</strong>' in page
+    assert "(201) 555-0101" in page
 
 
 def test_asking_again_for_a_pending_list_sends_no_second_text(client, newcomer, url):
@@ -124,7 +124,7 @@ def test_asking_again_for_a_pending_list_sends_no_second_text(client, newcomer, 
     assert response.status_code == 303
     assert OptInRequest.objects.count() == 1
     assert ConsentEvent.objects.count() == 1
-    assert "We already texted +1 201-555-0142" in client.get(url(newcomer)).content.decode()
+    assert "We already texted (201) 555-0142" in client.get(url(newcomer)).content.decode()
 
 
 def _error(page: str, field: str) -> str:
@@ -138,9 +138,10 @@ def _error(page: str, field: str) -> str:
     [
         ([], "2015550142", "lists", "Choose at least one list to get texts from."),
         (["deals"], "", "mdn", "Enter your mobile number."),
-        (["deals"], "555-0142", "mdn", "555-0142 is not a valid phone number."),
-        (["deals"], "call me maybe", "mdn", "call me maybe is not a phone number."),
-        (["deals"], "+1 299 555 0142", "mdn", "+1 299 555 0142 is not a valid phone number."),
+        (["deals"], "555-0142", "mdn", "555-0142 is not a phone number we can text."),
+        (["deals"], "call me maybe", "mdn", "call me maybe is not a phone number we can text."),
+        (["deals"], "+1 299 555 0142", "mdn", "+1 299 555 0142 is not a phone number we can"),
+        (["deals"], "+44 20 7946 0000", "mdn", "We text mobile numbers in US only."),
         (["club"], "2015550142", "lists", "Choose from the lists shown."),
         (["hidden"], "2015550142", "lists", "Choose from the lists shown."),
     ],
@@ -222,3 +223,27 @@ def test_the_client_address_comes_through_trusted_proxies_only(client, newcomer,
         )
     assert ConsentEvent.objects.get(person=newcomer).ip_address == "198.51.100.7"
     assert ConsentEvent.objects.get(person=other).ip_address == "203.0.113.50"
+
+
+@pytest.mark.parametrize(
+    ("countries", "mdn", "message"),
+    [
+        ("US", "+44 20 7946 0000", "We text mobile numbers in US only. Enter one like"),
+        ("US,GB", "+44 20 7946 0000", "+442079460000 is not a mobile number"),
+    ],
+)
+def test_a_number_that_cannot_get_texts_is_refused_before_vibes_is_asked(
+    client, newcomer, url, countries, mdn, message
+):
+    with override_settings(PREFCENTER_TEXTED_COUNTRIES=countries):
+        response = _join(client, url(newcomer), ["deals"], mdn)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not OptInRequest.objects.exists()
+    assert not ConsentEvent.objects.exists()
+
+
+def test_a_mobile_number_of_another_texted_country_is_accepted(client, newcomer, url):
+    with override_settings(PREFCENTER_TEXTED_COUNTRIES="US,GB"):
+        assert _join(client, url(newcomer), ["deals"], "+44 7400 123456").status_code == 303
+    assert str(OptInRequest.objects.get().mdn) == "+447400123456"
