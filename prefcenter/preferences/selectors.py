@@ -87,6 +87,37 @@ class ListState:
         return self.status in {SUBSCRIBED, PENDING}
 
     @property
+    def badge_label(self) -> str:
+        """The word the row's badge shows; the page and the status endpoint both use it."""
+        return {
+            SUBSCRIBED: _("Subscribed"),
+            PENDING: _("Pending: check your phone"),
+            SAID_NO: _("You said no"),
+        }.get(self.status, _("Not subscribed"))
+
+    @property
+    def badge_kind(self) -> str:
+        return {SUBSCRIBED: "subscribed", PENDING: "pending"}.get(self.status, "none")
+
+    @property
+    def status_note(self) -> str:
+        """The sentence under the list's name: what we are waiting for, or what happened."""
+        if self.open_request is None:
+            return self.note
+        waiting = _("We texted %(number)s. Reply Y to that text to join.") % {
+            "number": self.pending_mdn_display
+        }
+        return f"{waiting} {self.note}" if self.note else waiting
+
+    @property
+    def poll_until(self) -> datetime.datetime | None:
+        """Until when the page looks for the answer to this list's text."""
+        if self.open_request is None:
+            return None
+        request = self.open_request
+        return request.expire_date or request.requested_at + POLL_WITHOUT_EXPIRY
+
+    @property
     def pending_mdn_display(self) -> str:
         return format_mdn(self.open_request.mdn) if self.open_request else ""
 
@@ -131,6 +162,14 @@ class PageState:
         return [state for state in self.lists if state.joinable_online]
 
     @property
+    def poll_until(self) -> datetime.datetime | None:
+        """Until when a waiting list may still change by itself (None: nothing waits)."""
+        return max(
+            (until for state in self.lists if (until := state.poll_until) is not None),
+            default=None,
+        )
+
+    @property
     def has_active_lists(self) -> bool:
         return any(state.can_leave for state in self.lists)
 
@@ -140,6 +179,9 @@ class PageState:
                 return state
         return None
 
+
+#: How long the page looks for an answer when Vibes gave the request no expiry date.
+POLL_WITHOUT_EXPIRY = datetime.timedelta(hours=1)
 
 #: Requests made within this span of each other belong to one attempt (one press of the
 #: button, several lists).

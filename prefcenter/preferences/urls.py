@@ -10,4 +10,5 @@ urlpatterns = [
     path("preferences/", views.link_request, name="link_request"),
     path("preferences/link-sent/", views.link_sent, name="link_sent"),
     path("preferences/<str:token>/", views.preference_page, name="page"),
+    path("preferences/<str:token>/status/", views.list_status, name="status"),
 ]

@@ -11,7 +11,7 @@ from prefcenter.middleware import CONTENT_SECURITY_POLICY
 
 
 def _item(page: str, list_id: str) -> str:
-    match = re.search(rf'<li class="list-item[^"]*" id="list-{list_id}">(.*?)</li>', page, re.S)
+    match = re.search(rf'<li class="list-item[^"]*" id="list-{list_id}"[^>]*>(.*?)</li>', page, re.S)
     assert match, f"list {list_id} is not on the page"
     return match.group(1)
 
