@@ -11,7 +11,8 @@ from prefcenter.middleware import CONTENT_SECURITY_POLICY
 
 
 def _item(page: str, list_id: str) -> str:
-    match = re.search(rf'<li class="list-item[^"]*" id="list-{list_id}"[^>]*>(.*?)</li>', page, re.S)
+    row = rf'<li class="list-item[^"]*" id="list-{list_id}"[^>]*>(.*?)</li>'
+    match = re.search(row, page, re.S)
     assert match, f"list {list_id} is not on the page"
     return match.group(1)
 
