@@ -159,10 +159,18 @@ def test_bad_opt_in_input_is_shown_next_to_its_field(
     assert ConsentEvent.objects.count() == 0
 
 
-def test_a_number_of_another_subscriber_is_refused(client, newcomer, subscriber, url):
-    page = _join(client, url(newcomer), ["events"], "2015550101").content.decode()
-    assert _error(page, "mdn") == "This number belongs to another subscriber."
+def test_a_number_of_another_subscriber_is_never_said_to_be_on_file(
+    client, newcomer, subscriber, url
+):
+    response = _join(client, url(newcomer), ["events"], "2015550101")
+    assert response.status_code == 303
+    page = client.get(response["Location"]).content.decode()
+    # The same words as for any number that can get texts; nothing is sent.
+    assert "We are sending a text to (201) 555-0101. Reply Y to it to join Store events." in page
+    assert "another subscriber" not in page and "belongs" not in page
     assert OptInRequest.objects.count() == 0
+    subscriber.refresh_from_db()
+    assert str(subscriber.mdn) == "+12015550101"
 
 
 def test_already_subscribed_at_this_number_is_explained(client, subscriber, url):
