@@ -155,6 +155,39 @@ class CustomField(models.Model):
     editable_by_subscribers = models.BooleanField(_("subscribers may edit it"), default=True)
     synced_to_vibes = models.BooleanField(_("synced to Vibes"), default=True)
     order = models.PositiveIntegerField(_("order"), default=0)
+    min_value = models.DecimalField(
+        _("smallest number"),
+        max_digits=20,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text=_("Number fields: the smallest value a person may enter. Empty: no limit."),
+    )
+    max_value = models.DecimalField(
+        _("largest number"),
+        max_digits=20,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text=_("Number fields: the largest value a person may enter. Empty: no limit."),
+    )
+    whole_numbers_only = models.BooleanField(
+        _("whole numbers only"),
+        default=False,
+        help_text=_("Number fields: refuse decimals such as 2.5."),
+    )
+    min_length = models.PositiveIntegerField(
+        _("shortest text"),
+        null=True,
+        blank=True,
+        help_text=_("Text fields: the fewest characters a value may have. Empty: no limit."),
+    )
+    max_length = models.PositiveIntegerField(
+        _("longest text"),
+        null=True,
+        blank=True,
+        help_text=_("Text fields: the most characters a value may have (at most 1000)."),
+    )
 
     class Meta:
         verbose_name = _("custom field")
@@ -169,9 +202,10 @@ class CustomField(models.Model):
         return [option["key"] for option in self.options or []]
 
     def clean(self) -> None:
-        from crm.custom_fields import validate_options
+        from crm.custom_fields import validate_limits, validate_options
 
         validate_options(self.field_type, self.options)
+        validate_limits(self)
 
 
 class SubscriptionList(models.Model):
@@ -403,6 +437,16 @@ class ConsentEventQuerySet(models.QuerySet):
     update.queryset_only = True
     delete.queryset_only = True
 
+    def vibes_event_ids_extend(self, *, pk: int, event_ids: list[str], **earliest) -> None:
+        """Record that more Vibes events reported the fact of line ``pk``: the one change
+        the ledger allows. The fact and its disclosure stay; ``earliest`` (occurred_at
+        and reference) moves the line to an earlier report of the same fact that arrived
+        late, so that the ledger ends the same whatever order Vibes delivered in."""
+        allowed = {
+            key: value for key, value in earliest.items() if key in {"occurred_at", "reference"}
+        }
+        models.QuerySet.update(self.filter(pk=pk), vibes_event_ids=event_ids, **allowed)
+
 
 class LedgerIsAppendOnly(ValidationError):
     """Raised on any attempt to change or remove a consent event through the application."""
@@ -433,6 +477,15 @@ class ConsentEvent(models.Model):
         help_text=_("What caused it: request:<id>, callback:<event id>, staff:<user>, ..."),
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    vibes_event_ids = models.JSONField(
+        _("Vibes events"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The ids of every Vibes callback event that reported this fact; the only "
+            "part of a line that grows after it is recorded."
+        ),
+    )
 
     objects = ConsentEventQuerySet.as_manager()
 

@@ -197,17 +197,37 @@ class CustomFieldAdmin(admin.ModelAdmin):
         "synced_to_vibes",
     )
     search_fields = ("key", "label")
-    fields = (
-        "key",
-        "label",
-        "field_type",
-        "options",
-        "help_text",
-        "required",
-        "visible_to_subscribers",
-        "editable_by_subscribers",
-        "synced_to_vibes",
-        "order",
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "key",
+                    "label",
+                    "field_type",
+                    "options",
+                    "help_text",
+                    "required",
+                    "visible_to_subscribers",
+                    "editable_by_subscribers",
+                    "synced_to_vibes",
+                    "order",
+                )
+            },
+        ),
+        (
+            _("What a person may type"),
+            {
+                "fields": (
+                    ("min_value", "max_value", "whole_numbers_only"),
+                    ("min_length", "max_length"),
+                ),
+                "description": _(
+                    "Checked on the preference page, in the admin and in the API; the "
+                    "error tells the person the range or length to use."
+                ),
+            },
+        ),
     )
 
     def get_readonly_fields(self, request, obj=None):

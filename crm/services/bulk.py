@@ -23,7 +23,12 @@ from django.utils.translation import gettext as _
 from crm import signals
 from crm.choices import ConsentAction, OptOutReason, Source, SubscriptionState
 from crm.models import ConsentEvent, Person, Subscription, SubscriptionList
-from crm.services.consent import _consent_event
+from crm.services.consent import (
+    _consent_event,
+    reported_opt_in,
+    settle_reported_opt_in,
+    standing_lines,
+)
 from crm.services.rows import rows_update
 from crm.services.subscriptions import SubscriptionChange, state_apply
 from crm.services.validation import ConsentContext, check_source, clean_aware, clean_consent
@@ -75,9 +80,16 @@ def subscriptions_report_many(
     if len(pairs) != len(reports):
         raise ValueError("Each (person, list) may be reported once per call.")
     existing = _locked_subscriptions(pairs)
+    standing = standing_lines(
+        {
+            (report.person.pk, report.subscription_list.pk)
+            for report in reports
+            if report.state == SubscriptionState.SUBSCRIBED
+        }
+    )
     now = timezone.now()
     results: list[SubscriptionChange] = []
-    applied: list[tuple[SubscriptionChange, str, ConsentEvent]] = []
+    applied: list[tuple[SubscriptionChange, str, ConsentEvent | None]] = []
     for report in reports:
         key = (report.person.pk, report.subscription_list.pk)
         subscription = existing.get(key) or Subscription(
@@ -111,6 +123,9 @@ def subscriptions_report_many(
             if report.state == SubscriptionState.UNSUBSCRIBED
             else "",
         )
+        if reported_opt_in(line) and settle_reported_opt_in(line, standing.get(key)):
+            # Vibes reported this opt-in before: its line now names this event too.
+            line = None
         change = SubscriptionChange(subscription=subscription, changed=changed)
         results.append(change)
         applied.append((change, previous_state, line))
@@ -162,7 +177,7 @@ def _locked_subscriptions(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], 
     return {(s.person_id, s.subscription_list_id): s for s in found}
 
 
-def _write(applied: list[tuple[SubscriptionChange, str, ConsentEvent]]) -> None:
+def _write(applied: list[tuple[SubscriptionChange, str, ConsentEvent | None]]) -> None:
     new = [change.subscription for change, _, _ in applied if change.subscription._state.adding]
     old = [change.subscription for change, _, _ in applied if not change.subscription._state.adding]
     if new:
@@ -171,10 +186,12 @@ def _write(applied: list[tuple[SubscriptionChange, str, ConsentEvent]]) -> None:
         Subscription.objects.bulk_create(new)
     if old:
         rows_update(old, _WRITTEN_FIELDS)
-    ConsentEvent.objects.bulk_create([line for _, _, line in applied])
+    ConsentEvent.objects.bulk_create([line for _, _, line in applied if line is not None])
 
 
-def _announce(applied: list[tuple[SubscriptionChange, str, ConsentEvent]], source: Source) -> None:
+def _announce(
+    applied: list[tuple[SubscriptionChange, str, ConsentEvent | None]], source: Source
+) -> None:
     """The signals ``subscription_change`` and ``consent_record`` send, in the same order
     for each report (after all the writes rather than between them)."""
     for change, previous_state, line in applied:
@@ -186,4 +203,5 @@ def _announce(applied: list[tuple[SubscriptionChange, str, ConsentEvent]], sourc
                 consent_event=None,
                 source=source,
             )
-        signals.consent_recorded.send(sender=ConsentEvent, consent_event=line, source=source)
+        if line is not None:
+            signals.consent_recorded.send(sender=ConsentEvent, consent_event=line, source=source)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import PhoneNumber
@@ -13,6 +14,79 @@ from crm.choices import ConsentAction, Source
 from crm.erasure_models import person_is_erased
 from crm.models import ConsentEvent, Person, SubscriptionList
 from crm.services.validation import ConsentContext, check_source, clean_consent, clean_mdn_from
+
+CALLBACK_REFERENCE_PREFIX = "callback:"
+#: The ledger lines that say where a person stands on a list, the request included.
+_STANDING = [
+    ConsentAction.OPT_IN_REQUESTED,
+    ConsentAction.OPTED_IN,
+    ConsentAction.OPTED_OUT,
+    ConsentAction.OPT_IN_REJECTED,
+]
+Pair = tuple[int, int]
+
+
+def _vibes_event_id(reference: str) -> str:
+    return (
+        reference.removeprefix(CALLBACK_REFERENCE_PREFIX)
+        if reference.startswith(CALLBACK_REFERENCE_PREFIX)
+        else ""
+    )
+
+
+def reported_opt_in(event: ConsentEvent) -> bool:
+    """An opt-in a Vibes event reports: Vibes may report the same one more than once."""
+    return event.action == ConsentAction.OPTED_IN and bool(event.vibes_event_ids)
+
+
+def standing_lines(pairs: set[Pair]) -> dict[Pair, ConsentEvent]:
+    """The latest standing line of each (person, list) pair, in one query."""
+    if not pairs:
+        return {}
+    condition = Q()
+    for person_pk, list_pk in pairs:
+        condition |= Q(person_id=person_pk, subscription_list_id=list_pk)
+    latest: dict[Pair, ConsentEvent] = {}
+    lines = ConsentEvent.objects.filter(condition, action__in=_STANDING).order_by(
+        "-occurred_at", "-id"
+    )
+    for line in lines:
+        latest.setdefault((line.person_id, line.subscription_list_id), line)
+    return latest
+
+
+def settle_reported_opt_in(event: ConsentEvent, latest: ConsentEvent | None) -> ConsentEvent | None:
+    """Fit a Vibes-reported opt-in to the ledger: one opt-in is one line.
+
+    Vibes reports one confirmed opt-in twice (``ack_participant_changed`` CONFIRMED and
+    ``subscription_added``, in either order). When the pair's latest standing line is an
+    opt-in of the same number, this event reports that opt-in again: its id is added to
+    that line, which is returned, and nothing new is written. When it is the request the
+    subscriber made, the new line keeps the disclosure shown then, so that it proves on
+    its own what the person agreed to. Otherwise (a keyword, a landing page) nothing
+    changes and None is returned.
+    """
+    if latest is None or not reported_opt_in(event):
+        return None
+    if latest.mdn and event.mdn and str(latest.mdn) != str(event.mdn):
+        return None
+    if latest.action == ConsentAction.OPT_IN_REQUESTED:
+        event.disclosure_text = event.disclosure_text or latest.disclosure_text
+        return None
+    if latest.action != ConsentAction.OPTED_IN:
+        return None
+    ids = list(latest.vibes_event_ids or [])
+    new_ids = [i for i in event.vibes_event_ids if i not in ids]
+    if new_ids:
+        ids = sorted({*ids, *new_ids})
+        earliest = {}
+        if event.occurred_at < latest.occurred_at:
+            earliest = {"occurred_at": event.occurred_at, "reference": event.reference}
+        ConsentEvent.objects.vibes_event_ids_extend(pk=latest.pk, event_ids=ids, **earliest)
+        latest.vibes_event_ids = ids
+        for name, value in earliest.items():
+            setattr(latest, name, value)
+    return latest
 
 
 def append_consent_event(
@@ -38,6 +112,12 @@ def append_consent_event(
 
 
 def _saved(event: ConsentEvent, source: Source) -> ConsentEvent:
+    """Write the line, unless it reports again an opt-in the ledger holds already."""
+    if reported_opt_in(event):
+        pair = (event.person.pk, event.subscription_list.pk)
+        existing = settle_reported_opt_in(event, standing_lines({pair}).get(pair))
+        if existing is not None:
+            return existing
     event.save()
     signals.consent_recorded.send(sender=ConsentEvent, consent_event=event, source=source)
     return event
@@ -83,6 +163,8 @@ def _consent_event(
         opt_out_reason=opt_out_reason or "",
         reference=(consent.reference or "")[:200],
     )
+    event_id = _vibes_event_id(event.reference)
+    event.vibes_event_ids = [event_id] if event_id else []
     # The ledger's one constraint (a known action) is the field's choices, which
     # full_clean checks anyway, and the database enforces it too: validating it again
     # would cost a query (and a savepoint) for every line of the ledger. The number is

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -27,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "PREFCENTER_OPT_IN_LIMIT_PER_ADDRESS": "20/1h",
     "PREFCENTER_LINK_LIMIT_PER_ADDRESS": "10/1h",
     "PREFCENTER_LINK_LIMIT_PER_EMAIL": "3/1h",
+    "PREFCENTER_TEXTED_COUNTRIES": "US",
 }
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -124,6 +126,19 @@ def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return networks
 
 
+def texted_countries() -> list[str]:
+    """The countries whose mobile numbers the brand texts (ISO 3166 codes such as ``US``);
+    the first is the brand's own, whose numbers the pages write in national format."""
+    name = "PREFCENTER_TEXTED_COUNTRIES"
+    value = _raw(name)
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    codes = [str(item).strip().upper() for item in items if str(item).strip()]
+    known = phonenumbers.SUPPORTED_REGIONS
+    if not codes or any(code not in known for code in codes):
+        raise _invalid(name, value, 'comma-separated country codes such as "US" or "US,CA"')
+    return codes
+
+
 def validate_all() -> list[str]:
     """Every problem with the current values, as messages (used by the system check)."""
     problems = []
@@ -131,6 +146,7 @@ def validate_all() -> list[str]:
         brand_name,
         link_max_age,
         trusted_proxies,
+        texted_countries,
         *(lambda n=n: rate(n) for n in DEFAULTS if "_LIMIT_" in n),
     ):
         try:

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import CustomFieldType
-from crm.custom_fields import TEXT_MAX_LENGTH, clean_custom_field_value
+from crm.custom_fields import clean_custom_field_value
 from crm.models import CustomField
 
 FIELD_PREFIX = "cf_"
@@ -42,6 +42,11 @@ def _choices(custom_field: CustomField, *, with_empty: bool) -> list[tuple[str, 
     return choices
 
 
+def _messages(common: dict[str, Any], **messages: Any) -> dict[str, Any]:
+    """``common`` with some of its error messages replaced by ones the control needs."""
+    return {**common, "error_messages": {**common["error_messages"], **messages}}
+
+
 def build_form_field(custom_field: CustomField) -> forms.Field:
     """The Django form field for ``custom_field``; disabled when subscribers may not edit it."""
     editable = custom_field.editable_by_subscribers
@@ -51,20 +56,25 @@ def build_form_field(custom_field: CustomField) -> forms.Field:
         # A field the subscriber cannot change must not stop them saving the rest.
         "required": custom_field.required and editable,
         "disabled": not editable,
+        "error_messages": {
+            "required": _("Fill in %(label)s.") % {"label": custom_field.label},
+            "invalid_choice": _("Choose one of the options shown."),
+        },
     }
     field_type = custom_field.field_type
     if field_type == CustomFieldType.NUMBER:
+        # No max_length here: ``crm.custom_fields`` answers every wrong number with the
+        # range to type, where Django's own length message would say nothing useful.
+        inputmode = "numeric" if custom_field.whole_numbers_only else "decimal"
         return forms.CharField(
-            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-            max_length=50,
+            widget=forms.TextInput(attrs={"inputmode": inputmode, "autocomplete": "off"}),
             **common,
         )
     if field_type == CustomFieldType.DATE:
         return forms.DateField(
             widget=DateInput(),
             input_formats=["%Y-%m-%d"],
-            error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
-            **common,
+            **_messages(common, invalid=_("Enter a date as YYYY-MM-DD, like 1990-04-25.")),
         )
     if field_type == CustomFieldType.BOOLEAN:
         choices = [(YES, _("Yes")), (NO, _("No"))]
@@ -73,8 +83,9 @@ def build_form_field(custom_field: CustomField) -> forms.Field:
         return forms.ChoiceField(
             choices=choices,
             widget=forms.RadioSelect,
-            error_messages={"required": _("Choose yes or no.")},
-            **common,
+            **_messages(
+                common, required=_("Choose yes or no."), invalid_choice=_("Choose yes or no.")
+            ),
         )
     if field_type == CustomFieldType.CHOICE:
         few = len(custom_field.options or []) <= RADIO_MAX_OPTIONS
@@ -82,22 +93,21 @@ def build_form_field(custom_field: CustomField) -> forms.Field:
             return forms.ChoiceField(
                 choices=_choices(custom_field, with_empty=not custom_field.required),
                 widget=forms.RadioSelect,
-                error_messages={"required": _("Choose one of the options.")},
-                **common,
+                **_messages(common, required=_("Choose one of the options.")),
             )
         return forms.ChoiceField(
             choices=[("", _("Choose…")), *_choices(custom_field, with_empty=False)],
-            error_messages={"required": _("Choose one of the options.")},
-            **common,
+            **_messages(common, required=_("Choose one of the options.")),
         )
     if field_type == CustomFieldType.MULTIPLE_CHOICE:
         return forms.MultipleChoiceField(
             choices=_choices(custom_field, with_empty=False),
             widget=forms.CheckboxSelectMultiple,
-            error_messages={"required": _("Choose at least one option.")},
-            **common,
+            **_messages(common, required=_("Choose at least one option.")),
         )
-    return forms.CharField(max_length=TEXT_MAX_LENGTH, **common)
+    # The length limits come from the definition and are checked by ``crm.custom_fields``,
+    # whose message says how many characters were typed and how many fit.
+    return forms.CharField(**common)
 
 
 def initial_value(custom_field: CustomField, stored: Any) -> Any:

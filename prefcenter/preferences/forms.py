@@ -14,11 +14,22 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import CustomField, Person
-from crm.phone import parse_mdn
 from prefcenter.preferences import custom_field_forms
-from prefcenter.preferences.selectors import SUBSCRIBED, ListState, PageState, format_mdn
+from prefcenter.preferences.numbers import textable_mdn
+from prefcenter.preferences.selectors import (
+    SUBSCRIBED,
+    ListState,
+    PageState,
+    disclosure_intro,
+    format_mdn,
+    join_button_label,
+)
 
 NAME_MAX_LENGTH = 150
+NAME_ERRORS = {
+    "max_length": _("Use at most %(limit_value)d characters; you typed %(show_value)d."),
+}
+EMAIL_ERRORS = {"invalid": _("Enter an email address like name@example.com.")}
 
 
 class PreferenceForm(forms.Form):
@@ -40,17 +51,20 @@ class DetailsForm(PreferenceForm):
         label=_("First name"),
         max_length=NAME_MAX_LENGTH,
         required=False,
+        error_messages=NAME_ERRORS,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
         label=_("Last name"),
         max_length=NAME_MAX_LENGTH,
         required=False,
+        error_messages=NAME_ERRORS,
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     email = forms.EmailField(
         label=_("Email"),
         required=False,
+        error_messages=EMAIL_ERRORS,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
@@ -133,7 +147,10 @@ class OptInForm(PreferenceForm):
     lists = forms.MultipleChoiceField(
         label=_("Lists to join"),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Choose at least one list to get texts from.")},
+        error_messages={
+            "required": _("Choose at least one list to get texts from."),
+            "invalid_choice": _("Choose from the lists shown."),
+        },
     )
     service_field_names = {"mdn": "mdn", "subscription_lists": "lists"}
 
@@ -156,12 +173,20 @@ class OptInForm(PreferenceForm):
         self.awaiting: list[ListState] = []
 
     @property
+    def button_label(self) -> str:
+        return join_button_label()
+
+    @property
+    def disclosure_intro(self) -> str:
+        return disclosure_intro()
+
+    @property
     def list_options(self) -> list[tuple[forms.boundfield.BoundWidget, ListState]]:
         """Each list's checkbox with its state, for a label that says where the person is."""
         return list(zip(self["lists"], self.joinable, strict=True))
 
     def clean_mdn(self) -> str:
-        return parse_mdn(self.cleaned_data["mdn"])
+        return textable_mdn(self.cleaned_data["mdn"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

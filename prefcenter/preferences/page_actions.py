@@ -71,6 +71,31 @@ def save_details(request: HttpRequest, state: PageState) -> ActionResult:
     return ActionResult(ok=False, form_name="details", form=form)
 
 
+def _number_of_someone_else(error: ValidationError, *, person: Person, mdn: str) -> bool:
+    """The service refused the number because another person has it."""
+    return "mdn" in getattr(error, "error_dict", {}) and (
+        Person.objects.filter(mdn=mdn).exclude(pk=person.pk).exists()
+    )
+
+
+def _joined_message(form: OptInForm, number: str) -> str:
+    if len(form.to_request) > 1:
+        # Vibes sends one confirmation text per list (one per campaign).
+        return _(
+            "We sent you %(count)d texts at %(number)s, one for each list: "
+            "%(lists)s. Reply Y to each to join that list."
+        ) % {"count": len(form.to_request), "number": number, "lists": _names(form.to_request)}
+    if form.to_request:
+        return _("We are sending a text to %(number)s. Reply Y to it to join %(lists)s.") % {
+            "number": number,
+            "lists": _names(form.to_request),
+        }
+    return _("We already texted %(number)s and are waiting for your reply: %(lists)s.") % {
+        "number": number,
+        "lists": _names(form.awaiting),
+    }
+
+
 def join_lists(request: HttpRequest, state: PageState) -> ActionResult:
     form = OptInForm(request.POST, state=state)
     if form.is_valid():
@@ -100,18 +125,12 @@ def join_lists(request: HttpRequest, state: PageState) -> ActionResult:
             form.add_error(None, exc.message)
             return ActionResult(ok=False, form_name="optin", form=form, status=429)
         except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            number = format_mdn(mdn)
-            if form.to_request:
-                message = _(
-                    "We are sending a text to %(number)s. Reply to it to confirm: %(lists)s."
-                ) % {"number": number, "lists": _names(form.to_request)}
-            else:
-                message = _(
-                    "We already texted %(number)s and are waiting for your reply: %(lists)s."
-                ) % {"number": number, "lists": _names(form.awaiting)}
-            return ActionResult(ok=True, message=message)
+            if not _number_of_someone_else(exc, person=state.person, mdn=mdn):
+                form.add_service_errors(exc)
+                return ActionResult(ok=False, form_name="optin", form=form)
+            # Whose the number is, the page never says: it answers as for any number
+            # that can get texts, and nothing is sent.
+        return ActionResult(ok=True, message=_joined_message(form, format_mdn(mdn)))
     return ActionResult(ok=False, form_name="optin", form=form)
 
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("preferences/deleted/", views.erased, name="erased"),
     path("preferences/<str:token>/", views.preference_page, name="page"),
     path("preferences/<str:token>/my-data/", subscriber_export, name="my_data"),
+    path("preferences/<str:token>/status/", views.list_status, name="status"),
 ]

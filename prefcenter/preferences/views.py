@@ -9,7 +9,7 @@ even its timing says nothing about who is a subscriber.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -97,6 +97,7 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "state": state,
         "person": person,
+        "token": token,
         "details_form": page_forms["details"],
         "optin_form": page_forms["optin"],
         "page_error": page_error,
@@ -107,6 +108,42 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
         "confirm_erase": confirm_erase,
     }
     return _private(render(request, "preferences/page.html", context, status=status))
+
+
+@never_cache
+@require_safe
+def list_status(request: HttpRequest, token: str) -> HttpResponse:
+    """Where each list stands, for the page's script to update a waiting list in place.
+
+    Under the same signed token as the page and telling no more than the page does; the
+    page works the same without it (a reload shows the same).
+    """
+    try:
+        person = resolve_token(token)
+    except ExpiredLink:
+        return _private(JsonResponse({"error": "expired"}, status=410))
+    except InvalidLink:
+        return _private(JsonResponse({"error": "invalid"}, status=404))
+    state = preference_page_state(person)
+    poll_until = state.poll_until
+    return _private(
+        JsonResponse(
+            {
+                "poll_until": poll_until.isoformat() if poll_until else None,
+                "lists": [
+                    {
+                        "id": item.subscription_list.list_id,
+                        "name": item.subscription_list.name,
+                        "status": item.status,
+                        "badge": item.badge_label,
+                        "badge_kind": item.badge_kind,
+                        "note": item.status_note,
+                    }
+                    for item in state.lists
+                ],
+            }
+        )
+    )
 
 
 @never_cache

@@ -3,6 +3,7 @@
 from django import template
 
 from prefcenter.preferences import conf
+from prefcenter.preferences.numbers import display_mdn
 
 register = template.Library()
 
@@ -11,3 +12,10 @@ register = template.Library()
 def brand_name() -> str:
     """The brand the subscriber knows (``PREFCENTER_BRAND_NAME``)."""
     return conf.brand_name()
+
+
+@register.filter
+def mdn(value: object) -> str:
+    """A number as every preference page writes it: national format for the brand's
+    country, E.164 for others."""
+    return display_mdn(value)

@@ -43,7 +43,7 @@ def test_custom_field_values_are_checked_against_their_definition(api):
     body = response.json()
     assert body["status"] == 400 and body["title"] == "Invalid request"
     pointers = {error["pointer"]: error["detail"] for error in body["errors"]}
-    assert pointers["#/custom_fields/shoe_size"] == "Enter a number."
+    assert pointers["#/custom_fields/shoe_size"] == "Enter a number using digits only, like 3."
     assert "#/custom_fields/nope" in pointers
     person.refresh_from_db()
     assert person.custom_fields == {}

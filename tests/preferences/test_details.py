@@ -125,16 +125,16 @@ TYPED_FIELDS = {
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("details-email", "ada@", "Enter a valid email address."),
-        ("details-first_name", "A" * 151, "Ensure this value has at most 150 characters"),
-        ("details-cf_nickname", "x" * 1001, "Ensure this value has at most 1000 characters"),
-        ("details-cf_shoe_size", "nine and a half", "Enter a number."),
-        ("details-cf_shoe_size", "NaN", "Enter a number."),
-        ("details-cf_birthday", "10/12/1815", "Enter a date as YYYY-MM-DD."),
-        ("details-cf_birthday", "1815-02-30", "Enter a date as YYYY-MM-DD."),
-        ("details-cf_newsletter", "maybe", "Select a valid choice."),
-        ("details-cf_favorite_activity", "skydiving", "Select a valid choice."),
-        ("details-cf_interests", ["camping", "golf"], "Select a valid choice."),
+        ("details-email", "ada@", "Enter an email address like name@example.com."),
+        ("details-first_name", "A" * 151, "Use at most 150 characters; you typed 151."),
+        ("details-cf_nickname", "x" * 1001, "Use at most 1000 characters; you typed 1001."),
+        ("details-cf_shoe_size", "nine and a half", "Enter a number using digits only, like 3."),
+        ("details-cf_shoe_size", "NaN", "Enter a number using digits only, like 3."),
+        ("details-cf_birthday", "10/12/1815", "Enter a date as YYYY-MM-DD, like 1990-04-25."),
+        ("details-cf_birthday", "1815-02-30", "Enter a date as YYYY-MM-DD, like 1990-04-25."),
+        ("details-cf_newsletter", "maybe", "Choose yes or no."),
+        ("details-cf_favorite_activity", "skydiving", "Choose one of the options shown."),
+        ("details-cf_interests", ["camping", "golf"], "Choose one of the options shown."),
     ],
 )
 def test_an_invalid_value_is_shown_next_to_its_field_and_kept(
@@ -170,7 +170,7 @@ def test_a_required_custom_field_must_be_filled(client, subscriber, url):
     make_custom_field(key="zip", label="ZIP code", field_type="text", required=True)
     page = _post_details(client, url(subscriber), **{"details-cf_zip": ""}).content.decode()
     block = re.search(r'id="id_details-cf_zip_error">(.*?)</div>', page, re.S)
-    assert block and "This field is required." in block.group(1)
+    assert block and "Fill in ZIP code." in block.group(1)
     assert re.search(r'<input[^>]*name="details-cf_zip"[^>]*required', page)
 
 
@@ -181,4 +181,103 @@ def test_an_option_removed_after_the_page_was_shown_is_refused(client, subscribe
     page = _post_details(
         client, url(subscriber), **{"details-cf_favorite_activity": "paddling"}
     ).content.decode()
-    assert "Select a valid choice." in page
+    assert "Choose one of the options shown." in page
+
+
+@pytest.mark.parametrize(
+    ("definition", "typed", "message"),
+    [
+        (
+            {
+                "key": "household",
+                "label": "Household size",
+                "field_type": "number",
+                "min_value": 1,
+                "max_value": 20,
+                "whole_numbers_only": True,
+            },
+            "-3",
+            "Enter a whole number from 1 to 20, like 1.",
+        ),
+        (
+            {
+                "key": "household",
+                "label": "Household size",
+                "field_type": "number",
+                "min_value": 1,
+                "max_value": 20,
+                "whole_numbers_only": True,
+            },
+            "2.5",
+            "Enter a whole number from 1 to 20, like 1.",
+        ),
+        (
+            {
+                "key": "zip",
+                "label": "ZIP code",
+                "field_type": "text",
+                "min_length": 5,
+                "max_length": 10,
+            },
+            "9" * 1000,
+            "Use at most 10 characters; you typed 1000.",
+        ),
+        (
+            {
+                "key": "zip",
+                "label": "ZIP code",
+                "field_type": "text",
+                "min_length": 5,
+                "max_length": 10,
+            },
+            "941",
+            "Use at least 5 characters; you typed 3.",
+        ),
+    ],
+)
+def test_limits_come_from_the_custom_fields_definition(
+    client, subscriber, url, person_changes, definition, typed, message
+):
+    from tests.fixtures.builders import make_custom_field
+
+    make_custom_field(**definition)
+    field = f"details-cf_{definition['key']}"
+    page = _post_details(client, url(subscriber), **{field: typed}).content.decode()
+    block = re.search(rf'id="id_{field}_error">(.*?)</div>', page, re.S)
+    assert block and message in block.group(1)
+    assert "Ensure this value" not in page
+    subscriber.refresh_from_db()
+    assert definition["key"] not in subscriber.custom_fields
+    assert person_changes == []
+
+
+def test_a_value_inside_the_limits_is_saved(client, subscriber, url):
+    from tests.fixtures.builders import make_custom_field
+
+    make_custom_field(
+        key="household", label="Household size", field_type="number", min_value=1, max_value=20
+    )
+    response = _post_details(client, url(subscriber), **{"details-cf_household": "4"})
+    assert response.status_code == 303
+    subscriber.refresh_from_db()
+    assert subscriber.custom_fields["household"] == 4
+
+
+@pytest.mark.parametrize(
+    ("definition", "field"),
+    [
+        ({"field_type": "text", "min_value": 1}, "min_value"),
+        ({"field_type": "number", "max_length": 5}, "max_length"),
+        ({"field_type": "number", "min_value": 5, "max_value": 1}, "max_value"),
+        ({"field_type": "text", "max_length": 5000}, "max_length"),
+        ({"field_type": "text", "min_length": 8, "max_length": 5}, "max_length"),
+    ],
+)
+def test_limits_that_do_not_fit_the_field_are_refused_in_the_admin_model(definition, field, db):
+    from django.core.exceptions import ValidationError
+
+    from tests.fixtures.builders import make_custom_field
+
+    with pytest.raises(ValidationError) as caught:
+        make_custom_field(**definition)
+    assert field in caught.value.message_dict

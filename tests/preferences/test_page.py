@@ -1,3 +1,4 @@
+import datetime
 import re
 
 import pytest
@@ -10,7 +11,8 @@ from prefcenter.middleware import CONTENT_SECURITY_POLICY
 
 
 def _item(page: str, list_id: str) -> str:
-    match = re.search(rf'<li class="list-item[^"]*" id="list-{list_id}">(.*?)</li>', page, re.S)
+    row = rf'<li class="list-item[^"]*" id="list-{list_id}"[^>]*>(.*?)</li>'
+    match = re.search(row, page, re.S)
     assert match, f"list {list_id} is not on the page"
     return match.group(1)
 
@@ -28,7 +30,7 @@ def test_page_shows_details_lists_and_number(client, subscriber, url):
     assert "Hi Ada" in page
     assert 'value="Lovelace"' in page
     assert 'value="ada@example.com"' in page
-    assert "+1 201-555-0101" in page
+    assert "(201) 555-0101" in page
     for name, description in [
         ("Deals", "Weekly offers and early access to sales."),
         ("New arrivals", "Be the first to hear about new gear."),
@@ -105,18 +107,17 @@ def test_pending_list_says_check_your_phone(client, newcomer, catalogue, url):
     page = client.get(url(newcomer)).content.decode()
     item = _item(page, "arrivals")
     assert "Pending: check your phone" in item
-    assert "We texted +1 201-555-0142" in item
+    assert "We texted (201) 555-0142" in item
     assert "Cancel" in item
     assert "Waiting for you to confirm" in page
     assert "You have not confirmed a mobile number with us yet." in page
-    assert 'value="+1 201-555-0142"' in _input(page, "optin-mdn")
+    assert 'value="(201) 555-0142"' in _input(page, "optin-mdn")
 
 
 @pytest.mark.parametrize(
     ("status", "message"),
     [
         (OptInStatus.FAILED, "This number cannot get texts: it looks like a landline."),
-        (OptInStatus.REJECTED, "You replied NO to our text, so you were not added."),
         (OptInStatus.EXPIRED, "You did not reply in time. Ask again whenever you like."),
     ],
 )
@@ -135,6 +136,55 @@ def test_a_settled_request_shows_its_plain_message(
     item = _item(client.get(url(newcomer)).content.decode(), "events")
     assert "Not subscribed" in item
     assert message in item
+
+
+def test_after_no_the_list_says_you_said_no_and_asks_nothing(client, newcomer, catalogue, url):
+    [request] = services.opt_in_request(
+        person=newcomer,
+        mdn="+12015550142",
+        subscription_lists=[catalogue.events],
+        source=Source.PREFERENCE_CENTER,
+    )
+    services.opt_in_request_update(
+        opt_in_request=request, status=OptInStatus.REJECTED, source=Source.VIBES
+    )
+    item = _item(client.get(url(newcomer)).content.decode(), "events")
+    assert "You said no to Store events" in item
+    assert "Not subscribed" not in item
+    assert "We texted" not in item and "Reply" not in item
+
+
+def test_a_newer_attempt_clears_the_older_failure(client, newcomer, catalogue, url):
+    [failed] = services.opt_in_request(
+        person=newcomer,
+        mdn="+12015550142",
+        subscription_lists=[catalogue.events],
+        source=Source.PREFERENCE_CENTER,
+    )
+    services.opt_in_request_update(
+        opt_in_request=failed,
+        status=OptInStatus.FAILED,
+        source=Source.VIBES,
+        message="This number cannot get texts.",
+    )
+    assert "This number cannot get texts." in client.get(url(newcomer)).content.decode()
+    OptInRequest.objects.filter(pk=failed.pk).update(
+        requested_at=failed.requested_at - datetime.timedelta(hours=1)
+    )
+    services.opt_in_request(
+        person=newcomer,
+        mdn="+12015550143",
+        subscription_lists=[catalogue.deals],
+        source=Source.PREFERENCE_CENTER,
+    )
+    assert "This number cannot get texts." not in client.get(url(newcomer)).content.decode()
+
+
+def test_a_number_nobody_confirmed_is_not_called_yours(client, newcomer, url):
+    services.person_update(person=newcomer, source=Source.STAFF, mdn="+12015550188")
+    page = client.get(url(newcomer)).content.decode()
+    assert "Your mobile number" not in page
+    assert "(201) 555-0188</strong> is waiting for confirmation" in page
 
 
 def test_a_request_withdrawn_by_leaving_needs_no_note(client, newcomer, catalogue, url):

@@ -4,7 +4,7 @@ from django.test import override_settings
 
 from crm.models import ConsentEvent, OptInRequest, SubscriptionList
 from prefcenter.preferences.conf import Rate, parse_rate
-from prefcenter.preferences.selectors import disclosure_digest
+from prefcenter.preferences.selectors import disclosure_digest, list_disclosure
 from tests.fixtures.builders import make_person
 
 
@@ -12,7 +12,7 @@ def _join(client, path, lists, mdn, address="203.0.113.9"):
     data = {"action": "opt_in", "optin-mdn": mdn, "optin-lists": lists}
     for subscription_list in SubscriptionList.objects.all():
         data[f"disclosure_{subscription_list.list_id}"] = disclosure_digest(
-            subscription_list.disclosure
+            list_disclosure(subscription_list)
         )
     return client.post(path, data, REMOTE_ADDR=address)
 

@@ -73,6 +73,76 @@
     });
   }
 
+  // A list waiting for the subscriber's reply updates by itself: the page asks its status
+  // endpoint (same signed link), less and less often, until the text's answer can no
+  // longer come, and the live region reads out each list that changed. Without this
+  // script a reload shows the same.
+  var texts = document.querySelector("[data-status-url]");
+  if (texts && window.fetch && window.JSON) {
+    var statusUrl = texts.getAttribute("data-status-url");
+    var pollUntil = Date.parse(texts.getAttribute("data-poll-until"));
+    var live = texts.querySelector("[data-live-status]");
+    var delay = 2000;
+    var applyStatus = function (data) {
+      var changed = [];
+      (data.lists || []).forEach(function (item) {
+        var row = texts.querySelector('[data-list="' + item.id + '"]');
+        if (!row || row.getAttribute("data-status") === item.status) {
+          return;
+        }
+        row.setAttribute("data-status", item.status);
+        row.className = "list-item list-item--" + item.status;
+        var badge = row.querySelector("[data-list-badge]");
+        if (badge) {
+          badge.textContent = item.badge;
+          badge.className = "badge badge--" + item.badge_kind;
+        }
+        var note = row.querySelector("[data-list-note]");
+        if (note) {
+          note.textContent = item.note;
+          note.hidden = !item.note;
+          note.classList.remove("list-item__note--pending");
+        }
+        changed.push(item.name + ": " + item.badge);
+      });
+      if (changed.length && live) {
+        live.textContent = changed.join(". ");
+      }
+      if (data.poll_until) {
+        pollUntil = Date.parse(data.poll_until);
+      } else {
+        pollUntil = 0;
+      }
+    };
+    var poll = function () {
+      if (!(Date.now() < pollUntil)) {
+        return;
+      }
+      window.setTimeout(function () {
+        fetch(statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) {
+            if (!response.ok) {
+              pollUntil = 0;
+              return null;
+            }
+            return response.json();
+          })
+          .then(function (data) {
+            if (data) {
+              applyStatus(data);
+            }
+            delay = Math.min(delay * 1.5, 60000);
+            poll();
+          })
+          .catch(function () {
+            delay = Math.min(delay * 2, 60000);
+            poll();
+          });
+      }, delay);
+    };
+    poll();
+  }
+
   // A second tap while a form is sending would send another confirmation text.
   var onceForms = document.querySelectorAll("form[data-once]");
   window.addEventListener("pageshow", function () {
