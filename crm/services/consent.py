@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -24,6 +26,13 @@ _STANDING = [
     ConsentAction.OPT_IN_REJECTED,
 ]
 Pair = tuple[int, int]
+
+#: How far apart two Vibes reports of one opt-in can be dated. Vibes reports one Y twice
+#: (``ack_participant_changed`` CONFIRMED and ``subscription_added``) at the same moment;
+#: two opt-ins of one person and list are minutes apart at the least (an opt-out lies
+#: between them), so reports further apart than this are two opt-ins, in whatever order
+#: they arrive.
+SAME_OPT_IN_WITHIN = datetime.timedelta(seconds=60)
 
 
 def _vibes_event_id(reference: str) -> str:
@@ -60,7 +69,8 @@ def settle_reported_opt_in(event: ConsentEvent, latest: ConsentEvent | None) -> 
 
     Vibes reports one confirmed opt-in twice (``ack_participant_changed`` CONFIRMED and
     ``subscription_added``, in either order). When the pair's latest standing line is an
-    opt-in of the same number, this event reports that opt-in again: its id is added to
+    opt-in of the same number dated within ``SAME_OPT_IN_WITHIN`` of this event, this
+    event reports that opt-in again: its id is added to
     that line, which is returned, and nothing new is written. When it is the request the
     subscriber made, the new line keeps the disclosure shown then, so that it proves on
     its own what the person agreed to. Otherwise (a keyword, a landing page) nothing
@@ -74,6 +84,8 @@ def settle_reported_opt_in(event: ConsentEvent, latest: ConsentEvent | None) -> 
         event.disclosure_text = event.disclosure_text or latest.disclosure_text
         return None
     if latest.action != ConsentAction.OPTED_IN:
+        return None
+    if abs(event.occurred_at - latest.occurred_at) > SAME_OPT_IN_WITHIN:
         return None
     ids = list(latest.vibes_event_ids or [])
     new_ids = [i for i in event.vibes_event_ids if i not in ids]
