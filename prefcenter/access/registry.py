@@ -23,7 +23,14 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django_tasks_db.models import DBTaskResult
 
-from crm.models import ConsentEvent, CustomField, OptInRequest, Person, Subscription
+from crm.models import (
+    ConsentEvent,
+    CustomField,
+    NumberChange,
+    OptInRequest,
+    Person,
+    Subscription,
+)
 from crm.phone import mdn_text
 from prefcenter.access.models import AccessRequest
 from prefcenter.webhooks.models import WebhookMessage
@@ -114,6 +121,24 @@ CONSENT_COLUMNS = (
     "opt_out_reason",
     "reference",
 )
+
+
+NUMBER_CHANGE_COLUMNS = (
+    "id",
+    "old_mdn",
+    "new_mdn",
+    "old_list_ids",
+    "status",
+    "source",
+    "created_at",
+    "settled_at",
+)
+
+
+def _number_changes(person: Person) -> Iterator[dict[str, Any]]:
+    # Only the person's own changes: one that conflicted with this person's number was
+    # another subscriber's request.
+    return _values(NumberChange.objects.filter(person=person), NUMBER_CHANGE_COLUMNS)
 
 
 def _consent_events(person: Person) -> Iterator[dict[str, Any]]:
@@ -324,6 +349,13 @@ SECTIONS: tuple[Section, ...] = (
         "Work queued about the person, such as an email with their preference link.",
     ),
     Section(
+        "number_changes",
+        NumberChange,
+        NUMBER_CHANGE_COLUMNS,
+        _number_changes,
+        "The person's changes of number: the old and the new number, and how each ended.",
+    ),
+    Section(
         "access_requests",
         AccessRequest,
         ACCESS_COLUMNS,
@@ -343,6 +375,10 @@ NON_FK_REFERENCES: dict[str, tuple[str, ...]] = {
 the columns that do. The completeness test walks them like foreign keys."""
 
 NOT_EXPORTED: dict[str, str] = {
+    "crm.ErasureRequest": (
+        "The record that a person's data was erased: it holds keyed hashes and dates only, and "
+        "its person has no personal data left to export."
+    ),
     "vibes_callbacks.CallbackWatermark": (
         "Ordering state of the callback receiver (when the newest applied event happened); "
         "the events themselves are in vibes_callbacks."

@@ -56,10 +56,11 @@ def _fill_persons() -> None:
         cursor.execute(
             """
             INSERT INTO crm_person (external_person_id, mdn, carrier_code, first_name,
-                last_name, email, custom_fields, link_secret, created_at, updated_at)
+                last_name, email, custom_fields, link_secret, created_at, updated_at,
+                external_id_in_vibes)
             SELECT 'plan-' || i, '+1201' || lpad(i::text, 7, '0'), '',
                 'First' || (i %% 97), 'Last' || i, 'person.' || i || '@example.com',
-                '{}', md5(i::text), now(), now()
+                '{}', md5(i::text), now(), now(), false
             FROM generate_series(1, %s) AS i
             """,
             [ROWS],

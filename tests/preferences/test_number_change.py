@@ -50,7 +50,7 @@ def test_a_change_asks_the_new_number_and_keeps_the_old_lists(client, subscriber
     assert "Text my new number to confirm" in asked.disclosure_text
     assert asked.user_agent == BROWSER
     page = client.get(url(subscriber)).content.decode()
-    assert "If +1 201-555-0188 can receive texts, we sent it a text" in page
+    assert "If (201) 555-0188 can receive texts, we sent it a text" in page
     assert 'data-testid="number-waiting"' in page
     state = preference_page_state(subscriber)
     assert state.list_state("deals").status == "subscribed"
@@ -61,7 +61,7 @@ def test_another_subscribers_number_gets_the_same_words_and_sends_nothing(client
     response = _post(client, url(subscriber), _change_form(client, subscriber, url))
     assert response.status_code == 303
     page = client.get(url(subscriber)).content.decode()
-    assert "If +1 201-555-0188 can receive texts, we sent it a text" in page
+    assert "If (201) 555-0188 can receive texts, we sent it a text" in page
     assert 'data-testid="number-waiting"' in page
     assert "belongs to another" not in page and "another subscriber" not in page
     assert NumberChange.objects.get().status == NumberChangeStatus.CONFLICT

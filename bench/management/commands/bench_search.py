@@ -33,7 +33,7 @@ TRIGRAM_INDEXES = importlib.import_module(f"crm.migrations.{_MIGRATION}").TRIGRA
 # Spread numbers: person i gets (i * 7919) mod 10^7 as its line, distinct for i < 10^7.
 INSERT = """
 INSERT INTO crm_person (external_person_id, mdn, carrier_code, first_name, last_name, email,
-    custom_fields, link_secret, created_at, updated_at)
+    custom_fields, link_secret, created_at, updated_at, external_id_in_vibes)
 SELECT 'search-' || i,
        '+1201' || lpad(((i::bigint * 7919) %% 10000000)::text, 7, '0'),
        '',
@@ -47,7 +47,7 @@ SELECT 'search-' || i,
                       'uk','is','an','ov','eau'])[1 + (i / 1811) %% 16]),
        'user' || ((i::bigint * 104729) %% 1000003) || '@'
             || (ARRAY['example.com','example.org','example.net','mail.example'])[1 + i %% 4],
-       '{}', md5(i::text), now(), now()
+       '{}', md5(i::text), now(), now(), false
 FROM generate_series(%s, %s) AS i
 """
 MEASURED_PERSON = 4_321
