@@ -125,7 +125,7 @@ def test_worker_and_sweep_live_through_a_30_second_postgres_outage(client, tmp_p
         )
         _wait_for_fresh_heartbeats(processes, restored)
         for process in processes:
-            wait_for(lambda p=process: BACK in p.output(), timeout=30, what="the recovery log")
+            wait_for(lambda p=process: BACK in p.output(), timeout=90, what="the recovery log")
         _assert_same_processes(processes, heartbeats)
     finally:
         for process in processes:
