@@ -14,6 +14,7 @@ from crm.choices import ConsentAction, SubscriptionState
 from crm.models import ConsentEvent, Subscription
 from tests.fixtures.builders import make_list, make_person
 from tests.fixtures.callbacks import callback_body, post_callback, process_callbacks
+from tests.fixtures.migrations import migrate_everything_to_latest
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
 
 pytestmark = [pytest.mark.usefixtures("open_callbacks")]
@@ -112,9 +113,10 @@ def test_the_database_refuses_a_second_row_of_one_type_and_id():
 
 
 def _migrate(target: str | None = None) -> None:
-    executor = MigrationExecutor(connection)
     if target is None:
-        [(_, target)] = [n for n in executor.loader.graph.leaf_nodes() if n[0] == "vibes_callbacks"]
+        migrate_everything_to_latest()
+        return
+    executor = MigrationExecutor(connection)
     executor.migrate([("vibes_callbacks", target)])
 
 

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from tests.fixtures.callbacks import callback_body, post_callback
+from tests.fixtures.migrations import migrate_everything_to_latest
 from vibes_integration.callbacks.models import CallbackEvent
 
 pytestmark = [pytest.mark.usefixtures("open_callbacks")]
@@ -52,9 +53,10 @@ def _index_sql(name: str) -> str:
 
 def _migrate(target: str | None = None) -> None:
     """To ``target``, or to the app's latest migration."""
-    executor = MigrationExecutor(connection)
     if target is None:
-        [(_, target)] = [n for n in executor.loader.graph.leaf_nodes() if n[0] == "vibes_callbacks"]
+        migrate_everything_to_latest()
+        return
+    executor = MigrationExecutor(connection)
     executor.migrate([("vibes_callbacks", target)])
 
 
