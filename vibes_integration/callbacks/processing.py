@@ -52,11 +52,7 @@ from vibes_integration.callbacks.recording import (
     record_failure,
     truncated_reason,
 )
-from vibes_integration.callbacks.services import PROCESSING_WINDOW, forget_scheduled
 from vibes_integration.callbacks.storable import storable_text
-from vibes_integration.callbacks.tasks import (
-    process_received_callback_events,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -66,19 +62,14 @@ BATCH_SIZE = 100
 BATCH_SECONDS = 0.25
 
 
-def callback_events_process_received(*, tail: bool = False, batch: int = BATCH_SIZE) -> int:
+def callback_events_process_received(*, batch: int = BATCH_SIZE) -> int:
     """Process every event still waiting to be processed, oldest first; returns how many.
 
     Walks forward by id so that an event left waiting (its failure could not even be
     recorded) is not picked again in the same run. Events another worker has claimed
-    are left to it. Unless this is the ``tail`` run, one tail run is scheduled a window
-    later (see ``services.schedule_processing``).
+    are left to it. The task that runs this schedules the next run
+    (``tasks.process_received_callback_events``).
     """
-    forget_scheduled()
-    if not tail:
-        process_received_callback_events.using(
-            run_after=timezone.now() + PROCESSING_WINDOW
-        ).enqueue(tail=True)
     processed = 0
     last_pk = 0
     while True:

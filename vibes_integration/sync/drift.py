@@ -15,13 +15,12 @@ never had) are reported and left alone. Repairs that change the CRM go through
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from crm import services
 from crm.choices import OptInStatus, OptOutReason, Source, SubscriptionState
@@ -35,21 +34,7 @@ from vibes_integration.sync.payloads import (
     vibes_mdn,
     vibes_person_key,
 )
-
-VIBES_IS_RIGHT = _lazy("Vibes is right")
-CRM_IS_RIGHT = _lazy("the CRM is right")
-A_PERSON_DECIDES = _lazy("a person must decide")
-
-
-@dataclass(frozen=True)
-class Repair:
-    """One difference: what differs, which side is right, and what repairing it does.
-    ``apply`` is None when it is only reported (a person must decide)."""
-
-    description: str
-    apply: Callable[[], Any] | None = None
-    right: str = ""
-    action: str = ""
+from vibes_integration.sync.repairs import A_PERSON_DECIDES, CRM_IS_RIGHT, VIBES_IS_RIGHT, Repair
 
 
 @dataclass

@@ -29,8 +29,8 @@ from vibes_integration.callbacks.registration_jobs import (
 from vibes_integration.sync import conf
 from vibes_integration.sync.choices import PROBLEM_STATUSES, SETTLED_STATUSES
 from vibes_integration.sync.claims import due_operations, release_expired_leases
-from vibes_integration.sync.engine import schedule_remaining
 from vibes_integration.sync.models import Operation, OutboundCall
+from vibes_integration.sync.tasks import schedule_remaining
 
 
 @dataclass(frozen=True)
