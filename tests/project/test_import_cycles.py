@@ -63,7 +63,7 @@ def test_no_module_imports_itself_round_a_loop():
 
 
 def test_each_cycle_listed_as_outside_this_change_still_exists():
-    assert OUTSIDE_THIS_CHANGE <= set(_cycles(_graph()))
+    assert set(_cycles(_graph())) >= OUTSIDE_THIS_CHANGE
 
 
 def test_the_check_finds_a_cycle_hidden_in_a_function():
