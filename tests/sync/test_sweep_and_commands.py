@@ -64,7 +64,7 @@ def test_sweep_takes_back_work_of_a_worker_that_died_mid_call(vibes_sandbox, set
 
 def test_a_late_answer_from_a_worker_that_lost_its_lease_changes_nothing(vibes_sandbox):
     from vibes_integration.sync.planning import build_plans
-    from vibes_integration.sync.plans import Outcome, Result
+    from vibes_integration.sync.plans import Result, SendReport
     from vibes_integration.sync.recording import Recorder
 
     make_person(first_name="Twice")
@@ -74,7 +74,7 @@ def test_a_late_answer_from_a_worker_that_lost_its_lease_changes_nothing(vibes_s
     assert fast and fast.token != slow.token
     [plan] = build_plans(slow.operations, slow.token)
     recorder = Recorder()
-    recorder.record([(plan, Outcome(result=Result.FAILED, error="late"))])
+    recorder.record([(plan, SendReport(result=Result.FAILED, error="late"))])
     assert recorder.counts == {"lost": 1}
     assert Operation.objects.get().status == OperationStatus.RUNNING
 

@@ -42,7 +42,7 @@ from crm.models import SubscriptionList
 from crm.services.rows import rows_update
 from vibes_integration.callbacks import bulk_apply
 from vibes_integration.callbacks.erasure import callback_events_of_erased_scrub
-from vibes_integration.callbacks.handlers import HandlerContext, Outcome, handle
+from vibes_integration.callbacks.handlers import HandlerContext, HandlerResult, handle
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus, RequestedTestEvent
 from vibes_integration.callbacks.parsing import CallbackParseError, parse_body
 from vibes_integration.callbacks.recording import (
@@ -372,7 +372,7 @@ def _apply(
         context.notes.append("The body has no event_date; the time it was received is used.")
     if callback_event.requested_test:
         context.notes.append("A test event requested with `vibes_callbacks test`; not applied.")
-        outcome = Outcome(status=CallbackStatus.IGNORED)
+        outcome = HandlerResult(status=CallbackStatus.IGNORED)
     else:
         outcome = handle(event, context)
     callback_event.status = outcome.status

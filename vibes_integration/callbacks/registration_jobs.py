@@ -171,7 +171,7 @@ def registration_job_run(job: RegistrationJob) -> RegistrationJob:
     return _finish(job, RegistrationJobStatus.FAILED, result=lines, error=_line(problems[0]))
 
 
-def _line(outcome: registration.Outcome) -> str:
+def _line(outcome: registration.RegistrationResult) -> str:
     line = f"{outcome.action} {outcome.wanted.label}"
     if outcome.callback_id:
         line += f" (callback {outcome.callback_id})"

@@ -25,7 +25,7 @@ from vibes_integration.sync import conf
 from vibes_integration.sync.claims import claim_due, has_due, new_claim_token, release_claim
 from vibes_integration.sync.concurrency import CallPool
 from vibes_integration.sync.planning import build_plans
-from vibes_integration.sync.plans import Outcome, Plan, Result
+from vibes_integration.sync.plans import Plan, Result, SendReport
 from vibes_integration.sync.ratelimit import RateLimiter, get_rate_limiter
 from vibes_integration.sync.recording import Recorder
 from vibes_integration.sync.sending import perform
@@ -49,10 +49,10 @@ class BatchSummary:
         return {"claimed": self.claimed, "calls": self.calls, **dict(self.counts)}
 
 
-def _outcome_of(plan: Plan, result: Any) -> Outcome:
-    if isinstance(result, Outcome):
+def _outcome_of(plan: Plan, result: Any) -> SendReport:
+    if isinstance(result, SendReport):
         return result
-    return Outcome(result=Result.FAILED, error=f"{result.__class__.__name__}: {result}")
+    return SendReport(result=Result.FAILED, error=f"{result.__class__.__name__}: {result}")
 
 
 def process_due(

@@ -26,7 +26,7 @@ from crm.models import OptInRequest
 from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound
 from vibes_integration.sync.payloads import JSONDict, vibes_person_key
-from vibes_integration.sync.plans import Outcome, Plan, Result
+from vibes_integration.sync.plans import Plan, Result, SendReport
 
 
 def number_change_plan(base: dict, request: OptInRequest | None, payload: JSONDict) -> Plan:
@@ -45,7 +45,7 @@ def number_change_plan(base: dict, request: OptInRequest | None, payload: JSONDi
 
 
 def send_number_change(
-    client: VibesClient, plan: Plan, outcome: Outcome, call: Callable[..., Any]
+    client: VibesClient, plan: Plan, outcome: SendReport, call: Callable[..., Any]
 ) -> None:
     old_key = plan.old_person_key
     if not old_key and plan.old_mdn:

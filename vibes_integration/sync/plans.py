@@ -1,7 +1,7 @@
 """The data that travels between the database side of a batch and its sending threads.
 
 Sending threads touch no database: a ``Plan`` holds everything a call needs (read from
-the database just before sending, so it is the latest state), and an ``Outcome`` holds
+the database just before sending, so it is the latest state), and an ``SendReport`` holds
 everything Vibes answered, for the main thread to record.
 """
 
@@ -79,7 +79,9 @@ class OptInAnswer:
 
 
 @dataclass
-class Outcome:
+class SendReport:
+    """What sending one plan to Vibes came to: its result, Vibes' answer, what was learned."""
+
     result: Result
     http_status: int | None = None
     error: str = ""

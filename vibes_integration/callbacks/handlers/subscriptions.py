@@ -14,12 +14,16 @@ import datetime
 from crm import selectors, services
 from crm.choices import ConsentAction, NumberChangeStatus, Source, SubscriptionState
 from vibes_integration.callbacks.events import CallbackType, SubscriptionEvent
-from vibes_integration.callbacks.handlers.base import HandlerContext, Outcome, record_consent_once
+from vibes_integration.callbacks.handlers.base import (
+    HandlerContext,
+    HandlerResult,
+    record_consent_once,
+)
 from vibes_integration.callbacks.matching import person_resolve, subscription_list_resolve
 from vibes_integration.callbacks.models import CallbackStatus
 
 
-def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Outcome:
+def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> HandlerResult:
     added = event.envelope.callback_type == CallbackType.SUBSCRIPTION_ADDED
     change = selectors.number_change_of_vibes_person(event.person.person_key, event.person.mdn)
     if not added and change is not None and change.status == NumberChangeStatus.COMPLETED:
@@ -27,7 +31,7 @@ def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Ou
             "The old number of a completed change of number left the list; "
             "the CRM recorded that when the new number confirmed."
         )
-        return Outcome(status=CallbackStatus.PROCESSED, person=change.person)
+        return HandlerResult(status=CallbackStatus.PROCESSED, person=change.person)
     person, _ = person_resolve(event.person, context.notes)
     subscription_list = context.subscription_lists.get(event.list_id)
     if subscription_list is None:
@@ -68,7 +72,7 @@ def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Ou
             occurred_at=event.opt_out_date or context.event_date,
             opt_out_reason=event.opt_out_reason,
         )
-    return Outcome(
+    return HandlerResult(
         status=CallbackStatus.STALE if change.stale else CallbackStatus.PROCESSED,
         person=person,
         subscription_list=subscription_list,
