@@ -35,6 +35,7 @@ from vibes_integration.callbacks.models import (
     RegistrationJobStatus,
     RegistrationTarget,
 )
+from vibes_integration.client import VibesClient
 from vibes_integration.errors import Retryable, VibesError
 
 logger = logging.getLogger(__name__)
@@ -139,8 +140,6 @@ def _claim(job_id: int) -> bool:
 def registration_job_run(job: RegistrationJob) -> RegistrationJob:
     """Make Vibes' registrations of the job's list or campaign match the CRM, and record
     how that went on the job."""
-    from vibes_integration.client import VibesClient
-
     kwargs = (
         {"list_id": job.target_id}
         if job.target == RegistrationTarget.LIST
