@@ -9,7 +9,8 @@ rather than one task per event (a second insert in every request), a task that p
 every waiting event is enqueued at most once per ``PROCESSING_WINDOW`` in each process, and
 each such run schedules one ``tail`` run a window later for the events stored while it was
 looking. A failed attempt's retry is enqueued in the transaction that records the failure
-(``signals.retry_due``); a replay gets a task of its own.
+(``signals.retry_due``); a replay gets a task of its own; callback registration jobs get
+a run when one is queued or retried (``signals.registration_jobs_due``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from vibes_integration.callbacks.processing import (
     callback_event_process,
     callback_events_process_received,
 )
-from vibes_integration.callbacks.signals import retry_due
+from vibes_integration.callbacks.registration_jobs import process_registration_jobs
+from vibes_integration.callbacks.signals import registration_jobs_due, retry_due
 
 logger = logging.getLogger(__name__)
 
@@ -109,3 +111,16 @@ def schedule_retry(
 ) -> None:
     """Enqueue a failed event's next attempt, in the transaction that recorded the failure."""
     process_callback_event.using(run_after=run_after).enqueue(callback_event_id, attempt=attempt)
+
+
+def schedule_registration_jobs(*, run_after: datetime.datetime | None = None) -> None:
+    """Enqueue a run of the due registration jobs (now, or at ``run_after`` for a retry)."""
+    if run_after is not None and run_after > timezone.now():
+        process_registration_jobs.using(run_after=run_after).enqueue()
+    else:
+        process_registration_jobs.enqueue()
+
+
+@receiver(registration_jobs_due, dispatch_uid="vibes_callbacks_registration_jobs_due")
+def _registration_jobs_due(*, run_after: datetime.datetime | None, **kwargs) -> None:
+    schedule_registration_jobs(run_after=run_after)
