@@ -15,7 +15,8 @@ from django_tasks_db.models import DBTaskResult
 from crm import services
 from crm.choices import OptInStatus, Source
 from tests.fixtures.builders import make_person
-from tests.sync.conftest import run_ready_tasks, settle, vibes_calls
+from tests.fixtures.tasks import run_ready_tasks
+from tests.sync.conftest import settle, vibes_calls
 from vibes_integration.sync.choices import OperationStatus
 from vibes_integration.sync.claims import claim_due
 from vibes_integration.sync.models import Operation
