@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 
 from vibes_integration.errors import (
     NotFound,
@@ -39,16 +40,27 @@ API_VERSION = "2"
 
 _session: requests.Session | None = None
 _session_pid: int | None = None
+_session_pool_size = DEFAULT_POOLSIZE
 _session_lock = threading.Lock()
 
 
-def get_session() -> requests.Session:
-    """The process-wide session, created on first use (and again after a fork)."""
-    global _session, _session_pid
+def get_session(*, pool_size: int = DEFAULT_POOLSIZE) -> requests.Session:
+    """The process-wide session, created on first use (and again after a fork).
+
+    Its connection pool keeps at least ``pool_size`` connections to Vibes: a caller that
+    sends from that many threads at once (the sync's ``CallPool``) asks for them.
+    """
+    global _session, _session_pid, _session_pool_size
     with _session_lock:
         if _session is None or _session_pid != os.getpid():
             _session = requests.Session()
             _session_pid = os.getpid()
+            _session_pool_size = DEFAULT_POOLSIZE
+        if pool_size > _session_pool_size:
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+            _session.mount("http://", adapter)
+            _session.mount("https://", adapter)
+            _session_pool_size = pool_size
         return _session
 
 

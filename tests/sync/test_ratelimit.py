@@ -8,10 +8,10 @@ import threading
 import pytest
 from django.core.checks import run_checks
 
-from vibes_integration.sync.concurrency import RateGate
 from vibes_integration.sync.ratelimit import (
     CacheRateLimiter,
     DatabaseRateLimiter,
+    RateGate,
     get_rate_limiter,
     limiter_backend,
 )

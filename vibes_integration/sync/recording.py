@@ -22,12 +22,12 @@ from django.utils.translation import gettext as _
 from crm import services
 from crm.choices import OptInStatus, Source
 from crm.models import OptInRequest, Person
+from crm.opt_in_messages import opt_in_message
 from crm.services.erasure import erasure_vibes_finish
 from vibes_integration.sync import conf
 from vibes_integration.sync.choices import PROBLEM_STATUSES, OperationKind, OperationStatus
 from vibes_integration.sync.claims import return_to_queue
 from vibes_integration.sync.models import Operation, OutboundCall
-from vibes_integration.sync.opt_in_messages import opt_in_message
 from vibes_integration.sync.plans import Plan, Result, SendReport
 
 logger = logging.getLogger(__name__)
