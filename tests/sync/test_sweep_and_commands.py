@@ -65,8 +65,8 @@ def test_sweep_takes_back_work_of_a_worker_that_died_mid_call(vibes_sandbox, set
 
 def test_a_late_answer_from_a_worker_that_lost_its_lease_changes_nothing(vibes_sandbox):
     from vibes_integration.sync.planning import build_plans
-    from vibes_integration.sync.plans import Result, SendReport
     from vibes_integration.sync.recording import Recorder
+    from vibes_integration.sync.reports import Result, SendReport
 
     make_person(first_name="Twice")
     slow = claim_due(worker="slow", limit=10)

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from vibes_integration.errors import VibesError
-from vibes_integration.sync.plans import CallRecord, SendReport
+from vibes_integration.sync.reports import CallRecord, SendReport
 
 _released = threading.local()
 

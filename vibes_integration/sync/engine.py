@@ -24,10 +24,10 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from vibes_integration.sync import conf
 from vibes_integration.sync.claims import claim_due, has_due, new_claim_token, release_claim
 from vibes_integration.sync.concurrency import CallPool
-from vibes_integration.sync.planning import build_plans
-from vibes_integration.sync.plans import Plan, Result, SendReport
+from vibes_integration.sync.planning import Plan, build_plans
 from vibes_integration.sync.ratelimit import RateLimiter, get_rate_limiter
 from vibes_integration.sync.recording import Recorder
+from vibes_integration.sync.reports import Result, SendReport
 from vibes_integration.sync.sending import perform
 
 logger = logging.getLogger(__name__)

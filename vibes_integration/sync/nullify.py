@@ -14,7 +14,9 @@ from __future__ import annotations
 from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound
 from vibes_integration.sync.calls import call
-from vibes_integration.sync.plans import JSONDict, Plan, SendReport
+from vibes_integration.sync.payloads import JSONDict
+from vibes_integration.sync.planning import Plan
+from vibes_integration.sync.reports import SendReport
 
 
 def nullification_body(person: JSONDict) -> JSONDict:

@@ -29,7 +29,8 @@ from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound
 from vibes_integration.sync.calls import call
 from vibes_integration.sync.payloads import vibes_mdn, vibes_person_key
-from vibes_integration.sync.plans import Plan, Result, SendReport
+from vibes_integration.sync.planning import Plan
+from vibes_integration.sync.reports import Result, SendReport
 
 
 def send_person(client: VibesClient, plan: Plan, outcome: SendReport) -> None:

@@ -28,7 +28,8 @@ from vibes_integration.sync import conf
 from vibes_integration.sync.choices import PROBLEM_STATUSES, OperationKind, OperationStatus
 from vibes_integration.sync.claims import return_to_queue
 from vibes_integration.sync.models import Operation, OutboundCall
-from vibes_integration.sync.plans import Plan, Result, SendReport
+from vibes_integration.sync.planning import Plan
+from vibes_integration.sync.reports import Result, SendReport
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,8 @@ from vibes_integration.sync.nullify import send_nullify
 from vibes_integration.sync.number_change import send_number_change
 from vibes_integration.sync.payloads import parse_vibes_datetime, vibes_person_key
 from vibes_integration.sync.person_calls import send_person, send_unsubscribe
-from vibes_integration.sync.plans import OptInAnswer, Plan, Result, SendReport
+from vibes_integration.sync.planning import Plan
+from vibes_integration.sync.reports import OptInAnswer, Result, SendReport
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
-"""The data that travels between the database side of a batch and its sending threads.
+"""What sending one plan came to, handed from the sending threads to the recording step.
 
-Sending threads touch no database: a ``Plan`` holds everything a call needs (read from
-the database just before sending, so it is the latest state), and an ``SendReport`` holds
-everything Vibes answered, for the main thread to record.
+Sending threads touch no database: a ``planning.Plan`` holds everything a call needs, and a
+``SendReport`` holds everything Vibes answered (its result, each call for the call log, an
+opt-in's answer), for the batch's own thread to record.
 """
 
 from __future__ import annotations
@@ -12,39 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
-
-JSONDict = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Plan:
-    operation_id: int
-    claim_token: str
-    kind: str
-    person_id: int
-    external_person_id: str
-    person_key: str | None = None
-    external_id_in_vibes: bool = False
-    vibes_person_id: str | None = None
-    crm_mdn: str | None = None
-    check_mdn: bool = False
-    update_payload: JSONDict | None = None
-    add_payload: JSONDict | None = None
-    list_id: str = ""
-    acquisition_id: str = ""
-    opt_in_mdn: str = ""
-    opt_in_request_id: int | None = None
-    #: An opt-in of a change of number goes without the external id, which Vibes ties
-    #: to the old number (docs/preferences.md).
-    opt_in_without_external_id: bool = False
-    #: A completed change of number: the Vibes person that held the old number, the one
-    #: that holds the new number, and the lists to end on the old one.
-    old_person_key: str = ""
-    old_mdn: str = ""
-    new_person_key: str = ""
-    old_list_ids: tuple[str, ...] = ()
-    skip_reason: str = ""
-    erasure_targets: tuple[JSONDict, ...] = ()
 
 
 class Result(enum.Enum):
