@@ -290,47 +290,73 @@ def _list_repair(
     active: bool,
     request: OptInRequest | None,
 ) -> Repair | None:
-    name = {"list": subscription_list.name}
     if active and state == SubscriptionState.SUBSCRIBED:
         return None
     if active:
-        opted_in = parse_vibes_datetime(record.get("opt_in_date"))
-        if state == SubscriptionState.PENDING and request is not None:
-            return Repair(
-                _("%(list)s: confirmed in Vibes, pending in the CRM") % name,
-                lambda: services.opt_in_request_update(
-                    opt_in_request=request,
-                    status=OptInStatus.CONFIRMED,
-                    source=Source.VIBES,
-                    event_date=opted_in,
-                    person_key=person.person_key,
-                ),
-                right=VIBES_IS_RIGHT,
-                action=_("confirm the opt-in in the CRM"),
-            )
-        left = _crm_change_date(subscription)
-        if state == SubscriptionState.UNSUBSCRIBED and left and opted_in and left > opted_in:
-            return Repair(
-                _("%(list)s: left in the CRM after joining in Vibes") % name,
-                lambda: outbox.outbox_unsubscribe(
-                    person=person, subscription_list=subscription_list, source=Source.STAFF
-                ),
-                right=CRM_IS_RIGHT,
-                action=_("send the leave to Vibes"),
-            )
+        return _joined_in_vibes_repair(
+            person, subscription_list, record, subscription, state, request
+        )
+    return _not_in_vibes_repair(person, subscription_list, record, state, request)
+
+
+def _joined_in_vibes_repair(
+    person: Person,
+    subscription_list: SubscriptionList,
+    record: dict[str, Any],
+    subscription: Subscription | None,
+    state: str,
+    request: OptInRequest | None,
+) -> Repair:
+    """The person is on the list in Vibes, and not subscribed in the CRM."""
+    name = {"list": subscription_list.name}
+    opted_in = parse_vibes_datetime(record.get("opt_in_date"))
+    if state == SubscriptionState.PENDING and request is not None:
         return Repair(
-            _("%(list)s: subscribed in Vibes, not in the CRM") % name,
-            lambda: services.subscription_change(
-                person=person,
-                subscription_list=subscription_list,
-                state=SubscriptionState.SUBSCRIBED,
+            _("%(list)s: confirmed in Vibes, pending in the CRM") % name,
+            lambda: services.opt_in_request_update(
+                opt_in_request=request,
+                status=OptInStatus.CONFIRMED,
                 source=Source.VIBES,
                 event_date=opted_in,
-                opt_in_date=opted_in,
+                person_key=person.person_key,
             ),
             right=VIBES_IS_RIGHT,
-            action=_("subscribe in the CRM"),
+            action=_("confirm the opt-in in the CRM"),
         )
+    left = _crm_change_date(subscription)
+    if state == SubscriptionState.UNSUBSCRIBED and left and opted_in and left > opted_in:
+        return Repair(
+            _("%(list)s: left in the CRM after joining in Vibes") % name,
+            lambda: outbox.outbox_unsubscribe(
+                person=person, subscription_list=subscription_list, source=Source.STAFF
+            ),
+            right=CRM_IS_RIGHT,
+            action=_("send the leave to Vibes"),
+        )
+    return Repair(
+        _("%(list)s: subscribed in Vibes, not in the CRM") % name,
+        lambda: services.subscription_change(
+            person=person,
+            subscription_list=subscription_list,
+            state=SubscriptionState.SUBSCRIBED,
+            source=Source.VIBES,
+            event_date=opted_in,
+            opt_in_date=opted_in,
+        ),
+        right=VIBES_IS_RIGHT,
+        action=_("subscribe in the CRM"),
+    )
+
+
+def _not_in_vibes_repair(
+    person: Person,
+    subscription_list: SubscriptionList,
+    record: dict[str, Any] | None,
+    state: str,
+    request: OptInRequest | None,
+) -> Repair | None:
+    """The person is not (or no longer) on the list in Vibes."""
+    name = {"list": subscription_list.name}
     if state == SubscriptionState.SUBSCRIBED:
         if record is None:
             return Repair(
