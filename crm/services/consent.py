@@ -90,8 +90,7 @@ def _reported_before(event: ConsentEvent, recent: list[ConsentEvent]) -> Consent
             continue
         low, high = sorted((line.occurred_at, event.occurred_at))
         if not any(
-            other.action in _ENDS_AN_OPT_IN and low < other.occurred_at < high
-            for other in recent
+            other.action in _ENDS_AN_OPT_IN and low < other.occurred_at < high for other in recent
         ):
             return line
     return None
