@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import empty
 
 from prefcenter.settings_registry import SETTINGS
 from prefcenter.settings_registry.entry import Reader, Setting
@@ -63,13 +64,28 @@ def _from_environment(spec: Setting, read: Reader) -> tuple[Any, str]:
     return default, DEFAULT
 
 
+def _django_setting(name: str) -> Any:
+    """The Django setting ``name``, or None when there is none (or no Django settings).
+
+    Read from the settings object behind ``django.conf.settings`` when it is set up (what
+    ``override_settings`` swaps): asking the lazy wrapper for a missing name costs a raised
+    exception each time, and some settings are read on every callback request.
+    """
+    wrapped = settings._wrapped
+    if wrapped is not empty:
+        return getattr(wrapped, name, None)
+    try:
+        return getattr(settings, name, None)
+    except ImproperlyConfigured:  # no Django settings at all (a script)
+        return None
+
+
 def setting(name: str) -> Any:
     """The parsed value of ``name``: the Django setting, else the environment, else default."""
     spec = _declared(name)
-    if settings.configured:
-        value = getattr(settings, name, None)
-        if value is not None:
-            return _parse(spec, value, DJANGO_SETTING)
+    value = _django_setting(name)
+    if value is not None:
+        return _parse(spec, value, DJANGO_SETTING)
     return _parse(spec, *_from_environment(spec, setting))
 
 
