@@ -11,8 +11,7 @@ def _limit(name: str, default: str, counts: str) -> Setting:
         name,
         default,
         p.rate_limit,
-        f"{counts}: `<count>/<period>` with a period in `s`, `m`, `h` or `d` (`3/15m`, "
-        "`50/1d`), or `off`.",
+        f"{counts}; `<count>/<period>` with a period in `s`, `m`, `h` or `d`, or `off`.",
         "preferences",
     )
 
