@@ -65,7 +65,7 @@ def parse_networks(entries: Iterable[str]) -> tuple[list[IPNetwork], list[str]]:
 def _networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
     networks, invalid = parse_networks(entries)
     if invalid:
-        # Fail closed: an entry we cannot read allows nobody (system check vibes.E011).
+        # Fail closed: an entry we cannot read allows nobody (system check prefcenter.E301).
         logger.error("Ignoring unreadable address entries: %s", ", ".join(invalid))
     return tuple(networks)
 
