@@ -288,25 +288,6 @@ class VibesClient:
         params = {"active_only": "true"} if active_only else None
         return self._array(self._request("GET", path, params=params))
 
-    def get_subscription(self, person_key: str, list_id: str) -> list[JSONDict]:
-        """The person's subscription records on one list, oldest first.
-
-        Vibes answers an array here (one record per opt-in; an opt-out closes a record);
-        the record without ``opt_out_date`` is the active one. NotFound when the person is
-        unknown or has never been on the list.
-        """
-        path = f"/mobiledb/persons/{_segment(person_key)}/subscriptions/{_segment(list_id)}"
-        return self._array(self._request("GET", path))
-
-    def get_subscription_by_external_id(
-        self, external_person_id: str, list_id: str
-    ) -> list[JSONDict]:
-        path = (
-            f"/mobiledb/persons/external/{_segment(external_person_id)}"
-            f"/subscriptions/{_segment(list_id)}"
-        )
-        return self._array(self._request("GET", path))
-
     def unsubscribe(self, person_key: str, list_id: str) -> bool:
         """Unsubscribe; False when Vibes answered 404 (unknown or already not subscribed)."""
         path = f"/mobiledb/persons/{_segment(person_key)}/subscriptions/{_segment(list_id)}"
@@ -349,10 +330,6 @@ class VibesClient:
         except NotFound:
             return None
 
-    def get_acquisition_campaign(self, acquisition_id: str) -> JSONDict:
-        path = f"/campaigns/acquisition/{_segment(acquisition_id)}"
-        return self._object(self._request("GET", path))
-
     def add_participant(
         self,
         acquisition_id: str,
@@ -380,19 +357,6 @@ class VibesClient:
             participation_date=raw.get("participation_date"),
             raw=raw,
         )
-
-    def list_pending_participants(
-        self,
-        acquisition_id: str,
-        *,
-        mdn: str | None = None,
-        person_id: str | None = None,
-        external_person_id: str | None = None,
-    ) -> list[JSONDict]:
-        """Pending (unanswered, unexpired) requests of one number or person in a campaign."""
-        params = {"mdn": mdn, "person_id": person_id, "external_person_id": external_person_id}
-        path = f"/campaigns/acquisition/{_segment(acquisition_id)}/participants"
-        return self._array(self._request("GET", path, params=params))
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -444,9 +408,6 @@ class VibesClient:
 
     def list_callbacks(self) -> list[JSONDict]:
         return self._array(self._request("GET", "/config/callbacks/"))
-
-    def get_callback(self, callback_id: str) -> JSONDict:
-        return self._object(self._request("GET", f"/config/callbacks/{_segment(callback_id)}"))
 
     def update_callback(
         self,
