@@ -12,6 +12,7 @@ under the per-company rate limit.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from vibes_integration.errors import (
     NotFound,
@@ -37,19 +39,36 @@ JSONDict = dict[str, Any]
 
 API_VERSION = "2"
 
-_session: requests.Session | None = None
-_session_pid: int | None = None
-_session_lock = threading.Lock()
+DEFAULT_POOL_SIZE = 10
+"""Connections kept open to Vibes per session: requests' own default, enough for one thread."""
+
+_sessions: dict[int, requests.Session] = {}
+_sessions_pid: int | None = None
+_sessions_lock = threading.Lock()
 
 
-def get_session() -> requests.Session:
-    """The process-wide session, created on first use (and again after a fork)."""
-    global _session, _session_pid
-    with _session_lock:
-        if _session is None or _session_pid != os.getpid():
-            _session = requests.Session()
-            _session_pid = os.getpid()
-        return _session
+def get_session(pool_size: int = DEFAULT_POOL_SIZE) -> requests.Session:
+    """The process-wide session for up to ``pool_size`` threads calling at once.
+
+    One session per pool size and process, created on first use and again after a fork (a
+    child must not share its parent's sockets). The sync's threads ask for a pool as large
+    as their number, so none waits for a connection; every other caller shares the
+    default one.
+    """
+    global _sessions_pid
+    pool = max(DEFAULT_POOL_SIZE, pool_size)
+    with _sessions_lock:
+        if _sessions_pid != os.getpid():
+            _sessions.clear()
+            _sessions_pid = os.getpid()
+        session = _sessions.get(pool)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            _sessions[pool] = session
+        return session
 
 
 @dataclass(frozen=True)
@@ -101,7 +120,10 @@ def _query(params: Mapping[str, object]) -> str:
 
 
 class VibesClient:
-    """Calls Vibes for one company. Cheap to build; share the process-wide session."""
+    """Calls Vibes for one company. Cheap to build; share the process-wide session.
+
+    ``from_settings`` is the one way the product builds a client; tests build one directly.
+    """
 
     def __init__(
         self,
@@ -123,8 +145,14 @@ class VibesClient:
         self._session = session
 
     @classmethod
-    def from_settings(cls, *, throttle: Callable[[], None] | None = None) -> VibesClient:
-        """A client configured from the ``VIBES_*`` settings, read now (not at import)."""
+    def from_settings(
+        cls,
+        *,
+        throttle: Callable[[], None] | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
+    ) -> VibesClient:
+        """A client configured from the ``VIBES_*`` settings, read now (not at import), on
+        the process-wide session for ``pool_size`` threads (``get_session``)."""
         from vibes_integration.conf import get_setting
 
         return cls(
@@ -135,7 +163,17 @@ class VibesClient:
             connect_timeout=get_setting("VIBES_CONNECT_TIMEOUT"),
             read_timeout=get_setting("VIBES_READ_TIMEOUT"),
             throttle=throttle,
+            session=get_session(pool_size),
         )
+
+    def for_company(self, company_key: str) -> VibesClient:
+        """The same connection, credentials, timeouts and throttle, for another company key
+        (a person Vibes holds under another company of the brand)."""
+        if company_key == self.company_key:
+            return self
+        other = copy.copy(self)
+        other.company_key = company_key
+        return other
 
     @property
     def session(self) -> requests.Session:

@@ -92,6 +92,34 @@ def test_one_session_per_process_shared_by_all_clients(vibes_sandbox):
     assert isinstance(get_session(), requests.Session)
 
 
+def test_a_session_per_pool_size_sized_for_its_threads():
+    assert get_session(4) is get_session() is get_session(10)
+    wide = get_session(32)
+
+    assert wide is not get_session()
+    assert wide.get_adapter("https://vibes.example.com")._pool_maxsize == 32
+
+
+def test_from_settings_takes_the_session_for_its_pool_size(vibes_sandbox):
+    assert VibesClient.from_settings(pool_size=24).session is get_session(24)
+
+
+def test_a_client_for_another_company_shares_all_but_the_company_key(vibes_sandbox):
+    client = vibes_sandbox.client(read_timeout=7.0, throttle=print)
+    other = client.for_company("other-company")
+
+    assert client.for_company(client.company_key) is client
+    assert other.company_key == "other-company"
+    assert client.company_key == vibes_sandbox.company_key
+    assert (other.base_url, other.auth, other.timeout, other.throttle, other.session) == (
+        client.base_url,
+        client.auth,
+        client.timeout,
+        client.throttle,
+        client.session,
+    )
+
+
 def test_a_new_session_after_a_fork(monkeypatch):
     before = get_session()
     monkeypatch.setattr(client_module.os, "getpid", lambda: -1)
