@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from crm.choices import Source
 from crm.erasure_models import ERASED_ID_PREFIX
 from crm.models import EXTERNAL_PERSON_ID_MAX_LENGTH
-from crm.phone import parse_mdn, vibes_mdn
+from crm.phone import mdn_from_input, vibes_mdn
 
 
 class _Unset:
@@ -75,7 +75,7 @@ def clean_mdn(value: Any, field_name: str = "mdn") -> str | None:
     if value is None or str(value).strip() == "":
         return None
     try:
-        return parse_mdn(value)
+        return mdn_from_input(value)
     except ValidationError as exc:
         raise ValidationError({field_name: exc.messages}) from exc
 
