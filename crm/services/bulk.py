@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import signals
-from crm.choices import ConsentAction, OptOutReason, Source, SubscriptionState
+from crm.choices import ConsentAction, Source, SubscriptionState
 from crm.models import ConsentEvent, Person, Subscription, SubscriptionList
 from crm.services.consent import (
     _consent_event,
@@ -31,7 +31,14 @@ from crm.services.consent import (
 )
 from crm.services.rows import rows_update
 from crm.services.subscriptions import SubscriptionChange, state_apply
-from crm.services.validation import ConsentContext, check_source, clean_aware, clean_consent
+from crm.services.validation import (
+    ConsentContext,
+    check_opt_out_reason,
+    check_reason_only_on_opt_out,
+    check_source,
+    clean_aware,
+    clean_consent,
+)
 
 _ACTION_FOR_STATE = {
     SubscriptionState.SUBSCRIBED: ConsentAction.OPTED_IN,
@@ -140,17 +147,10 @@ def _cleaned(report: SubscriptionReport) -> SubscriptionReport:
     """The checks ``subscription_change`` and ``consent_record`` make, raised the same way."""
     if report.state not in _ACTION_FOR_STATE:
         raise ValidationError({"state": _("Only subscribed or unsubscribed can be reported.")})
-    if report.opt_out_reason and report.opt_out_reason not in OptOutReason.values:
-        raise ValidationError(
-            {
-                "opt_out_reason": _("%(value)s is not a Vibes opt-out reason.")
-                % {"value": report.opt_out_reason}
-            }
-        )
-    if report.opt_out_reason and report.state != SubscriptionState.UNSUBSCRIBED:
-        raise ValidationError(
-            {"opt_out_reason": _("Only an opt-out has an opt-out reason.")}, code="invalid"
-        )
+    check_opt_out_reason(report.opt_out_reason)
+    check_reason_only_on_opt_out(
+        report.opt_out_reason, opting_out=report.state == SubscriptionState.UNSUBSCRIBED
+    )
     if report.person.pk is None or report.subscription_list.pk is None:
         raise ValueError("Reports name saved persons and lists.")
     clean_aware(report.event_date, "event_date")

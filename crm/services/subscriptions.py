@@ -11,13 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import signals
-from crm.choices import ConsentAction, OptInStatus, OptOutReason, Source, SubscriptionState
+from crm.choices import ConsentAction, OptInStatus, Source, SubscriptionState
 from crm.erasure_models import person_is_erased
 from crm.erasure_selectors import erasure_suppression_find
 from crm.models import ConsentEvent, OptInRequest, Person, Subscription, SubscriptionList
 from crm.services.consent import append_consent_event
 from crm.services.validation import (
     ConsentContext,
+    check_opt_out_reason,
     check_source,
     clean_aware,
     clean_consent,
@@ -95,13 +96,7 @@ def subscription_change(
         state = SubscriptionState(state)
     except ValueError as exc:
         raise ValidationError({"state": _("Unknown subscription state.")}) from exc
-    if opt_out_reason and opt_out_reason not in OptOutReason.values:
-        raise ValidationError(
-            {
-                "opt_out_reason": _("%(value)s is not a Vibes opt-out reason.")
-                % {"value": opt_out_reason}
-            }
-        )
+    check_opt_out_reason(opt_out_reason)
     event_date = clean_aware(event_date, "event_date")
     opt_in_date = clean_aware(opt_in_date, "opt_in_date")
     opt_out_date = clean_aware(opt_out_date, "opt_out_date")
