@@ -134,7 +134,8 @@ def load_demo(
     (and write nothing) when the configuration is bad.
 
     ``seed`` is given the persons created, inside the transaction, to give the same
-    world to Vibes (``crm.demo.sandbox``); whatever it raises undoes the whole load.
+    world to Vibes (``vibes_integration.demo_seed``); whatever it raises undoes the whole
+    load.
     """
     if not 0 <= persons <= MAX_PERSONS:
         raise ValueError(f"persons must be between 0 and {MAX_PERSONS}")
