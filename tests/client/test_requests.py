@@ -8,9 +8,10 @@ import logging
 import pytest
 import requests
 
-from vibes_integration import client as client_module
-from vibes_integration.client import VibesClient, get_session
+from vibes_integration import session as session_module
+from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound, TransientError
+from vibes_integration.session import get_session
 
 MDN = "+12015550101"
 
@@ -122,7 +123,7 @@ def test_a_client_for_another_company_shares_all_but_the_company_key(vibes_sandb
 
 def test_a_new_session_after_a_fork(monkeypatch):
     before = get_session()
-    monkeypatch.setattr(client_module.os, "getpid", lambda: -1)
+    monkeypatch.setattr(session_module.os, "getpid", lambda: -1)
 
     assert get_session() is not before
 
