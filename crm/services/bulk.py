@@ -108,32 +108,9 @@ def subscriptions_report_many(
         if subscription.event_date and report.event_date < subscription.event_date:
             results.append(SubscriptionChange(subscription=subscription, changed=False, stale=True))
             continue
-        previous_state = subscription.state
-        changed = state_apply(
-            subscription,
-            state=report.state,
-            source=source,
-            event_date=report.event_date,
-            opt_in_date=report.opt_in_date,
-            opt_out_date=report.opt_out_date,
-            opt_out_reason=report.opt_out_reason,
+        change, previous_state, line = _applied(
+            report, subscription, source, now, standing.get(key)
         )
-        subscription.updated_at = now
-        line = _consent_event(
-            person=report.person,
-            subscription_list=report.subscription_list,
-            action=_ACTION_FOR_STATE[report.state],
-            source=source,
-            consent=report.consent,
-            mdn=None,
-            opt_out_reason=report.opt_out_reason
-            if report.state == SubscriptionState.UNSUBSCRIBED
-            else "",
-        )
-        if reported_opt_in(line) and settle_reported_opt_in(line, standing.get(key)):
-            # Vibes reported this opt-in before: its line now names this event too.
-            line = None
-        change = SubscriptionChange(subscription=subscription, changed=changed)
         results.append(change)
         applied.append((change, previous_state, line))
     if applied:
@@ -141,6 +118,44 @@ def subscriptions_report_many(
             _write(applied)
             _announce(applied, source)
     return results
+
+
+def _applied(
+    report: SubscriptionReport,
+    subscription: Subscription,
+    source: Source,
+    now: datetime.datetime,
+    standing: ConsentEvent | None,
+) -> tuple[SubscriptionChange, str, ConsentEvent | None]:
+    """Apply one (not stale) report to its subscription, unsaved: answers the change, the
+    state before, and the ledger line to write (None when ``standing``, the line of an
+    opt-in Vibes reported before, now names this event too)."""
+    previous_state = subscription.state
+    changed = state_apply(
+        subscription,
+        state=report.state,
+        source=source,
+        event_date=report.event_date,
+        opt_in_date=report.opt_in_date,
+        opt_out_date=report.opt_out_date,
+        opt_out_reason=report.opt_out_reason,
+    )
+    subscription.updated_at = now
+    line = _consent_event(
+        person=report.person,
+        subscription_list=report.subscription_list,
+        action=_ACTION_FOR_STATE[report.state],
+        source=source,
+        consent=report.consent,
+        mdn=None,
+        opt_out_reason=report.opt_out_reason
+        if report.state == SubscriptionState.UNSUBSCRIBED
+        else "",
+    )
+    if reported_opt_in(line) and settle_reported_opt_in(line, standing):
+        # Vibes reported this opt-in before: its line now names this event too.
+        line = None
+    return SubscriptionChange(subscription=subscription, changed=changed), previous_state, line
 
 
 def _cleaned(report: SubscriptionReport) -> SubscriptionReport:
