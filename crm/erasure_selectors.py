@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from crm.erasure_hashing import email_hash, mdn_hash
 from crm.models import ErasureRequest
 
 RECENT_DONE = 10
@@ -58,8 +59,6 @@ def erasure_suppression_find(*, mdn: object = None, email: object = None) -> Era
     as belonging to an erased person: by its keyed hash, never by the value, which the
     CRM no longer holds.
     """
-    from crm.erasure_hashing import email_hash, mdn_hash
-
     query = Q(pk__in=[])
     if hashed := mdn_hash(mdn):
         query |= Q(mdn_hash=hashed)

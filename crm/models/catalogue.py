@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from crm.choices import CustomFieldType
+from crm.custom_fields import validate_limits, validate_options
 
 
 class CustomField(models.Model):
@@ -78,8 +79,6 @@ class CustomField(models.Model):
         return [option["key"] for option in self.options or []]
 
     def clean(self) -> None:
-        from crm.custom_fields import validate_limits, validate_options
-
         validate_options(self.field_type, self.options)
         validate_limits(self)
 

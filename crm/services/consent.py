@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +18,7 @@ from crm.services.validation import (
     ConsentContext,
     check_reason_only_on_opt_out,
     check_source,
+    clean_choice,
     clean_consent,
     clean_mdn_from,
 )
@@ -215,10 +215,7 @@ def consent_record(
     statements saved for each callback that reports a consent): a failed write rolls the
     caller's whole transaction back.
     """
-    try:
-        action = ConsentAction(action)
-    except ValueError as exc:
-        raise ValidationError({"action": _("Unknown consent action.")}) from exc
+    action = clean_choice(ConsentAction, action, "action", _("Unknown consent action."))
     check_reason_only_on_opt_out(opt_out_reason, opting_out=action == ConsentAction.OPTED_OUT)
     source = check_source(source)
     event = _consent_event(

@@ -25,6 +25,7 @@ from crm.services.validation import (
     ConsentContext,
     check_source,
     clean_aware,
+    clean_choice,
     clean_consent,
     clean_mdn,
 )
@@ -187,7 +188,7 @@ def opt_in_request_update(
     event: the subscriber said no). PENDING only stores Vibes' answer.
     """
     source = check_source(source)
-    status = _known_status(status)
+    status = clean_choice(OptInStatus, status, "status", _("Unknown opt-in status."))
     event_date = clean_aware(event_date, "event_date")
     expire_date = clean_aware(expire_date, "expire_date")
     consent = clean_consent(consent, default_occurred_at=event_date)
@@ -221,13 +222,6 @@ def opt_in_request_update(
             source=source,
         )
     return request
-
-
-def _known_status(status: OptInStatus) -> OptInStatus:
-    try:
-        return OptInStatus(status)
-    except ValueError as exc:
-        raise ValidationError({"status": _("Unknown opt-in status.")}) from exc
 
 
 def _answer_number_change(

@@ -21,6 +21,7 @@ from crm.services.validation import (
     check_opt_out_reason,
     check_source,
     clean_aware,
+    clean_choice,
     clean_consent,
     clean_mdn_from,
 )
@@ -92,7 +93,7 @@ def subscription_change(
     with it), so nothing is half-written either way.
     """
     source = check_source(source)
-    state = _known_state(state)
+    state = clean_choice(SubscriptionState, state, "state", _("Unknown subscription state."))
     check_opt_out_reason(opt_out_reason)
     event_date = clean_aware(event_date, "event_date")
     opt_in_date = clean_aware(opt_in_date, "opt_in_date")
@@ -145,13 +146,6 @@ def _ledger_line(
         mdn=mdn,
         opt_out_reason=opt_out_reason if state == SubscriptionState.UNSUBSCRIBED else "",
     )
-
-
-def _known_state(state: SubscriptionState) -> SubscriptionState:
-    try:
-        return SubscriptionState(state)
-    except ValueError as exc:
-        raise ValidationError({"state": _("Unknown subscription state.")}) from exc
 
 
 def _locked_and_applied(

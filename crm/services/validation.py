@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, replace
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_ipv46_address
@@ -15,6 +16,8 @@ from crm.choices import OptOutReason, Source
 from crm.erasure_models import ERASED_ID_PREFIX
 from crm.models import EXTERNAL_PERSON_ID_MAX_LENGTH
 from crm.phone import mdn_from_input, vibes_mdn
+
+Choice = TypeVar("Choice", bound=Enum)
 
 
 class _Unset:
@@ -35,6 +38,15 @@ class ConsentContext:
     user_agent: str = ""
     disclosure_text: str | None = None
     reference: str = ""
+
+
+def clean_choice(choices: type[Choice], value: Any, field_name: str, message: str) -> Choice:
+    """``value`` as one of ``choices``, or a ``ValidationError`` on ``field_name`` saying
+    ``message``."""
+    try:
+        return choices(value)
+    except ValueError as exc:
+        raise ValidationError({field_name: message}) from exc
 
 
 def check_source(source: Any) -> Source:
