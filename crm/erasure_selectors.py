@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
+from crm.erasure_hashing import email_hash, mdn_hash
 from crm.models import ErasureRequest
 from prefcenter.conf import setting
 
@@ -58,8 +59,6 @@ def erasure_suppression_find(*, mdn: object = None, email: object = None) -> Era
     as belonging to an erased person: by its keyed hash, never by the value, which the
     CRM no longer holds.
     """
-    from crm.erasure_hashing import email_hash, mdn_hash
-
     query = Q(pk__in=[])
     if hashed := mdn_hash(mdn):
         query |= Q(mdn_hash=hashed)

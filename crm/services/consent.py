@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -15,7 +14,14 @@ from crm import signals
 from crm.choices import ConsentAction, Source
 from crm.erasure_models import person_is_erased
 from crm.models import ConsentEvent, Person, SubscriptionList
-from crm.services.validation import ConsentContext, check_source, clean_consent, clean_mdn_from
+from crm.services.validation import (
+    ConsentContext,
+    check_reason_only_on_opt_out,
+    check_source,
+    clean_choice,
+    clean_consent,
+    clean_mdn_from,
+)
 
 CALLBACK_REFERENCE_PREFIX = "callback:"
 #: The ledger lines that say where a person stands on a list, the request included.
@@ -261,14 +267,8 @@ def consent_record(
     statements saved for each callback that reports a consent): a failed write rolls the
     caller's whole transaction back.
     """
-    try:
-        action = ConsentAction(action)
-    except ValueError as exc:
-        raise ValidationError({"action": _("Unknown consent action.")}) from exc
-    if opt_out_reason and action != ConsentAction.OPTED_OUT:
-        raise ValidationError(
-            {"opt_out_reason": _("Only an opt-out has an opt-out reason.")}, code="invalid"
-        )
+    action = clean_choice(ConsentAction, action, "action", _("Unknown consent action."))
+    check_reason_only_on_opt_out(opt_out_reason, opting_out=action == ConsentAction.OPTED_OUT)
     source = check_source(source)
     event = _consent_event(
         person=person,

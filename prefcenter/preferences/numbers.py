@@ -13,7 +13,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from crm.phone import parse_mdn
+from crm.phone import mdn_from_input
 from prefcenter.conf import setting
 
 PNT = phonenumbers.PhoneNumberType
@@ -48,7 +48,7 @@ def textable_mdn(raw: object) -> str:
     """``raw`` as E.164 when it is a mobile number of a country the brand texts."""
     home = setting("PREFCENTER_TEXTED_COUNTRIES")[0]
     try:
-        mdn = parse_mdn(raw, region=home)
+        mdn = mdn_from_input(raw, region=home)
     except ValidationError as exc:
         if exc.code == "required":
             raise

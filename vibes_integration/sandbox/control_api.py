@@ -14,7 +14,7 @@ from vibes_integration.sandbox import opt_in, phone_page
 from vibes_integration.sandbox.config import ConfigError
 from vibes_integration.sandbox.contract import ContractError
 from vibes_integration.sandbox.faults import FaultError
-from vibes_integration.sandbox.mdn import InvalidMdn, parse_mdn
+from vibes_integration.sandbox.mdn import InvalidMdn, parse_api_mdn
 from vibes_integration.sandbox.phone import receive_text
 from vibes_integration.sandbox.seeding import SeedError, import_records
 from vibes_integration.sandbox.triggers import TriggerError, trigger, upsert_list
@@ -49,9 +49,9 @@ def control_mdn(sandbox: Sandbox, raw: Any) -> str:
     text = str(raw or "").strip()
     try:
         if text.startswith("+"):
-            return parse_mdn(text, version=2)
+            return parse_api_mdn(text, version=2)
         digits = "".join(character for character in text if character.isdigit())
-        return parse_mdn(digits, version=1, region=sandbox.config["default_region"])
+        return parse_api_mdn(digits, version=1, region=sandbox.config["default_region"])
     except InvalidMdn as exc:
         raise ControlError(400, f"{text!r} is not a valid mobile number") from exc
 

@@ -11,7 +11,6 @@ time in one short transaction; each thread sleeps until its own slot starts.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -19,11 +18,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import requests
 from django.db import connection, connections
-from requests.adapters import HTTPAdapter
 
-from prefcenter.conf import setting
 from vibes_integration.client import VibesClient
 from vibes_integration.errors import TransientError
 from vibes_integration.sync.calls import mark_released
@@ -33,36 +29,6 @@ logger = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-
-_sessions: dict[tuple[int, int], requests.Session] = {}
-_sessions_lock = threading.Lock()
-
-
-def sync_session(pool_size: int) -> requests.Session:
-    """A process-wide session whose connection pool fits ``pool_size`` threads."""
-    key = (os.getpid(), pool_size)
-    with _sessions_lock:
-        session = _sessions.get(key)
-        if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, pool_size))
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            _sessions[key] = session
-        return session
-
-
-def build_client(*, throttle: Callable[[], None] | None, pool_size: int = 10) -> VibesClient:
-    return VibesClient(
-        base_url=setting("VIBES_API_URL"),
-        company_key=setting("VIBES_COMPANY_KEY"),
-        username=setting("VIBES_USERNAME"),
-        password=setting("VIBES_PASSWORD"),
-        connect_timeout=setting("VIBES_CONNECT_TIMEOUT"),
-        read_timeout=setting("VIBES_READ_TIMEOUT"),
-        throttle=throttle,
-        session=sync_session(pool_size),
-    )
 
 
 class RateGate:
@@ -210,7 +176,7 @@ class CallPool:
         A ``work`` that raises hands its exception over as the result.
         """
         gate = RateGate(self.limiter, max_reserve=min(self.concurrency, 8))
-        client = build_client(throttle=gate.wait, pool_size=self.concurrency)
+        client = VibesClient.from_settings(throttle=gate.wait, pool_size=self.concurrency)
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="vibes-sync")
         futures: dict[Future, Item] = {}
         # Inside a caller's transaction (a test, a command run in one) a second connection
