@@ -25,7 +25,7 @@ def test_the_worker_and_the_sweep_are_the_procfiles():
 def test_a_procfile_without_the_process_type_is_refused(tmp_path):
     procfile = tmp_path / "Procfile"
     procfile.write_text("# only the web\nweb: gunicorn prefcenter.wsgi\n")
-    with pytest.raises(run.LaunchError, match="no `worker: python manage.py"):
+    with pytest.raises(run.LaunchError, match=r"no `worker: python manage\.py"):
         run.manage_arguments(run.procfile_commands(procfile), "worker")
 
 
