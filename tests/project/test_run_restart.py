@@ -45,3 +45,11 @@ def test_an_exited_worker_is_started_again_until_it_keeps_exiting(monkeypatch):
     assert lines.count("worker  | working") == 3
     assert lines.count("The worker stopped (exit 0): starting it again.") == 2
     assert not [child for child in supervisor.children if child.running]
+
+
+def test_the_readme_shows_the_procfiles_process_types():
+    readme = (run.ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("reads a Procfile", 1)[1].split("```", 2)[1]
+    procfile = run.PROCFILE.read_text(encoding="utf-8").splitlines()
+    shown = [line for line in block.splitlines() if line.strip()]
+    assert shown and all(line in procfile for line in shown), shown
