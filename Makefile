@@ -20,6 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py settings_table
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

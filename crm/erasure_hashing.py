@@ -15,10 +15,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from crm.phone import parse_mdn
+from prefcenter.conf import setting
 
 
 def _key() -> bytes:
-    return str(settings.PREFCENTER_ERASURE_HASH_KEY or settings.SECRET_KEY).encode()
+    return str(setting("PREFCENTER_ERASURE_HASH_KEY") or settings.SECRET_KEY).encode()
 
 
 def _digest(value: str) -> str:

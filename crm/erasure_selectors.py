@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from crm.models import ErasureRequest
+from prefcenter.conf import setting
 
 RECENT_DONE = 10
 
@@ -29,7 +29,7 @@ class ErasureOverview:
 
 
 def warning_margin() -> datetime.timedelta:
-    return datetime.timedelta(days=settings.PREFCENTER_ERASURE_DEADLINE_DAYS) / 4
+    return datetime.timedelta(days=setting("PREFCENTER_ERASURE_DEADLINE_DAYS")) / 4
 
 
 def erasure_overview(*, now: datetime.datetime | None = None) -> ErasureOverview:

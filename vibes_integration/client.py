@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import requests
 
+from prefcenter.conf import setting
 from vibes_integration.errors import (
     NotFound,
     TransientError,
@@ -110,30 +111,33 @@ class VibesClient:
         company_key: str,
         username: str,
         password: str,
-        connect_timeout: float = 3.05,
-        read_timeout: float = 10.0,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
         throttle: Callable[[], None] | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.company_key = company_key
         self.auth = (username, password)
-        self.timeout = (float(connect_timeout), float(read_timeout))
+        # Unset timeouts are VIBES_CONNECT_TIMEOUT and VIBES_READ_TIMEOUT, read now.
+        connect_timeout = connect_timeout or setting("VIBES_CONNECT_TIMEOUT")
+        self.timeout = (
+            float(connect_timeout),
+            float(read_timeout or setting("VIBES_READ_TIMEOUT")),
+        )
         self.throttle = throttle
         self._session = session
 
     @classmethod
     def from_settings(cls, *, throttle: Callable[[], None] | None = None) -> VibesClient:
         """A client configured from the ``VIBES_*`` settings, read now (not at import)."""
-        from vibes_integration.conf import get_setting
-
         return cls(
-            base_url=get_setting("VIBES_API_URL"),
-            company_key=get_setting("VIBES_COMPANY_KEY"),
-            username=get_setting("VIBES_USERNAME"),
-            password=get_setting("VIBES_PASSWORD"),
-            connect_timeout=get_setting("VIBES_CONNECT_TIMEOUT"),
-            read_timeout=get_setting("VIBES_READ_TIMEOUT"),
+            base_url=setting("VIBES_API_URL"),
+            company_key=setting("VIBES_COMPANY_KEY"),
+            username=setting("VIBES_USERNAME"),
+            password=setting("VIBES_PASSWORD"),
+            connect_timeout=setting("VIBES_CONNECT_TIMEOUT"),
+            read_timeout=setting("VIBES_READ_TIMEOUT"),
             throttle=throttle,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Iterable
 from typing import Any
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from crm import signals
 from crm.choices import ConsentAction, OptInStatus, Source, SubscriptionState
 from crm.models import NumberChange, OptInRequest, Person, Subscription, SubscriptionList
-from crm.services.consent import append_consent_event
+from crm.services.consent import append_consent_event, requested_disclosure
 from crm.services.persons import person_update
 from crm.services.subscriptions import subscription_change
 from crm.services.validation import (
@@ -199,6 +200,13 @@ def opt_in_request_update(
             updates["person_key"] = person_key
         if updates:
             person_update(person=person, source=Source.VIBES, **updates)
+        if not consent.disclosure_text:
+            consent = dataclasses.replace(
+                consent,
+                disclosure_text=requested_disclosure(
+                    person=person, subscription_list=request.subscription_list, mdn=mdn
+                ),
+            )
         subscription_change(
             person=person,
             subscription_list=request.subscription_list,

@@ -14,7 +14,7 @@ import uuid
 from django.http import HttpRequest
 
 from crm.services import ConsentContext
-from prefcenter.preferences import conf
+from prefcenter.conf import setting
 
 USER_AGENT_MAX_LENGTH = 2000
 
@@ -35,7 +35,7 @@ def client_ip(request: HttpRequest) -> str | None:
     peer = _parse_ip(request.META.get("REMOTE_ADDR", ""))
     if peer is None:
         return None
-    proxies = conf.trusted_proxies()
+    proxies = setting("PREFCENTER_TRUSTED_PROXIES")
 
     def trusted(address) -> bool:
         return any(address in network for network in proxies)

@@ -20,7 +20,7 @@ from crm import selectors, services
 from crm.choices import OptOutReason, Source, SubscriptionState
 from crm.models import Person
 from crm.phone import mask_mdn
-from prefcenter.preferences import conf
+from prefcenter.conf import setting
 from prefcenter.preferences.client import client_ip, consent_context
 from prefcenter.preferences.forms import DetailsForm, OptInForm
 from prefcenter.preferences.ratelimits import LimitReached, check_opt_in_limits
@@ -194,7 +194,7 @@ def stop_all(request: HttpRequest, state: PageState) -> ActionResult:
     return ActionResult(
         ok=True,
         message=_("Done: you will get no more texts from %(brand)s. You left: %(lists)s.")
-        % {"brand": conf.brand_name(), "lists": ", ".join(left)},
+        % {"brand": setting("PREFCENTER_BRAND_NAME"), "lists": ", ".join(left)},
     )
 
 

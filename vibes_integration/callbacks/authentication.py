@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
-from vibes_integration.conf import get_setting
+from prefcenter.conf import setting
+from vibes_integration.conf import callback_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def parse_networks(entries: Iterable[str]) -> tuple[list[IPNetwork], list[str]]:
 def _networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
     networks, invalid = parse_networks(entries)
     if invalid:
-        # Fail closed: an entry we cannot read allows nobody (system check vibes.E011).
+        # Fail closed: an entry we cannot read allows nobody (system check prefcenter.E301).
         logger.error("Ignoring unreadable address entries: %s", ", ".join(invalid))
     return tuple(networks)
 
@@ -96,7 +97,7 @@ def client_address(request: HttpRequest) -> str | None:
     that is not itself a trusted proxy is ignored entirely (it could say anything).
     """
     peer = request.META.get("REMOTE_ADDR") or None
-    proxies = get_setting("VIBES_TRUSTED_PROXIES")
+    proxies = setting("VIBES_TRUSTED_PROXIES")
     if not proxies or not _in_networks(peer, proxies):
         return peer
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
@@ -146,12 +147,12 @@ def _match_token(given: str, tokens: Iterable[str]) -> int | None:
 def authenticate(request: HttpRequest, token: str | None) -> Verdict:
     """Check the request against every configured protection; see the module docstring."""
     address = client_address(request)
-    allowed_ips = get_setting("VIBES_CALLBACK_ALLOWED_IPS")
+    allowed_ips = setting("VIBES_CALLBACK_ALLOWED_IPS")
     if "*" not in allowed_ips and not _in_networks(address, allowed_ips):
         return Verdict(False, 403, "address not allowed", address)
 
     proofs = []
-    tokens = get_setting("VIBES_CALLBACK_TOKENS")
+    tokens = setting("VIBES_CALLBACK_TOKENS")
     if token is not None and not tokens:
         return Verdict(False, 404, "path token given but none configured", address)
     if tokens:
@@ -162,7 +163,7 @@ def authenticate(request: HttpRequest, token: str | None) -> Verdict:
             return Verdict(False, 403, "wrong path token", address)
         proofs.append(f"token #{index}")
 
-    pairs = get_setting("VIBES_CALLBACK_CREDENTIALS")
+    pairs = callback_credentials()
     if pairs:
         given = _basic_credentials(request)
         if given is None:

@@ -23,8 +23,8 @@ import requests
 from django.db import connection, connections
 from requests.adapters import HTTPAdapter
 
+from prefcenter.conf import setting
 from vibes_integration.client import VibesClient
-from vibes_integration.conf import get_setting
 from vibes_integration.errors import TransientError
 from vibes_integration.sync.calls import mark_released
 from vibes_integration.sync.ratelimit import RateLimiter
@@ -54,12 +54,12 @@ def sync_session(pool_size: int) -> requests.Session:
 
 def build_client(*, throttle: Callable[[], None] | None, pool_size: int = 10) -> VibesClient:
     return VibesClient(
-        base_url=get_setting("VIBES_API_URL"),
-        company_key=get_setting("VIBES_COMPANY_KEY"),
-        username=get_setting("VIBES_USERNAME"),
-        password=get_setting("VIBES_PASSWORD"),
-        connect_timeout=get_setting("VIBES_CONNECT_TIMEOUT"),
-        read_timeout=get_setting("VIBES_READ_TIMEOUT"),
+        base_url=setting("VIBES_API_URL"),
+        company_key=setting("VIBES_COMPANY_KEY"),
+        username=setting("VIBES_USERNAME"),
+        password=setting("VIBES_PASSWORD"),
+        connect_timeout=setting("VIBES_CONNECT_TIMEOUT"),
+        read_timeout=setting("VIBES_READ_TIMEOUT"),
         throttle=throttle,
         session=sync_session(pool_size),
     )

@@ -22,7 +22,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.utils import timezone
 
-from vibes_integration.sync import conf, tasks
+from prefcenter.conf import setting
+from vibes_integration.sync import tasks
 from vibes_integration.sync.claims import (
     claim_due,
     has_due,
@@ -73,9 +74,9 @@ def process_due(
     """Send due operations, batch after batch, for up to ``max_seconds``
     (``VIBES_SYNC_TASK_SECONDS`` by default). With ``schedule``, leave a task for what is
     left, and let another worker start on the backlog meanwhile."""
-    budget = conf.sync_setting("VIBES_SYNC_TASK_SECONDS") if max_seconds is None else max_seconds
+    budget = setting("VIBES_SYNC_TASK_SECONDS") if max_seconds is None else max_seconds
     deadline = time.monotonic() + budget
-    batch_size = conf.sync_setting("VIBES_SYNC_BATCH_SIZE")
+    batch_size = setting("VIBES_SYNC_BATCH_SIZE")
     summary = BatchSummary()
     recorder = Recorder()
     tokens: list[str] = []
@@ -110,7 +111,7 @@ def process_due(
         if first:
             pool = CallPool(
                 limiter=limiter or get_rate_limiter(),
-                concurrency=conf.sync_setting("VIBES_SYNC_CONCURRENCY"),
+                concurrency=setting("VIBES_SYNC_CONCURRENCY"),
             )
             pool.run(first, perform, record, more=next_plans)
     except (KeyboardInterrupt, SystemExit):

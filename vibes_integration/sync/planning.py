@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from crm.choices import OptInStatus, SubscriptionState
 from crm.models import ErasureRequest, OptInRequest, Person, Subscription
-from vibes_integration.sync import conf
+from prefcenter.conf import setting
 from vibes_integration.sync.choices import OperationKind
 from vibes_integration.sync.models import Operation
 from vibes_integration.sync.number_change import number_change_plan
@@ -31,7 +31,7 @@ def build_plans(operations: Sequence[Operation], claim_token: str) -> list[Plan]
     """One plan per operation, reading every row it needs in a few queries."""
     persons = Person.objects.in_bulk({op.person_id for op in operations})
     definitions = synced_custom_fields()
-    field_map = conf.sync_setting("VIBES_SYNC_PERSON_FIELDS")
+    field_map = setting("VIBES_SYNC_PERSON_FIELDS")
     requests = OptInRequest.objects.select_related("subscription_list").in_bulk(
         {op.opt_in_request_id for op in operations if op.opt_in_request_id}
     )
