@@ -5,6 +5,12 @@ sandbox's callbacks to the site, sends the demo persons to the sandbox, then pri
 to go. Ctrl-C stops everything; running it again resumes with the same data (the site's
 SQLite file and the sandbox's state file live in the var directory). See docs/run.md.
 
+The worker and the sweep run the commands the ``Procfile`` gives production's process types
+of those names (with make run's faster polling added), and, as production's process manager
+would, a worker or sweep that exits is started again (at most ``RESTART_LIMIT`` times within
+``RESTART_WINDOW`` seconds, then make run stops with its output). Why not honcho, which
+reads the same Procfile: docs/run.md.
+
 Every child runs in its own process group, so a Ctrl-C in the terminal reaches only this
 launcher, which then stops the children in order (the sandbox last, so that a task in
 flight can finish its call) and, should one not stop in time, kills its whole group. On
@@ -29,6 +35,7 @@ import os
 import re
 import secrets
 import selectors
+import shlex
 import signal
 import socket
 import subprocess
@@ -37,12 +44,16 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_CONFIG = ROOT / "vibes_integration" / "sandbox" / "configs" / "demo.json"
+PROCFILE = ROOT / "Procfile"
+# What make run adds to production's worker: poll twice a second, start at once.
+DEV_WORKER_OPTIONS = ("--interval", "0.5", "--no-startup-delay")
 READY_TIMEOUT = 90.0
 # The "running" block waits for this long a pause in the children's output, and no longer
 # than BANNER_MAX_WAIT after everything answered.
@@ -60,6 +71,10 @@ RUNSERVER_CHATTER = re.compile(
     r"|\w+ \d{2}, \d{4} - \d{2}:\d{2}:\d{2})$"
 )
 STOP_TIMEOUT = 15.0
+# A worker or sweep that exits is started again, unless it did so this often already: then
+# it cannot start (a broken setting, a migration missing) and make run stops, saying so.
+RESTART_LIMIT = 5
+RESTART_WINDOW = 60.0
 PR_SET_PDEATHSIG = 1
 
 
@@ -108,6 +123,24 @@ def _port(variable: str, raw: str, shown: str | None = None) -> int:
         f"{variable}={shown or raw!r} is not valid: expected a port number (1-65535)"
         + (" or host:port, such as 127.0.0.1:8000." if variable == "PREFCENTER_RUN_SITE" else ".")
     )
+
+
+def procfile_commands(path: Path = PROCFILE) -> dict[str, list[str]]:
+    """The Procfile's process types: ``name: command`` per line, ``#`` starts a comment."""
+    commands = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, colon, command = line.partition(":")
+        if colon and name.strip() and not line.lstrip().startswith("#"):
+            commands[name.strip()] = shlex.split(command)
+    return commands
+
+
+def manage_arguments(commands: dict[str, list[str]], name: str) -> list[str]:
+    """The ``manage.py`` arguments of the Procfile's process type ``name``."""
+    command = commands.get(name, [])
+    if "manage.py" not in command:
+        raise LaunchError(f"{PROCFILE} has no `{name}: python manage.py ...` line.")
+    return command[command.index("manage.py") + 1 :]
 
 
 def _secret_file(path: Path, make: str) -> str:
@@ -196,10 +229,21 @@ def _die_with_launcher(launcher_pid: int) -> None:
 class Child:
     name: str
     popen: subprocess.Popen
+    args: tuple[str, ...] = ()
     capture: list[str] | None = None
     pending: dict[int, bytes] = field(default_factory=dict)
     #: Lines of this child not worth showing (shown with ``--verbose``).
     hide: re.Pattern[str] | None = None
+    #: Started again when it exits (the worker and the sweep).
+    restart: bool = False
+
+    @property
+    def exit_text(self) -> str:
+        code = self.popen.returncode
+        if code is not None and code < 0:
+            with contextlib.suppress(ValueError):
+                return f"killed by {signal.Signals(-code).name}"
+        return f"exit {code}"
 
     @property
     def running(self) -> bool:
@@ -217,6 +261,7 @@ class Supervisor:
         self.selector = selectors.DefaultSelector()
         self.lines_written = 0
         self.last_write = time.monotonic()
+        self.restarts: dict[str, deque[float]] = {}
 
     def spawn(
         self, name: str, *args: str, capture: bool = False, hide: re.Pattern[str] | None = None
@@ -232,7 +277,7 @@ class Supervisor:
             process_group=0,
             preexec_fn=lambda: _die_with_launcher(launcher_pid),
         )
-        child = Child(name=name, popen=popen, capture=[] if capture else None, hide=hide)
+        child = Child(name=name, popen=popen, args=args, capture=[] if capture else None, hide=hide)
         self.children.append(child)
         for stream in (popen.stdout, popen.stderr):
             if stream is not None:
@@ -240,8 +285,15 @@ class Supervisor:
                 self.selector.register(stream, selectors.EVENT_READ, child)
         return child
 
-    def start_service(self, name: str, *args: str, hide: re.Pattern[str] | None = None) -> Child:
+    def start_service(
+        self,
+        name: str,
+        *args: str,
+        hide: re.Pattern[str] | None = None,
+        restart: bool = False,
+    ) -> Child:
         child = self.spawn(name, *args, hide=hide)
+        child.restart = restart
         self.services.append(child)
         return child
 
@@ -259,13 +311,33 @@ class Supervisor:
         return child.capture or []
 
     def check_services(self) -> None:
-        for child in self.services:
-            if not child.running:
-                self.pump(0.2)
-                raise LaunchError(
-                    f"The {child.name} stopped unexpectedly (exit {child.popen.returncode});"
-                    " its output is above."
-                )
+        for child in list(self.services):
+            if child.running:
+                continue
+            self.pump(0.2)  # its last words first
+            if child.restart and self._may_restart(child.name):
+                self.write(f"The {child.name} stopped ({child.exit_text}): starting it again.")
+                self.children.remove(child)
+                self.services.remove(child)
+                self.start_service(child.name, *child.args, hide=child.hide, restart=True)
+                continue
+            how_often = ""
+            if child.restart:
+                how_often = f" {RESTART_LIMIT + 1} times within {RESTART_WINDOW:.0f} s"
+            raise LaunchError(
+                f"The {child.name} stopped unexpectedly{how_often} ({child.exit_text});"
+                " its output is above."
+            )
+
+    def _may_restart(self, name: str) -> bool:
+        now = time.monotonic()
+        times = self.restarts.setdefault(name, deque())
+        while times and now - times[0] > RESTART_WINDOW:
+            times.popleft()
+        if len(times) >= RESTART_LIMIT:
+            return False
+        times.append(now)
+        return True
 
     def wait_until_answers(self, url: str, what: str, timeout: float = READY_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
@@ -461,9 +533,10 @@ def start(
         "--insecure",
         hide=None if verbose else RUNSERVER_CHATTER,
     )
-    worker = "prefcenter_worker --queue-name * --interval 0.5 --no-reload --no-startup-delay"
-    supervisor.start_service("worker", *worker.split())
-    supervisor.start_service("sweep", "vibes_sync", "--loop")
+    procfile = procfile_commands()
+    worker = [*manage_arguments(procfile, "worker"), *DEV_WORKER_OPTIONS]
+    supervisor.start_service("worker", *worker, restart=True)
+    supervisor.start_service("sweep", *manage_arguments(procfile, "sweep"), restart=True)
     supervisor.wait_until_answers(f"{layout.sandbox_url}/_sandbox/config", "Vibes sandbox")
     supervisor.wait_until_answers(f"{layout.site_url}/healthz", "site")
     # make run owns its sandbox: registrations left by an earlier address are taken over.
