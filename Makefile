@@ -21,6 +21,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) manage.py settings_table
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

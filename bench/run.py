@@ -5,6 +5,7 @@ machines). See docs/bench.md for what each measure does and how to read it.
 
     .venv/bin/python bench/run.py                       # everything (about 15 minutes)
     .venv/bin/python bench/run.py --only ingest,page    # some measures
+    .venv/bin/python bench/run.py --only insert --output bench/work/insert.md  # one measure
     .venv/bin/python bench/run.py --quick               # smaller sizes, a smoke run
 """
 
@@ -27,6 +28,7 @@ from bench import (  # noqa: E402
     freshness,
     harness,
     ingest,
+    insert,
     outbound,
     page,
     processing,
@@ -34,7 +36,7 @@ from bench import (  # noqa: E402
     search,
 )
 
-MEASURES = ("ingest", "processing", "page", "outbound", "freshness", "backfill", "search")
+MEASURES = ("ingest", "insert", "processing", "page", "outbound", "freshness", "backfill", "search")
 RESULTS = ROOT / "bench" / "results.md"
 README = ROOT / "README.md"
 
@@ -49,7 +51,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--databases",
         default="sqlite,postgres",
-        help="databases for ingest, processing and page (default sqlite,postgres)",
+        help="databases for ingest, insert, processing and page (default sqlite,postgres)",
     )
     parser.add_argument(
         "--outbound-databases",
@@ -216,6 +218,16 @@ def main(argv: list[str] | None = None) -> int:
                     rounds=2 if quick else 6,
                     open_seconds=3 if quick else 6,
                     open_rounds=1 if quick else 3,
+                )
+            if "insert" in args.only:
+                url = harness.fresh_database(kind)
+                _guarded(
+                    results,
+                    f"callback insert ({kind})",
+                    insert.run,
+                    database_url=url,
+                    label=kind,
+                    quick=quick,
                 )
             if "processing" in args.only:
                 url = harness.fresh_database(kind)

@@ -14,11 +14,12 @@ import hmac
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from crm.phone import parse_mdn
+from crm.phone import mdn_from_input
+from prefcenter.conf import setting
 
 
 def _key() -> bytes:
-    return str(settings.PREFCENTER_ERASURE_HASH_KEY or settings.SECRET_KEY).encode()
+    return str(setting("PREFCENTER_ERASURE_HASH_KEY") or settings.SECRET_KEY).encode()
 
 
 def _digest(value: str) -> str:
@@ -30,7 +31,7 @@ def mdn_hash(mdn: object) -> str:
     if not mdn:
         return ""
     try:
-        e164 = parse_mdn(str(mdn), strict=False)
+        e164 = mdn_from_input(str(mdn), strict=False)
     except ValidationError:
         return ""
     return _digest(f"mdn:{e164}")

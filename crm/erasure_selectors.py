@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from crm.erasure_hashing import email_hash, mdn_hash
 from crm.models import ErasureRequest
+from prefcenter.conf import setting
 
 RECENT_DONE = 10
 
@@ -29,7 +30,7 @@ class ErasureOverview:
 
 
 def warning_margin() -> datetime.timedelta:
-    return datetime.timedelta(days=settings.PREFCENTER_ERASURE_DEADLINE_DAYS) / 4
+    return datetime.timedelta(days=setting("PREFCENTER_ERASURE_DEADLINE_DAYS")) / 4
 
 
 def erasure_overview(*, now: datetime.datetime | None = None) -> ErasureOverview:
@@ -58,8 +59,6 @@ def erasure_suppression_find(*, mdn: object = None, email: object = None) -> Era
     as belonging to an erased person: by its keyed hash, never by the value, which the
     CRM no longer holds.
     """
-    from crm.erasure_hashing import email_hash, mdn_hash
-
     query = Q(pk__in=[])
     if hashed := mdn_hash(mdn):
         query |= Q(mdn_hash=hashed)

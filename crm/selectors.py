@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from django.db.models import F, Q, QuerySet
 
-from crm.choices import NumberChangeStatus, OptInStatus, SubscriptionState
+from crm.choices import NumberChangeStatus
 from crm.models import (
-    ConsentEvent,
     CustomField,
     NumberChange,
-    OptInRequest,
     Person,
     Subscription,
     SubscriptionList,
@@ -122,13 +120,6 @@ def person_search(term: str, queryset: QuerySet[Person] | None = None) -> QueryS
     return queryset.filter(condition)
 
 
-def preference_lists() -> QuerySet[SubscriptionList]:
-    """The lists a subscriber sees in the preference center, in display order."""
-    return SubscriptionList.objects.filter(shown_in_preference_center=True).order_by(
-        "order", "name"
-    )
-
-
 def all_subscription_lists() -> QuerySet[SubscriptionList]:
     return SubscriptionList.objects.order_by("order", "name")
 
@@ -138,45 +129,8 @@ def custom_field_definitions() -> dict[str, CustomField]:
     return {custom_field.key: custom_field for custom_field in CustomField.objects.all()}
 
 
-def subscriber_custom_fields() -> QuerySet[CustomField]:
-    """The custom fields a subscriber sees in the preference center, in display order."""
-    return CustomField.objects.filter(visible_to_subscribers=True).order_by("order", "key")
-
-
 def person_subscriptions(person: Person) -> QuerySet[Subscription]:
     return Subscription.objects.filter(person=person).select_related("subscription_list")
-
-
-def person_subscription_states(person: Person) -> dict[int, str]:
-    """``{subscription_list.pk: state}`` for every list the person has a subscription row
-    for; a list missing from the dict has never been joined (not subscribed)."""
-    return dict(
-        Subscription.objects.filter(person=person).values_list("subscription_list_id", "state")
-    )
-
-
-def person_subscribed_list_ids(person: Person) -> set[int]:
-    return {
-        pk
-        for pk, state in person_subscription_states(person).items()
-        if state == SubscriptionState.SUBSCRIBED
-    }
-
-
-def person_open_opt_in_requests(person: Person) -> QuerySet[OptInRequest]:
-    """Web opt-ins still waiting: requested, or sent and waiting for the subscriber."""
-    return OptInRequest.objects.filter(
-        person=person, status__in=[OptInStatus.REQUESTED, OptInStatus.PENDING]
-    ).select_related("subscription_list")
-
-
-def person_consent_history(person: Person) -> QuerySet[ConsentEvent]:
-    """The person's consent ledger, newest first."""
-    return (
-        ConsentEvent.objects.filter(person=person)
-        .select_related("subscription_list")
-        .order_by("-occurred_at", "-id")
-    )
 
 
 def number_change_of_vibes_person(person_key: str | None, mdn: str | None) -> NumberChange | None:

@@ -1,7 +1,31 @@
-"""System checks for the project-wide settings (ids ``prefcenter.E0xx`` / ``W0xx``)."""
+"""System checks of the settings, and of the project-wide ones in particular.
+
+Every check of prefcenter's settings has an id in one scheme, ``prefcenter.E<nnn>`` for an
+error and ``prefcenter.W<nnn>`` for a warning, numbered by the part that owns the setting:
+
+- ``0xx`` the project (this module), ``100`` a declared setting whose value cannot be read
+  (this module, generated from ``prefcenter.settings_registry``);
+- ``2xx`` the Vibes client and ``3xx`` the callback endpoint (``vibes_integration/checks.py``);
+- ``4xx`` the sync (``vibes_integration/sync/checks.py``), ``5xx`` the webhooks
+  (``prefcenter/webhooks/checks.py``), ``6xx`` the preference center
+  (``prefcenter/preferences/checks.py``), ``7xx`` erasure (``crm/erasure_checks.py``).
+"""
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+
+from prefcenter import conf
+
+
+@register()
+def check_setting_values(app_configs=None, **kwargs):
+    """Every declared setting whose value cannot be parsed, with what to write instead."""
+    return [
+        Error(
+            message, hint="See the configuration tables (README.md, docs/).", id="prefcenter.E100"
+        )
+        for message in conf.problems().values()
+    ]
 
 
 # Not tagged "database": it reads settings only, and Django skips database-tagged checks

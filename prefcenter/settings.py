@@ -1,8 +1,11 @@
 """Django settings for prefcenter.
 
-Every value an operator may change comes from the environment through
-``prefcenter.conf.env`` (documented in the README's configuration table). Production mode
-(``DJANGO_ENV=production``) refuses to start with settings that would be unsafe there.
+Every value an operator may change is declared in ``prefcenter.settings_registry`` and
+documented in the configuration tables generated from it. Django's own values are read here
+from the environment (``prefcenter.conf.environment_setting``); every other one is read when
+used through ``prefcenter.conf.setting``, so it is not copied into Django settings here.
+Production mode (``DJANGO_ENV=production``) refuses to start with settings that would be
+unsafe there.
 """
 
 import contextlib
@@ -12,31 +15,22 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from prefcenter.conf import DEVELOPMENT_SECRET_KEY, env
+from prefcenter.conf import check_environment
+from prefcenter.conf import environment_setting as env
+from prefcenter.settings_registry.project import DEVELOPMENT_SECRET_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
+check_environment()
 DJANGO_ENV = env("DJANGO_ENV")
-if DJANGO_ENV not in {"development", "production"}:
-    raise ImproperlyConfigured(
-        f"DJANGO_ENV={DJANGO_ENV!r} is not valid: use 'development' or 'production'."
-    )
 PRODUCTION = DJANGO_ENV == "production"
 
-DEBUG = env("DEBUG", default="0" if PRODUCTION else "1")
-SECRET_KEY = env("SECRET_KEY") or (DEVELOPMENT_SECRET_KEY if not PRODUCTION else "")
-ALLOWED_HOSTS = env("ALLOWED_HOSTS") or ([] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+DEBUG = env("DEBUG")
+SECRET_KEY = env("SECRET_KEY")
+ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL").rstrip("/")
-PREFCENTER_WORKER_STALE_SECONDS = env("PREFCENTER_WORKER_STALE_SECONDS")
-PREFCENTER_CALLBACK_BODY_RETENTION_DAYS = env("PREFCENTER_CALLBACK_BODY_RETENTION_DAYS")
-PREFCENTER_CALL_LOG_RETENTION_DAYS = env("PREFCENTER_CALL_LOG_RETENTION_DAYS")
-PREFCENTER_LEDGER_NETWORK_RETENTION_DAYS = env("PREFCENTER_LEDGER_NETWORK_RETENTION_DAYS")
-PREFCENTER_METRICS_TOKEN = env("PREFCENTER_METRICS_TOKEN")
-PREFCENTER_METRICS_ALLOWED_IPS = env("PREFCENTER_METRICS_ALLOWED_IPS")
-PREFCENTER_ERASURE_HASH_KEY = env("PREFCENTER_ERASURE_HASH_KEY")
-PREFCENTER_ERASURE_DEADLINE_DAYS = env("PREFCENTER_ERASURE_DEADLINE_DAYS")
 
 if PRODUCTION:
     problems = []
@@ -234,26 +228,6 @@ SPECTACULAR_SETTINGS = {
         "WebhookAttemptOutcomeEnum": "prefcenter.webhooks.choices.AttemptOutcome",
     },
 }
-
-# Vibes (read at run time through vibes_integration.conf.get_setting).
-VIBES_API_URL = env("VIBES_API_URL").rstrip("/")
-VIBES_COMPANY_KEY = env("VIBES_COMPANY_KEY")
-VIBES_ERASURE_COMPANY_KEYS = env("VIBES_ERASURE_COMPANY_KEYS")
-VIBES_USERNAME = env("VIBES_USERNAME")
-VIBES_PASSWORD = env("VIBES_PASSWORD")
-VIBES_RATE_LIMIT = env("VIBES_RATE_LIMIT")
-VIBES_CONNECT_TIMEOUT = env("VIBES_CONNECT_TIMEOUT")
-VIBES_READ_TIMEOUT = env("VIBES_READ_TIMEOUT")
-VIBES_CALLBACK_CREDENTIALS = (
-    [(env("VIBES_CALLBACK_USERNAME"), env("VIBES_CALLBACK_PASSWORD"))]
-    if env("VIBES_CALLBACK_USERNAME")
-    else []
-) + env("VIBES_CALLBACK_CREDENTIALS")
-VIBES_CALLBACK_TOKENS = env("VIBES_CALLBACK_TOKENS")
-VIBES_CALLBACK_ALLOWED_IPS = env("VIBES_CALLBACK_ALLOWED_IPS", default=None if PRODUCTION else "*")
-VIBES_TRUSTED_PROXIES = env("VIBES_TRUSTED_PROXIES")
-VIBES_CALLBACK_BASE_URL = env("VIBES_CALLBACK_BASE_URL") or f"{SITE_URL}/vibes/callbacks/"
-VIBES_CALLBACK_MAX_BODY_BYTES = env("VIBES_CALLBACK_MAX_BODY_BYTES")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Not "no-referrer": browsers then send "Origin: null" with form posts (the admin login

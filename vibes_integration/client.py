@@ -2,99 +2,45 @@
 
 One method per Vibes operation; each returns Vibes' JSON (unknown fields are kept but never
 relied on) or raises an exception from ``vibes_integration.errors``. The client never
-retries: callers (the sync tasks) decide, using ``errors.Retryable``.
+retries: callers (the sync tasks) decide, using ``errors.Retryable``. Answers are read
+into their one shape by ``vibes_integration.answers``.
 
 Every request carries Basic auth, ``Content-Type: application/json``, ``X-API-Version: 2``
 and a (connect, read) timeout, goes through ONE ``requests.Session`` per process (so
-connections are reused), and calls ``throttle()`` first so that all workers together stay
-under the per-company rate limit.
+connections are reused: ``vibes_integration.session``), and calls ``throttle()`` first so
+that all workers together stay under the per-company rate limit.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
-import os
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import requests
-from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 
-from vibes_integration.errors import (
-    NotFound,
-    TransientError,
-    VibesError,
-    error_class_for,
-    mask_mdns_in,
+from prefcenter.conf import setting
+from vibes_integration.answers import (
+    AddPersonResult,
+    JSONDict,
+    ParticipantResult,
+    array_of,
+    json_of,
+    lenient_object,
+    object_of,
+    refusal,
 )
+from vibes_integration.errors import NotFound, TransientError, mask_mdns_in
+from vibes_integration.session import DEFAULT_POOL_SIZE, get_session
+
+__all__ = ["AddPersonResult", "ParticipantResult", "VibesClient", "get_session"]
 
 logger = logging.getLogger(__name__)
 
-JSONDict = dict[str, Any]
-
 API_VERSION = "2"
-
-_session: requests.Session | None = None
-_session_pid: int | None = None
-_session_pool_size = DEFAULT_POOLSIZE
-_session_lock = threading.Lock()
-
-
-def get_session(*, pool_size: int = DEFAULT_POOLSIZE) -> requests.Session:
-    """The process-wide session, created on first use (and again after a fork).
-
-    Its connection pool keeps at least ``pool_size`` connections to Vibes: a caller that
-    sends from that many threads at once (the sync's ``CallPool``) asks for them.
-    """
-    global _session, _session_pid, _session_pool_size
-    with _session_lock:
-        if _session is None or _session_pid != os.getpid():
-            _session = requests.Session()
-            _session_pid = os.getpid()
-            _session_pool_size = DEFAULT_POOLSIZE
-        if pool_size > _session_pool_size:
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
-            _session.mount("http://", adapter)
-            _session.mount("https://", adapter)
-            _session_pool_size = pool_size
-        return _session
-
-
-@dataclass(frozen=True)
-class AddPersonResult:
-    """Add Person's answer: ``created`` is False when Vibes merged into the person of that MDN."""
-
-    person: JSONDict
-    created: bool
-
-
-@dataclass(frozen=True)
-class ParticipantResult:
-    """Add Participant's answer.
-
-    ``http_status`` 201 means a new request (``status`` ``PENDING``: Vibes texted the
-    number; ``SUBSCRIBED``: joined at once); 200 means a pending request already existed.
-    """
-
-    http_status: int
-    status: str
-    person: JSONDict
-    person_key: str | None
-    expire_date: str | None
-    participation_date: str | None
-    raw: JSONDict = field(repr=False)
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status.upper() == "PENDING"
-
-    @property
-    def is_subscribed(self) -> bool:
-        return self.status.upper() == "SUBSCRIBED"
 
 
 def _segment(value: object) -> str:
@@ -113,7 +59,10 @@ def _query(params: Mapping[str, object]) -> str:
 
 
 class VibesClient:
-    """Calls Vibes for one company. Cheap to build; share the process-wide session."""
+    """Calls Vibes for one company. Cheap to build; share the process-wide session.
+
+    ``from_settings`` is the one way the product builds a client; tests build one directly.
+    """
 
     def __init__(
         self,
@@ -122,32 +71,51 @@ class VibesClient:
         company_key: str,
         username: str,
         password: str,
-        connect_timeout: float = 3.05,
-        read_timeout: float = 10.0,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
         throttle: Callable[[], None] | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.company_key = company_key
         self.auth = (username, password)
-        self.timeout = (float(connect_timeout), float(read_timeout))
+        # Unset timeouts are VIBES_CONNECT_TIMEOUT and VIBES_READ_TIMEOUT, read now.
+        connect_timeout = connect_timeout or setting("VIBES_CONNECT_TIMEOUT")
+        self.timeout = (
+            float(connect_timeout),
+            float(read_timeout or setting("VIBES_READ_TIMEOUT")),
+        )
         self.throttle = throttle
         self._session = session
 
     @classmethod
-    def from_settings(cls, *, throttle: Callable[[], None] | None = None) -> VibesClient:
-        """A client configured from the ``VIBES_*`` settings, read now (not at import)."""
-        from vibes_integration.conf import get_setting
-
+    def from_settings(
+        cls,
+        *,
+        throttle: Callable[[], None] | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
+    ) -> VibesClient:
+        """A client configured from the ``VIBES_*`` settings, read now (not at import), on
+        the process-wide session for ``pool_size`` threads (``get_session``)."""
         return cls(
-            base_url=get_setting("VIBES_API_URL"),
-            company_key=get_setting("VIBES_COMPANY_KEY"),
-            username=get_setting("VIBES_USERNAME"),
-            password=get_setting("VIBES_PASSWORD"),
-            connect_timeout=get_setting("VIBES_CONNECT_TIMEOUT"),
-            read_timeout=get_setting("VIBES_READ_TIMEOUT"),
+            base_url=setting("VIBES_API_URL"),
+            company_key=setting("VIBES_COMPANY_KEY"),
+            username=setting("VIBES_USERNAME"),
+            password=setting("VIBES_PASSWORD"),
+            connect_timeout=setting("VIBES_CONNECT_TIMEOUT"),
+            read_timeout=setting("VIBES_READ_TIMEOUT"),
             throttle=throttle,
+            session=get_session(pool_size),
         )
+
+    def for_company(self, company_key: str) -> VibesClient:
+        """The same connection, credentials, timeouts and throttle, for another company key
+        (a person Vibes holds under another company of the brand)."""
+        if company_key == self.company_key:
+            return self
+        other = copy.copy(self)
+        other.company_key = company_key
+        return other
 
     @property
     def session(self) -> requests.Session:
@@ -204,48 +172,16 @@ class VibesClient:
         )
         if 200 <= response.status_code < 300:
             return response
-        body = _parse_body(response)
-        errors = _error_entries(body)
-        error_class = error_class_for(response.status_code)
-        raise error_class(
-            response.reason or "",
-            status=response.status_code,
-            errors=errors,
-            body=body,
-            method=method,
-            path=shown,
-        )
-
-    def _json(self, response: requests.Response) -> Any:
-        body = _parse_body(response)
-        if isinstance(body, str) and body:
-            raise VibesError(
-                "the answer is not JSON",
-                status=response.status_code,
-                body=body[:500],
-                method=response.request.method or "",
-                path=mask_mdns_in(response.request.path_url),
-            )
-        return body
-
-    def _object(self, response: requests.Response) -> JSONDict:
-        body = self._json(response)
-        return body if isinstance(body, dict) else {}
-
-    def _array(self, response: requests.Response) -> list[JSONDict]:
-        body = self._json(response)
-        if isinstance(body, dict):
-            return [body]
-        return [item for item in body or [] if isinstance(item, dict)]
+        raise refusal(response, method=method, path=shown)
 
     # -- persons --------------------------------------------------------------------------
 
     def get_person(self, person_key: str) -> JSONDict:
-        return self._object(self._request("GET", f"/mobiledb/persons/{_segment(person_key)}"))
+        return object_of(self._request("GET", f"/mobiledb/persons/{_segment(person_key)}"))
 
     def get_person_by_external_id(self, external_person_id: str) -> JSONDict:
         path = f"/mobiledb/persons/external/{_segment(external_person_id)}"
-        return self._object(self._request("GET", path))
+        return object_of(self._request("GET", path))
 
     def find_person_by_mdn(self, mdn: str) -> JSONDict | None:
         """The person holding ``mdn`` (E.164), or None when Vibes has no such person."""
@@ -253,7 +189,7 @@ class VibesClient:
             response = self._request("GET", "/mobiledb/persons", params={"mdn": mdn})
         except NotFound:
             return None
-        body = self._json(response)
+        body = json_of(response)
         if isinstance(body, list):
             return body[0] if body else None
         return body or None
@@ -265,16 +201,14 @@ class VibesClient:
         201 without a body, and the caller then reads the person to learn its key.
         """
         response = self._request("POST", "/mobiledb/persons/", json=dict(payload))
-        return AddPersonResult(
-            person=_lenient_object(response), created=response.status_code == 201
-        )
+        return AddPersonResult(person=lenient_object(response), created=response.status_code == 201)
 
     def update_person(self, person_key: str, payload: Mapping[str, Any]) -> JSONDict:
         """Update Person by key. Any 2xx is success; the body answered (ours echoed, the
         stored person, or none: Vibes documents each) is returned as found and says
         nothing reliable about what Vibes holds."""
         path = f"/mobiledb/persons/{_segment(person_key)}"
-        return _lenient_object(self._request("PUT", path, json=dict(payload)))
+        return lenient_object(self._request("PUT", path, json=dict(payload)))
 
     def update_person_by_external_id(
         self, external_person_id: str, payload: Mapping[str, Any]
@@ -283,7 +217,7 @@ class VibesClient:
         documents this form as "add or update", so never call it with an external id
         Vibes may not hold). Answers as ``update_person``."""
         path = f"/mobiledb/persons/external/{_segment(external_person_id)}"
-        return _lenient_object(self._request("PUT", path, json=dict(payload)))
+        return lenient_object(self._request("PUT", path, json=dict(payload)))
 
     # -- subscriptions ----------------------------------------------------------------------
 
@@ -291,33 +225,14 @@ class VibesClient:
         """Every subscription record of the person (history included unless ``active_only``)."""
         path = f"/mobiledb/persons/{_segment(person_key)}/subscriptions"
         params = {"active_only": "true"} if active_only else None
-        return self._array(self._request("GET", path, params=params))
+        return array_of(self._request("GET", path, params=params))
 
     def list_subscriptions_by_external_id(
         self, external_person_id: str, *, active_only: bool = False
     ) -> list[JSONDict]:
         path = f"/mobiledb/persons/external/{_segment(external_person_id)}/subscriptions"
         params = {"active_only": "true"} if active_only else None
-        return self._array(self._request("GET", path, params=params))
-
-    def get_subscription(self, person_key: str, list_id: str) -> list[JSONDict]:
-        """The person's subscription records on one list, oldest first.
-
-        Vibes answers an array here (one record per opt-in; an opt-out closes a record);
-        the record without ``opt_out_date`` is the active one. NotFound when the person is
-        unknown or has never been on the list.
-        """
-        path = f"/mobiledb/persons/{_segment(person_key)}/subscriptions/{_segment(list_id)}"
-        return self._array(self._request("GET", path))
-
-    def get_subscription_by_external_id(
-        self, external_person_id: str, list_id: str
-    ) -> list[JSONDict]:
-        path = (
-            f"/mobiledb/persons/external/{_segment(external_person_id)}"
-            f"/subscriptions/{_segment(list_id)}"
-        )
-        return self._array(self._request("GET", path))
+        return array_of(self._request("GET", path, params=params))
 
     def unsubscribe(self, person_key: str, list_id: str) -> bool:
         """Unsubscribe; False when Vibes answered 404 (unknown or already not subscribed)."""
@@ -341,29 +256,25 @@ class VibesClient:
     # -- subscription lists and acquisition campaigns ---------------------------------------
 
     def list_subscription_lists(self) -> list[JSONDict]:
-        return self._array(self._request("GET", "/mobiledb/subscription_lists/"))
+        return array_of(self._request("GET", "/mobiledb/subscription_lists/"))
 
     def get_subscription_list(self, list_id: str) -> JSONDict:
         path = f"/mobiledb/subscription_lists/{_segment(list_id)}"
-        return self._object(self._request("GET", path))
+        return object_of(self._request("GET", path))
 
     def list_acquisition_campaigns(self, list_id: str) -> list[JSONDict]:
         """The acquisition campaigns that opt people in to ``list_id``."""
         path = f"/mobiledb/subscription_lists/{_segment(list_id)}/acquisition_campaigns/"
-        return self._array(self._request("GET", path))
+        return array_of(self._request("GET", path))
 
     def search_subscriber(self, list_id: str, *, mdn: str) -> JSONDict | None:
         """Search for subscriber: the person subscribed to ``list_id`` now with number
         ``mdn``, or None (Vibes answers 404 for unknown and for not subscribed alike)."""
         path = f"/mobiledb/subscription_lists/{_segment(list_id)}/subscribers"
         try:
-            return self._object(self._request("GET", path, params={"mdn": mdn}))
+            return object_of(self._request("GET", path, params={"mdn": mdn}))
         except NotFound:
             return None
-
-    def get_acquisition_campaign(self, acquisition_id: str) -> JSONDict:
-        path = f"/campaigns/acquisition/{_segment(acquisition_id)}"
-        return self._object(self._request("GET", path))
 
     def add_participant(
         self,
@@ -381,7 +292,7 @@ class VibesClient:
             payload["custom_fields"] = dict(custom_fields)
         path = f"/campaigns/acquisition/{_segment(acquisition_id)}/participants"
         response = self._request("POST", path, json=payload)
-        raw = self._object(response)
+        raw = object_of(response)
         person = raw.get("person") if isinstance(raw.get("person"), dict) else {}
         return ParticipantResult(
             http_status=response.status_code,
@@ -392,19 +303,6 @@ class VibesClient:
             participation_date=raw.get("participation_date"),
             raw=raw,
         )
-
-    def list_pending_participants(
-        self,
-        acquisition_id: str,
-        *,
-        mdn: str | None = None,
-        person_id: str | None = None,
-        external_person_id: str | None = None,
-    ) -> list[JSONDict]:
-        """Pending (unanswered, unexpired) requests of one number or person in a campaign."""
-        params = {"mdn": mdn, "person_id": person_id, "external_person_id": external_person_id}
-        path = f"/campaigns/acquisition/{_segment(acquisition_id)}/participants"
-        return self._array(self._request("GET", path, params=params))
 
     # -- callbacks ----------------------------------------------------------------------------
 
@@ -452,13 +350,10 @@ class VibesClient:
             list_id=list_id,
             campaign_id=campaign_id,
         )
-        return self._object(self._request("POST", "/config/callbacks/", json=body))
+        return object_of(self._request("POST", "/config/callbacks/", json=body))
 
     def list_callbacks(self) -> list[JSONDict]:
-        return self._array(self._request("GET", "/config/callbacks/"))
-
-    def get_callback(self, callback_id: str) -> JSONDict:
-        return self._object(self._request("GET", f"/config/callbacks/{_segment(callback_id)}"))
+        return array_of(self._request("GET", "/config/callbacks/"))
 
     def update_callback(
         self,
@@ -480,11 +375,11 @@ class VibesClient:
             campaign_id=campaign_id,
         )
         path = f"/config/callbacks/{_segment(callback_id)}"
-        return self._object(self._request("PUT", path, json=body))
+        return object_of(self._request("PUT", path, json=body))
 
     def delete_callback(self, callback_id: str) -> JSONDict:
         path = f"/config/callbacks/{_segment(callback_id)}"
-        return self._object(self._request("DELETE", path))
+        return object_of(self._request("DELETE", path))
 
     def create_test_callback_event(
         self,
@@ -505,40 +400,4 @@ class VibesClient:
         if campaign_id is not None:
             body["acquisition_campaign_changed"] = {"campaign_id": campaign_id}
         body.update(payload or {})
-        return self._object(self._request("POST", "/config/callback_events/test", json=body))
-
-
-def _parse_body(response: requests.Response) -> Any:
-    """The JSON answer, its text when it is not JSON, or None when it is empty."""
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
-
-
-def _lenient_object(response: requests.Response) -> JSONDict:
-    """The answer's JSON object, or ``{}`` for no body, an echo that is not an object, or
-    text: for answers whose body Vibes does not promise."""
-    body = _parse_body(response)
-    return body if isinstance(body, dict) else {}
-
-
-def _error_entries(body: Any) -> list[JSONDict]:
-    """Vibes' ``errors`` entries, tolerating a missing or oddly shaped envelope."""
-    if not isinstance(body, dict):
-        return []
-    entries = body.get("errors")
-    if isinstance(entries, dict):
-        entries = [entries]
-    if not isinstance(entries, list):
-        message = body.get("message") or body.get("error")
-        return [{"message": str(message)}] if message else []
-    result = []
-    for entry in entries:
-        if isinstance(entry, dict):
-            result.append(entry)
-        elif entry:
-            result.append({"message": str(entry)})
-    return result
+        return object_of(self._request("POST", "/config/callback_events/test", json=body))

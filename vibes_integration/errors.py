@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from crm.phone import mask_mdn
+from prefcenter.phone_numbers import mask_mdn
 
 _E164 = re.compile(r"(?:\+|%2B)(\d{7,15})", re.IGNORECASE)
 

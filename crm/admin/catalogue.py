@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
-from django.urls import path, reverse
+from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -16,11 +14,8 @@ from crm.models import CustomField, SubscriptionList
 
 
 class SubscriptionListForm(forms.ModelForm):
-    """Ids typed by staff are checked against Vibes when they change: a list Vibes does
-    not have, or a campaign that does not opt in to this list, is refused. When Vibes
-    cannot be asked, the list is saved and staff are told it was not checked."""
-
-    vibes_unchecked = ""
+    """The fields staff set; the Vibes integration's admin adds the check of the ids
+    against Vibes (``vibes_integration.admin``)."""
 
     class Meta:
         model = SubscriptionList
@@ -35,32 +30,12 @@ class SubscriptionListForm(forms.ModelForm):
             "order",
         )
 
-    def clean(self):
-        cleaned = super().clean()
-        list_id = cleaned.get("list_id") or (self.instance.list_id if self.instance.pk else "")
-        campaign_id = cleaned.get("acquisition_campaign_id") or ""
-        changed = {"list_id", "acquisition_campaign_id"} & set(self.changed_data)
-        if not list_id or not changed or self.errors:
-            return cleaned
-        from vibes_integration.catalogue import catalogue_check_ids
-        from vibes_integration.client import VibesClient
-        from vibes_integration.errors import VibesError
-
-        try:
-            problems = catalogue_check_ids(
-                client=VibesClient.from_settings(),
-                list_id=list_id,
-                acquisition_campaign_id=campaign_id,
-            )
-        except VibesError as exc:
-            self.vibes_unchecked = str(exc)
-            return cleaned
-        for name, message in problems.items():
-            self.add_error(name if name in self.fields else None, message)
-        return cleaned
-
 
 class SubscriptionListAdmin(admin.ModelAdmin):
+    """Lists as the CRM holds them. The button that reads Vibes' catalogue, and the check
+    of typed ids against Vibes, are the Vibes integration's (``vibes_integration.admin``
+    registers a subclass in place of this one)."""
+
     form = SubscriptionListForm
     change_list_template = "admin/crm/subscriptionlist/change_list.html"
     list_display = (
@@ -109,59 +84,6 @@ class SubscriptionListAdmin(admin.ModelAdmin):
         obj.pk = subscription_list.pk
         obj._state.adding = False
         obj.refresh_from_db()
-        if getattr(form, "vibes_unchecked", ""):
-            messages.warning(
-                request,
-                _("Saved, but the ids could not be checked against Vibes: %(error)s")
-                % {"error": form.vibes_unchecked},
-            )
-
-    def has_catalogue_permission(self, request: HttpRequest) -> bool:
-        """Reading the catalogue creates and changes lists: it takes both permissions."""
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "can_read_catalogue": self.has_catalogue_permission(request),
-        }
-        return super().changelist_view(request, extra_context)
-
-    def get_urls(self):
-        return [
-            path(
-                "catalogue/",
-                self.admin_site.admin_view(self.catalogue_view),
-                name="crm_subscriptionlist_catalogue",
-            ),
-            *super().get_urls(),
-        ]
-
-    def catalogue_view(self, request: HttpRequest):
-        """Read Vibes' lists and campaigns now (a POST from the changelist's button)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not self.has_catalogue_permission(request):
-            raise PermissionDenied
-        from vibes_integration.catalogue import FLAGGED, catalogue_sync
-        from vibes_integration.client import VibesClient
-        from vibes_integration.errors import VibesError
-
-        try:
-            report = catalogue_sync(client=VibesClient.from_settings())
-        except VibesError as exc:
-            messages.error(
-                request,
-                _("Vibes could not be read: %(error)s. Nothing was changed.") % {"error": exc},
-            )
-        else:
-            for line in report.lines:
-                if line.outcome == FLAGGED:
-                    messages.warning(request, line.message)
-            messages.success(
-                request, _("Read from Vibes: %(summary)s") % {"summary": report.summary}
-            )
-        return HttpResponseRedirect(reverse("admin:crm_subscriptionlist_changelist"))
 
     @admin.display(description=_("subscriptions"))
     def subscriptions_link(self, obj: SubscriptionList) -> str:

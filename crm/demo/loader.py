@@ -32,14 +32,7 @@ from crm.choices import (
     Source,
     SubscriptionState,
 )
-from crm.demo.people import (
-    FIRST_NAMES,
-    LAST_NAMES,
-    MAX_PERSONS,
-    SEGMENTS,
-    ZIP_CODES,
-    demo_mdn,
-)
+from crm.demo.people import FIRST_NAMES, LAST_NAMES, MAX_PERSONS, demo_custom_value, demo_mdn
 from crm.models import CustomField, Person, SubscriptionList
 
 DEFAULT_PERSONS = 300
@@ -134,7 +127,8 @@ def load_demo(
     (and write nothing) when the configuration is bad.
 
     ``seed`` is given the persons created, inside the transaction, to give the same
-    world to Vibes (``crm.demo.sandbox``); whatever it raises undoes the whole load.
+    world to Vibes (``vibes_integration.demo_seed``); whatever it raises undoes the whole
+    load.
     """
     if not 0 <= persons <= MAX_PERSONS:
         raise ValueError(f"persons must be between 0 and {MAX_PERSONS}")
@@ -244,7 +238,7 @@ def _create_person(
     has_mdn = rng.random() > 0.08
     has_email = rng.random() > 0.15
     values = {
-        custom_field.key: _custom_value(custom_field, rng)
+        custom_field.key: demo_custom_value(custom_field, rng)
         for custom_field in custom_fields
         if rng.random() < 0.8
     }
@@ -372,37 +366,3 @@ def _web_opt_in(
         message=message,
         event_date=answered,
     )
-
-
-def _date_between(rng: random.Random, first_year: int, last_year: int) -> datetime.date:
-    return datetime.date(rng.randint(first_year, last_year), rng.randint(1, 12), rng.randint(1, 28))
-
-
-_VALUE_BY_KEY: dict[str, Callable[[random.Random], Any]] = {
-    "birthday": lambda rng: _date_between(rng, 1955, 2006),
-    "member_since": lambda rng: _date_between(rng, 2012, 2024),
-    "zip_code": lambda rng: rng.choice(ZIP_CODES),
-    "shoe_size": lambda rng: rng.choice([6, 6.5, 7, 7.5, 8, 8.5, 9, 9.5, 10, 10.5, 11, 12, 13]),
-    "household_size": lambda rng: rng.randint(1, 6),
-    "crm_segment": lambda rng: rng.choice(SEGMENTS),
-    "internal_score": lambda rng: rng.randint(0, 100),
-}  # fmt: skip
-
-
-def _custom_value(custom_field: CustomField, rng: random.Random) -> Any:
-    by_key = _VALUE_BY_KEY.get(custom_field.key)
-    if by_key is not None:
-        return by_key(rng)
-    keys = custom_field.option_keys
-    field_type = custom_field.field_type
-    if field_type == CustomFieldType.NUMBER:
-        return rng.randint(0, 100)
-    if field_type == CustomFieldType.DATE:
-        return _date_between(rng, 2015, 2024)
-    if field_type == CustomFieldType.BOOLEAN:
-        return rng.random() < 0.5
-    if field_type == CustomFieldType.CHOICE:
-        return rng.choice(keys)
-    if field_type == CustomFieldType.MULTIPLE_CHOICE:
-        return rng.sample(keys, rng.randint(1, min(3, len(keys))))
-    return rng.choice(SEGMENTS)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import signals
-from crm.choices import ConsentAction, OptOutReason, Source, SubscriptionState
+from crm.choices import ConsentAction, Source, SubscriptionState
 from crm.models import ConsentEvent, Person, Subscription, SubscriptionList
 from crm.services.consent import (
     _consent_event,
@@ -31,7 +31,14 @@ from crm.services.consent import (
 )
 from crm.services.rows import rows_update
 from crm.services.subscriptions import SubscriptionChange, state_apply
-from crm.services.validation import ConsentContext, check_source, clean_aware, clean_consent
+from crm.services.validation import (
+    ConsentContext,
+    check_opt_out_reason,
+    check_reason_only_on_opt_out,
+    check_source,
+    clean_aware,
+    clean_consent,
+)
 
 _ACTION_FOR_STATE = {
     SubscriptionState.SUBSCRIBED: ConsentAction.OPTED_IN,
@@ -101,32 +108,9 @@ def subscriptions_report_many(
         if subscription.event_date and report.event_date < subscription.event_date:
             results.append(SubscriptionChange(subscription=subscription, changed=False, stale=True))
             continue
-        previous_state = subscription.state
-        changed = state_apply(
-            subscription,
-            state=report.state,
-            source=source,
-            event_date=report.event_date,
-            opt_in_date=report.opt_in_date,
-            opt_out_date=report.opt_out_date,
-            opt_out_reason=report.opt_out_reason,
+        change, previous_state, line = _applied(
+            report, subscription, source, now, standing.get(key)
         )
-        subscription.updated_at = now
-        line = _consent_event(
-            person=report.person,
-            subscription_list=report.subscription_list,
-            action=_ACTION_FOR_STATE[report.state],
-            source=source,
-            consent=report.consent,
-            mdn=None,
-            opt_out_reason=report.opt_out_reason
-            if report.state == SubscriptionState.UNSUBSCRIBED
-            else "",
-        )
-        if reported_opt_in(line) and settle_reported_opt_in(line, standing.get(key)):
-            # Vibes reported this opt-in before: its line now names this event too.
-            line = None
-        change = SubscriptionChange(subscription=subscription, changed=changed)
         results.append(change)
         applied.append((change, previous_state, line))
     if applied:
@@ -136,21 +120,52 @@ def subscriptions_report_many(
     return results
 
 
+def _applied(
+    report: SubscriptionReport,
+    subscription: Subscription,
+    source: Source,
+    now: datetime.datetime,
+    standing: ConsentEvent | None,
+) -> tuple[SubscriptionChange, str, ConsentEvent | None]:
+    """Apply one (not stale) report to its subscription, unsaved: answers the change, the
+    state before, and the ledger line to write (None when ``standing``, the line of an
+    opt-in Vibes reported before, now names this event too)."""
+    previous_state = subscription.state
+    changed = state_apply(
+        subscription,
+        state=report.state,
+        source=source,
+        event_date=report.event_date,
+        opt_in_date=report.opt_in_date,
+        opt_out_date=report.opt_out_date,
+        opt_out_reason=report.opt_out_reason,
+    )
+    subscription.updated_at = now
+    line = _consent_event(
+        person=report.person,
+        subscription_list=report.subscription_list,
+        action=_ACTION_FOR_STATE[report.state],
+        source=source,
+        consent=report.consent,
+        mdn=None,
+        opt_out_reason=report.opt_out_reason
+        if report.state == SubscriptionState.UNSUBSCRIBED
+        else "",
+    )
+    if reported_opt_in(line) and settle_reported_opt_in(line, standing):
+        # Vibes reported this opt-in before: its line now names this event too.
+        line = None
+    return SubscriptionChange(subscription=subscription, changed=changed), previous_state, line
+
+
 def _cleaned(report: SubscriptionReport) -> SubscriptionReport:
     """The checks ``subscription_change`` and ``consent_record`` make, raised the same way."""
     if report.state not in _ACTION_FOR_STATE:
         raise ValidationError({"state": _("Only subscribed or unsubscribed can be reported.")})
-    if report.opt_out_reason and report.opt_out_reason not in OptOutReason.values:
-        raise ValidationError(
-            {
-                "opt_out_reason": _("%(value)s is not a Vibes opt-out reason.")
-                % {"value": report.opt_out_reason}
-            }
-        )
-    if report.opt_out_reason and report.state != SubscriptionState.UNSUBSCRIBED:
-        raise ValidationError(
-            {"opt_out_reason": _("Only an opt-out has an opt-out reason.")}, code="invalid"
-        )
+    check_opt_out_reason(report.opt_out_reason)
+    check_reason_only_on_opt_out(
+        report.opt_out_reason, opting_out=report.state == SubscriptionState.UNSUBSCRIBED
+    )
     if report.person.pk is None or report.subscription_list.pk is None:
         raise ValueError("Reports name saved persons and lists.")
     clean_aware(report.event_date, "event_date")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -15,7 +14,14 @@ from crm import signals
 from crm.choices import ConsentAction, Source
 from crm.erasure_models import person_is_erased
 from crm.models import ConsentEvent, Person, SubscriptionList
-from crm.services.validation import ConsentContext, check_source, clean_consent, clean_mdn_from
+from crm.services.validation import (
+    ConsentContext,
+    check_reason_only_on_opt_out,
+    check_source,
+    clean_choice,
+    clean_consent,
+    clean_mdn_from,
+)
 
 CALLBACK_REFERENCE_PREFIX = "callback:"
 #: The ledger lines that say where a person stands on a list, the request included.
@@ -48,44 +54,75 @@ def reported_opt_in(event: ConsentEvent) -> bool:
     return event.action == ConsentAction.OPTED_IN and bool(event.vibes_event_ids)
 
 
-def standing_lines(pairs: set[Pair]) -> dict[Pair, ConsentEvent]:
-    """The latest standing line of each (person, list) pair, in one query."""
+#: How many of a pair's newest standing lines ``settle_reported_opt_in`` looks through.
+_RECENT_LINES = 4
+_ENDS_AN_OPT_IN = {ConsentAction.OPTED_OUT, ConsentAction.OPT_IN_REJECTED}
+
+
+def standing_lines(pairs: set[Pair]) -> dict[Pair, list[ConsentEvent]]:
+    """The newest standing lines of each (person, list) pair, newest first, in one query."""
     if not pairs:
         return {}
     condition = Q()
     for person_pk, list_pk in pairs:
         condition |= Q(person_id=person_pk, subscription_list_id=list_pk)
-    latest: dict[Pair, ConsentEvent] = {}
+    recent: dict[Pair, list[ConsentEvent]] = {}
     lines = ConsentEvent.objects.filter(condition, action__in=_STANDING).order_by(
         "-occurred_at", "-id"
     )
     for line in lines:
-        latest.setdefault((line.person_id, line.subscription_list_id), line)
-    return latest
+        kept = recent.setdefault((line.person_id, line.subscription_list_id), [])
+        if len(kept) < _RECENT_LINES:
+            kept.append(line)
+    return recent
 
 
-def settle_reported_opt_in(event: ConsentEvent, latest: ConsentEvent | None) -> ConsentEvent | None:
+def _same_number(one: ConsentEvent, other: ConsentEvent) -> bool:
+    return not (one.mdn and other.mdn and str(one.mdn) != str(other.mdn))
+
+
+def _reported_before(event: ConsentEvent, recent: list[ConsentEvent]) -> ConsentEvent | None:
+    """The line of ``recent`` that records the opt-in ``event`` reports again, if any.
+
+    It is an opt-in of the same number dated within ``SAME_OPT_IN_WITHIN`` of the event,
+    with no opt-out or refusal dated between the two. Dates are compared rather than the
+    order of the lines: Vibes dates to the whole second, so the line of a Y that came
+    within a second of the request can sort before the request's own line.
+    """
+    for line in recent:
+        if line.action != ConsentAction.OPTED_IN or not _same_number(line, event):
+            continue
+        if abs(event.occurred_at - line.occurred_at) > SAME_OPT_IN_WITHIN:
+            continue
+        low, high = sorted((line.occurred_at, event.occurred_at))
+        if not any(
+            other.action in _ENDS_AN_OPT_IN and low < other.occurred_at < high for other in recent
+        ):
+            return line
+    return None
+
+
+def settle_reported_opt_in(
+    event: ConsentEvent, recent: list[ConsentEvent] | None
+) -> ConsentEvent | None:
     """Fit a Vibes-reported opt-in to the ledger: one opt-in is one line.
 
     Vibes reports one confirmed opt-in twice (``ack_participant_changed`` CONFIRMED and
-    ``subscription_added``, in either order). When the pair's latest standing line is an
-    opt-in of the same number dated within ``SAME_OPT_IN_WITHIN`` of this event, this
-    event reports that opt-in again: its id is added to
-    that line, which is returned, and nothing new is written. When it is the request the
-    subscriber made, the new line keeps the disclosure shown then, so that it proves on
-    its own what the person agreed to. Otherwise (a keyword, a landing page) nothing
-    changes and None is returned.
+    ``subscription_added``, in either order). When ``recent`` (the pair's newest
+    standing lines, newest first) holds the line of the opt-in this event reports again
+    (``_reported_before``), the event's id is added to that line, which is returned, and
+    nothing new is written. When the newest line is the request the subscriber made, the
+    new line keeps the disclosure shown then, so that it proves on its own what the
+    person agreed to. Otherwise (a keyword, a landing page) nothing changes and None is
+    returned.
     """
-    if latest is None or not reported_opt_in(event):
+    if not recent or not reported_opt_in(event):
         return None
-    if latest.mdn and event.mdn and str(latest.mdn) != str(event.mdn):
-        return None
-    if latest.action == ConsentAction.OPT_IN_REQUESTED:
-        event.disclosure_text = event.disclosure_text or latest.disclosure_text
-        return None
-    if latest.action != ConsentAction.OPTED_IN:
-        return None
-    if abs(event.occurred_at - latest.occurred_at) > SAME_OPT_IN_WITHIN:
+    latest = _reported_before(event, recent)
+    if latest is None:
+        newest = recent[0]
+        if newest.action == ConsentAction.OPT_IN_REQUESTED and _same_number(newest, event):
+            event.disclosure_text = event.disclosure_text or newest.disclosure_text
         return None
     ids = list(latest.vibes_event_ids or [])
     new_ids = [i for i in event.vibes_event_ids if i not in ids]
@@ -99,6 +136,27 @@ def settle_reported_opt_in(event: ConsentEvent, latest: ConsentEvent | None) -> 
         for name, value in earliest.items():
             setattr(latest, name, value)
     return latest
+
+
+def requested_disclosure(*, person: Person, subscription_list: SubscriptionList, mdn: str) -> str:
+    """The disclosure shown when the person asked for this number to join this list.
+
+    A Y confirms that request: the opted-in line keeps what was shown then, so that it
+    proves on its own what the person agreed to, also when other lines (the old number's
+    opt-outs of a change of number) were written between the request and the Y.
+    """
+    requested = (
+        ConsentEvent.objects.filter(
+            person=person,
+            subscription_list=subscription_list,
+            action=ConsentAction.OPT_IN_REQUESTED,
+            mdn=mdn,
+        )
+        .order_by("-occurred_at", "-id")
+        .values_list("disclosure_text", flat=True)
+        .first()
+    )
+    return requested or ""
 
 
 def append_consent_event(
@@ -209,14 +267,8 @@ def consent_record(
     statements saved for each callback that reports a consent): a failed write rolls the
     caller's whole transaction back.
     """
-    try:
-        action = ConsentAction(action)
-    except ValueError as exc:
-        raise ValidationError({"action": _("Unknown consent action.")}) from exc
-    if opt_out_reason and action != ConsentAction.OPTED_OUT:
-        raise ValidationError(
-            {"opt_out_reason": _("Only an opt-out has an opt-out reason.")}, code="invalid"
-        )
+    action = clean_choice(ConsentAction, action, "action", _("Unknown consent action."))
+    check_reason_only_on_opt_out(opt_out_reason, opting_out=action == ConsentAction.OPTED_OUT)
     source = check_source(source)
     event = _consent_event(
         person=person,

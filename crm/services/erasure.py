@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime
 import secrets
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -30,15 +29,16 @@ from crm.erasure_scrubbing import scrub_everywhere
 from crm.models import ConsentEvent, ErasureRequest, OptInRequest, Person
 from crm.services.subscriptions import person_stop_all
 from crm.services.validation import ConsentContext, check_source
+from prefcenter.conf import setting
 
 
 def erasure_deadline(received_at: datetime.datetime) -> datetime.datetime:
-    return received_at + datetime.timedelta(days=settings.PREFCENTER_ERASURE_DEADLINE_DAYS)
+    return received_at + datetime.timedelta(days=setting("PREFCENTER_ERASURE_DEADLINE_DAYS"))
 
 
 def _company_keys() -> list[str]:
-    keys = [settings.VIBES_COMPANY_KEY]
-    for key in settings.VIBES_ERASURE_COMPANY_KEYS:
+    keys = [setting("VIBES_COMPANY_KEY")]
+    for key in setting("VIBES_ERASURE_COMPANY_KEYS"):
         if key and key not in keys:
             keys.append(key)
     return [key for key in keys if key]

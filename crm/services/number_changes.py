@@ -7,7 +7,8 @@ replies Y nothing else changes: a No or a lapse leaves the old number and its li
 they were. The first Y completes the change: the old number's lists end (ledger reason
 ``number_changed``), the person takes the new number and its Vibes person, and the sync
 ends the old number's lists in Vibes, removes it there and links the CRM's id to the new
-Vibes person (``vibes_integration.sync`` operation ``number_change``).
+Vibes person (``vibes_integration.sync`` operation ``number_change``). What the answers
+do to a change is ``crm.services.number_change_answers``.
 """
 
 from __future__ import annotations
@@ -19,27 +20,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import signals
-from crm.choices import (
-    ConsentAction,
-    NumberChangeStatus,
-    OptInStatus,
-    OptOutReason,
-    Source,
-    SubscriptionState,
-)
-from crm.models import NumberChange, OptInRequest, Person, Subscription, SubscriptionList
-from crm.services.consent import append_consent_event
+from crm.choices import NumberChangeStatus, OptInStatus, Source, SubscriptionState
+from crm.models import NumberChange, Person, Subscription, SubscriptionList
+from crm.services.number_change_answers import OPEN
 from crm.services.opt_ins import opt_in_request, opt_in_request_update
 from crm.services.persons import person_update
-from crm.services.subscriptions import subscription_change, subscription_leave
+from crm.services.subscriptions import subscription_leave
 from crm.services.validation import ConsentContext, check_source, clean_mdn
 
 #: External ids the CRM made up for persons who joined in Vibes (keyword, landing page,
 #: a participant record): such a person is the new number's owner, not another subscriber.
 VIBES_MADE_ID_PREFIX = "vibes-"
-
-_OPEN = [OptInStatus.REQUESTED, OptInStatus.PENDING]
 
 
 def _is_vibes_made(person: Person) -> bool:
@@ -73,12 +64,7 @@ def number_change_request(
     if new_mdn is None:
         raise ValidationError({"mdn": _("Enter the new mobile number.")})
     person = Person.objects.select_for_update().get(pk=person.pk)
-    if not person.mdn:
-        raise ValidationError(
-            {"mdn": _("There is no confirmed number to change: join a list with the number.")}
-        )
-    if str(person.mdn) == new_mdn:
-        raise ValidationError({"mdn": _("That is already your number. Enter the new one.")})
+    _refuse_no_change(person, new_mdn)
     lists = list(subscription_lists)
     if not lists:
         raise ValidationError({"subscription_lists": _("Choose at least one list.")})
@@ -96,10 +82,7 @@ def number_change_request(
         source=source,
     )
     if owner is not None and not _is_vibes_made(owner):
-        change.status = NumberChangeStatus.CONFLICT
-        change.conflict_person = owner
-        change.settled_at = timezone.now()
-        change.save(update_fields=["status", "conflict_person", "settled_at"])
+        _record_conflict(change, owner)
         return change
     for subscription_list in lists:
         opt_in_request(
@@ -113,6 +96,25 @@ def number_change_request(
     return change
 
 
+def _refuse_no_change(person: Person, new_mdn: str) -> None:
+    """Refuse a change without a confirmed number to change, or to the same number."""
+    if not person.mdn:
+        raise ValidationError(
+            {"mdn": _("There is no confirmed number to change: join a list with the number.")}
+        )
+    if str(person.mdn) == new_mdn:
+        raise ValidationError({"mdn": _("That is already your number. Enter the new one.")})
+
+
+def _record_conflict(change: NumberChange, owner: Person) -> None:
+    """Another subscriber holds the new number: the change ends as a conflict for staff,
+    and nothing is sent to that number."""
+    change.status = NumberChangeStatus.CONFLICT
+    change.conflict_person = owner
+    change.settled_at = timezone.now()
+    change.save(update_fields=["status", "conflict_person", "settled_at"])
+
+
 @transaction.atomic
 def number_change_cancel(*, person: Person, source: Source) -> NumberChange | None:
     """Withdraw the person's change of number still waiting, if any (a newer one, or
@@ -124,7 +126,7 @@ def number_change_cancel(*, person: Person, source: Source) -> NumberChange | No
     )
     if change is None:
         return None
-    for request in change.opt_in_requests.filter(status__in=_OPEN).select_related(
+    for request in change.opt_in_requests.filter(status__in=OPEN).select_related(
         "subscription_list"
     ):
         opt_in_request_update(
@@ -139,110 +141,6 @@ def number_change_cancel(*, person: Person, source: Source) -> NumberChange | No
         change.settled_at = timezone.now()
         change.save(update_fields=["status", "settled_at"])
     return change
-
-
-def number_change_confirmed(
-    *,
-    request: OptInRequest,
-    source: Source,
-    person_key: str | None,
-    consent: ConsentContext | None,
-) -> None:
-    """The new number's owner replied Y: complete the change before the request's own
-    list is subscribed (called by ``opt_in_request_update`` in its transaction).
-
-    Every list on the old number ends with an opt-out for that number (reason
-    ``number_changed``); a chosen list still waiting for its own Y stays pending on the
-    new number; the person takes the new number and its Vibes person key.
-    """
-    change = NumberChange.objects.select_for_update().get(pk=request.number_change_id)
-    if change.status != NumberChangeStatus.PENDING:
-        return
-    person = Person.objects.select_for_update().get(pk=request.person_id)
-    old_mdn = str(change.old_mdn)
-    waiting = set(
-        change.opt_in_requests.filter(status__in=_OPEN)
-        .exclude(pk=request.pk)
-        .values_list("subscription_list_id", flat=True)
-    )
-    ended = []
-    subscribed = Subscription.objects.filter(
-        person=person, state=SubscriptionState.SUBSCRIBED
-    ).select_related("subscription_list")
-    for subscription in subscribed:
-        subscription_list = subscription.subscription_list
-        ended.append(subscription_list.list_id)
-        append_consent_event(
-            person=person,
-            subscription_list=subscription_list,
-            action=ConsentAction.OPTED_OUT,
-            source=source,
-            consent=consent,
-            mdn=old_mdn,
-            opt_out_reason=OptOutReason.NUMBER_CHANGED,
-        )
-        chosen = subscription_list.pk in waiting or subscription_list.pk == (
-            request.subscription_list_id
-        )
-        subscription_change(
-            person=person,
-            subscription_list=subscription_list,
-            state=SubscriptionState.PENDING if chosen else SubscriptionState.UNSUBSCRIBED,
-            source=Source.VIBES,
-            opt_out_reason="" if chosen else OptOutReason.NUMBER_CHANGED,
-            record_consent=False,
-        )
-    new_mdn = str(change.new_mdn)
-    for holder in Person.objects.filter(mdn=new_mdn).exclude(pk=person.pk):
-        # Vibes made this person for the new number (a keyword, the participant record):
-        # it is the same owner, who now confirmed as this subscriber. The lists it joined
-        # by keyword are this subscriber's now (its ledger keeps how they were joined).
-        kept = Subscription.objects.filter(
-            person=holder, state=SubscriptionState.SUBSCRIBED
-        ).select_related("subscription_list")
-        for subscription in kept:
-            subscription_change(
-                person=holder,
-                subscription_list=subscription.subscription_list,
-                state=SubscriptionState.UNSUBSCRIBED,
-                source=Source.VIBES,
-                record_consent=False,
-            )
-            subscription_change(
-                person=person,
-                subscription_list=subscription.subscription_list,
-                state=SubscriptionState.SUBSCRIBED,
-                source=Source.VIBES,
-                record_consent=False,
-            )
-        person_update(person=holder, source=Source.VIBES, mdn=None, person_key=None)
-    if person_key:
-        for holder in Person.objects.filter(person_key=person_key).exclude(pk=person.pk):
-            person_update(person=holder, source=Source.VIBES, person_key=None)
-    updates: dict = {"mdn": new_mdn, "carrier_code": ""}
-    if person_key:
-        updates["person_key"] = person_key
-    person_update(person=person, source=Source.VIBES, **updates)
-    change.status = NumberChangeStatus.COMPLETED
-    change.new_person_key = person_key or ""
-    change.old_list_ids = ended
-    change.settled_at = timezone.now()
-    change.save()
-    signals.number_changed.send(sender=NumberChange, number_change=change, source=source)
-
-
-def number_change_request_settled(*, request: OptInRequest, status: OptInStatus) -> None:
-    """A request of a change still waiting ended without Y: once none is left open the
-    change is over (REJECTED if any said no, else EXPIRED); the old number is untouched."""
-    change = NumberChange.objects.select_for_update().get(pk=request.number_change_id)
-    if change.status != NumberChangeStatus.PENDING:
-        return
-    if change.opt_in_requests.filter(status__in=_OPEN).exists():
-        return
-    rejected = change.opt_in_requests.filter(status=OptInStatus.REJECTED).exists()
-    change.status = NumberChangeStatus.REJECTED if rejected else NumberChangeStatus.EXPIRED
-    change.settled_at = timezone.now()
-    change.save(update_fields=["status", "settled_at"])
 
 
 @transaction.atomic

@@ -179,59 +179,26 @@ def person_update(
     if person_is_erased(person):
         # Nothing brings an erased person's data back (docs/privacy.md).
         return PersonChange(person=person, created=False)
-    new: dict[str, Any] = {}
-    if external_person_id is not UNSET:
-        new["external_person_id"] = clean_external_person_id(external_person_id)
-    if first_name is not UNSET:
-        new["first_name"] = clean_name(first_name, "first_name")
-    if last_name is not UNSET:
-        new["last_name"] = clean_name(last_name, "last_name")
-    if email is not UNSET:
-        new["email"] = clean_email(email)
-    if mdn is not UNSET:
-        new["mdn"] = clean_mdn_from(source, mdn)
-    if carrier_code is not UNSET:
-        new["carrier_code"] = str(carrier_code or "")[:16]
-    if person_key is not UNSET:
-        new["person_key"] = _vibes_id(person_key)
-    if vibes_person_id is not UNSET:
-        new["vibes_person_id"] = _vibes_id(vibes_person_id)
-    if external_id_in_vibes is not UNSET:
-        new["external_id_in_vibes"] = bool(external_id_in_vibes)
-    elif "external_person_id" in new and new["external_person_id"] != person.external_person_id:
-        new["external_id_in_vibes"] = False
-
-    changed: set[str] = set()
+    given = {
+        "external_person_id": external_person_id,
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+        "mdn": mdn,
+        "carrier_code": carrier_code,
+        "person_key": person_key,
+        "vibes_person_id": vibes_person_id,
+        "external_id_in_vibes": external_id_in_vibes,
+    }
+    new = _cleaned_fields(person, source, {k: v for k, v in given.items() if v is not UNSET})
     previous_mdn = str(person.mdn) if person.mdn else None
-    for name, value in new.items():
-        current = getattr(person, name)
-        if name == "mdn":
-            current = str(current) if current else None
-        if current != value:
-            changed.add(name)
+    changed = _changed_fields(person, new)
     if custom_fields is not UNSET:
-        values = _clean_custom_field_input(custom_fields)
-        merged = dict(person.custom_fields)
-        for key, value in values.items():
-            if value is None:
-                if key in merged:
-                    merged.pop(key)
-                    changed.add(f"custom_fields.{key}")
-            elif merged.get(key) != value:
-                merged[key] = value
-                changed.add(f"custom_fields.{key}")
-        person.custom_fields = merged
+        changed |= _merge_custom_fields(person, custom_fields)
     if not changed:
         return PersonChange(person=person, created=False)
 
-    _check_unique(
-        person,
-        **{
-            n: new[n]
-            for n in ("external_person_id", "person_key", "vibes_person_id", "mdn")
-            if n in changed
-        },
-    )
+    _check_unique(person, **{n: new[n] for n in _UNIQUE_FIELDS if n in changed})
     for name in changed:
         if not name.startswith("custom_fields."):
             setattr(person, name, new[name])
@@ -245,6 +212,67 @@ def person_update(
         previous_mdn=previous_mdn,
     )
     return PersonChange(person=person, created=False, changed_fields=frozenset(changed))
+
+
+_UNIQUE_FIELDS = ("external_person_id", "person_key", "vibes_person_id", "mdn")
+
+
+def _cleaned_fields(person: Person, source: Source, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The values given, cleaned, in the order of ``person_update``'s arguments; a new
+    external id is one Vibes does not know yet unless the caller says otherwise."""
+    new: dict[str, Any] = {}
+    if "external_person_id" in given:
+        new["external_person_id"] = clean_external_person_id(given["external_person_id"])
+    if "first_name" in given:
+        new["first_name"] = clean_name(given["first_name"], "first_name")
+    if "last_name" in given:
+        new["last_name"] = clean_name(given["last_name"], "last_name")
+    if "email" in given:
+        new["email"] = clean_email(given["email"])
+    if "mdn" in given:
+        new["mdn"] = clean_mdn_from(source, given["mdn"])
+    if "carrier_code" in given:
+        new["carrier_code"] = str(given["carrier_code"] or "")[:16]
+    if "person_key" in given:
+        new["person_key"] = _vibes_id(given["person_key"])
+    if "vibes_person_id" in given:
+        new["vibes_person_id"] = _vibes_id(given["vibes_person_id"])
+    if "external_id_in_vibes" in given:
+        new["external_id_in_vibes"] = bool(given["external_id_in_vibes"])
+    elif "external_person_id" in new and new["external_person_id"] != person.external_person_id:
+        new["external_id_in_vibes"] = False
+    return new
+
+
+def _changed_fields(person: Person, new: Mapping[str, Any]) -> set[str]:
+    """The names of the fields whose new value differs from the person's (a number
+    compared as text)."""
+    changed: set[str] = set()
+    for name, value in new.items():
+        current = getattr(person, name)
+        if name == "mdn":
+            current = str(current) if current else None
+        if current != value:
+            changed.add(name)
+    return changed
+
+
+def _merge_custom_fields(person: Person, custom_fields: Mapping[str, Any]) -> set[str]:
+    """Merge the cleaned values into the person's custom fields (None clears a key);
+    answers ``custom_fields.<key>`` for each key that changed."""
+    values = _clean_custom_field_input(custom_fields)
+    changed: set[str] = set()
+    merged = dict(person.custom_fields)
+    for key, value in values.items():
+        if value is None:
+            if key in merged:
+                merged.pop(key)
+                changed.add(f"custom_fields.{key}")
+        elif merged.get(key) != value:
+            merged[key] = value
+            changed.add(f"custom_fields.{key}")
+    person.custom_fields = merged
+    return changed
 
 
 @transaction.atomic

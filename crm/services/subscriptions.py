@@ -11,15 +11,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import signals
-from crm.choices import ConsentAction, OptInStatus, OptOutReason, Source, SubscriptionState
+from crm.choices import ConsentAction, OptInStatus, Source, SubscriptionState
 from crm.erasure_models import person_is_erased
 from crm.erasure_selectors import erasure_suppression_find
 from crm.models import ConsentEvent, OptInRequest, Person, Subscription, SubscriptionList
 from crm.services.consent import append_consent_event
 from crm.services.validation import (
     ConsentContext,
+    check_opt_out_reason,
     check_source,
     clean_aware,
+    clean_choice,
     clean_consent,
     clean_mdn_from,
 )
@@ -91,17 +93,8 @@ def subscription_change(
     with it), so nothing is half-written either way.
     """
     source = check_source(source)
-    try:
-        state = SubscriptionState(state)
-    except ValueError as exc:
-        raise ValidationError({"state": _("Unknown subscription state.")}) from exc
-    if opt_out_reason and opt_out_reason not in OptOutReason.values:
-        raise ValidationError(
-            {
-                "opt_out_reason": _("%(value)s is not a Vibes opt-out reason.")
-                % {"value": opt_out_reason}
-            }
-        )
+    state = clean_choice(SubscriptionState, state, "state", _("Unknown subscription state."))
+    check_opt_out_reason(opt_out_reason)
     event_date = clean_aware(event_date, "event_date")
     opt_in_date = clean_aware(opt_in_date, "opt_in_date")
     opt_out_date = clean_aware(opt_out_date, "opt_out_date")
@@ -109,36 +102,17 @@ def subscription_change(
     mdn = clean_mdn_from(source, mdn)
     if state == SubscriptionState.SUBSCRIBED and source in _NEEDS_FRESH_CONSENT_AFTER_ERASURE:
         _refuse_erased_number(person)
+    dates = (event_date, opt_in_date, opt_out_date)
     with transaction.atomic(savepoint=False):
-        while True:
-            subscription = _locked_or_new(person, subscription_list, source)
-            if event_date and subscription.event_date and event_date < subscription.event_date:
-                return SubscriptionChange(subscription=subscription, changed=False, stale=True)
-            previous_state = subscription.state
-            changed = state_apply(
-                subscription,
-                state=state,
-                source=source,
-                event_date=event_date,
-                opt_in_date=opt_in_date,
-                opt_out_date=opt_out_date,
-                opt_out_reason=opt_out_reason,
-            )
-            if _saved(subscription):
-                break
-            # Another transaction created this subscription between our look and our write:
-            # look again and apply the change to theirs, as if we had found it.
-
+        subscription, previous_state, changed = _locked_and_applied(
+            person, subscription_list, source, state, dates, opt_out_reason
+        )
+        if changed is None:
+            return SubscriptionChange(subscription=subscription, changed=False, stale=True)
         consent_event = None
         if changed and record_consent:
-            consent_event = append_consent_event(
-                person=person,
-                subscription_list=subscription_list,
-                action=_CONSENT_ACTION_FOR_STATE[state],
-                source=source,
-                consent=consent,
-                mdn=mdn,
-                opt_out_reason=opt_out_reason if state == SubscriptionState.UNSUBSCRIBED else "",
+            consent_event = _ledger_line(
+                person, subscription_list, state, source, consent, mdn, opt_out_reason
             )
         if changed:
             signals.subscription_changed.send(
@@ -151,6 +125,61 @@ def subscription_change(
         return SubscriptionChange(
             subscription=subscription, changed=changed, consent_event=consent_event
         )
+
+
+def _ledger_line(
+    person: Person,
+    subscription_list: SubscriptionList,
+    state: SubscriptionState,
+    source: Source,
+    consent: ConsentContext | None,
+    mdn: str | None,
+    opt_out_reason: str,
+) -> ConsentEvent:
+    """The consent event of a change into ``state`` (an opt-out keeps its reason)."""
+    return append_consent_event(
+        person=person,
+        subscription_list=subscription_list,
+        action=_CONSENT_ACTION_FOR_STATE[state],
+        source=source,
+        consent=consent,
+        mdn=mdn,
+        opt_out_reason=opt_out_reason if state == SubscriptionState.UNSUBSCRIBED else "",
+    )
+
+
+def _locked_and_applied(
+    person: Person,
+    subscription_list: SubscriptionList,
+    source: Source,
+    state: SubscriptionState,
+    dates: tuple[datetime.datetime | None, datetime.datetime | None, datetime.datetime | None],
+    opt_out_reason: str,
+) -> tuple[Subscription, str, bool | None]:
+    """Lock (or make) the subscription, apply the change and save it: answers it, its
+    state before, and whether the state changed (None: the event is stale, nothing done).
+
+    Another transaction may create this subscription between our look and our write: then
+    look again and apply the change to theirs, as if we had found it. ``dates`` are the
+    event's, the opt-in's and the opt-out's.
+    """
+    event_date, opt_in_date, opt_out_date = dates
+    while True:
+        subscription = _locked_or_new(person, subscription_list, source)
+        if event_date and subscription.event_date and event_date < subscription.event_date:
+            return subscription, subscription.state, None
+        previous_state = subscription.state
+        changed = state_apply(
+            subscription,
+            state=state,
+            source=source,
+            event_date=event_date,
+            opt_in_date=opt_in_date,
+            opt_out_date=opt_out_date,
+            opt_out_reason=opt_out_reason,
+        )
+        if _saved(subscription):
+            return subscription, previous_state, changed
 
 
 def _locked_or_new(

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, replace
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_ipv46_address
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.choices import Source
+from crm.choices import OptOutReason, Source
 from crm.erasure_models import ERASED_ID_PREFIX
 from crm.models import EXTERNAL_PERSON_ID_MAX_LENGTH
-from crm.phone import parse_mdn, vibes_mdn
+from crm.phone import mdn_from_input, vibes_mdn
+
+Choice = TypeVar("Choice", bound=Enum)
 
 
 class _Unset:
@@ -35,6 +38,15 @@ class ConsentContext:
     user_agent: str = ""
     disclosure_text: str | None = None
     reference: str = ""
+
+
+def clean_choice(choices: type[Choice], value: Any, field_name: str, message: str) -> Choice:
+    """``value`` as one of ``choices``, or a ``ValidationError`` on ``field_name`` saying
+    ``message``."""
+    try:
+        return choices(value)
+    except ValueError as exc:
+        raise ValidationError({field_name: message}) from exc
 
 
 def check_source(source: Any) -> Source:
@@ -75,7 +87,7 @@ def clean_mdn(value: Any, field_name: str = "mdn") -> str | None:
     if value is None or str(value).strip() == "":
         return None
     try:
-        return parse_mdn(value)
+        return mdn_from_input(value)
     except ValidationError as exc:
         raise ValidationError({field_name: exc.messages}) from exc
 
@@ -103,6 +115,22 @@ def clean_mdn_from(source: Source, value: Any, field_name: str = "mdn") -> str |
     if source == Source.VIBES:
         return clean_vibes_mdn(value, field_name)
     return clean_mdn(value, field_name)
+
+
+def check_opt_out_reason(reason: str) -> None:
+    """Refuse a reason that is not one of Vibes' opt-out reasons (empty is none given)."""
+    if reason and reason not in OptOutReason.values:
+        raise ValidationError(
+            {"opt_out_reason": _("%(value)s is not a Vibes opt-out reason.") % {"value": reason}}
+        )
+
+
+def check_reason_only_on_opt_out(reason: str, *, opting_out: bool) -> None:
+    """Refuse an opt-out reason on anything but an opt-out."""
+    if reason and not opting_out:
+        raise ValidationError(
+            {"opt_out_reason": _("Only an opt-out has an opt-out reason.")}, code="invalid"
+        )
 
 
 def clean_email(value: Any) -> str:

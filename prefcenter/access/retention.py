@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from crm.services.retention import consent_events_forget_network
 from prefcenter.access.models import RetentionCheckpoint
+from prefcenter.conf import setting
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
 from vibes_integration.sync.models import OutboundCall
 
@@ -36,8 +36,8 @@ class RetentionReport:
     calls_deleted: int
 
 
-def _cutoff(setting: str) -> datetime.datetime:
-    return timezone.now() - datetime.timedelta(days=getattr(settings, setting))
+def _cutoff(name: str) -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(days=setting(name))
 
 
 def _checkpoint(name: str) -> RetentionCheckpoint:

@@ -22,9 +22,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from prefcenter.api import conf
 from prefcenter.api.models import ApiClient, IdempotencyRecord
 from prefcenter.api.problems import HeaderValidationError, Unprocessable
+from prefcenter.conf import setting
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -74,7 +74,7 @@ def idempotent(request: Request, handler: Callable[[], Response]) -> Response:
     key = _clean_key(raw)
     fingerprint = request_fingerprint(request)
     now = timezone.now()
-    cutoff = now - datetime.timedelta(seconds=conf.idempotency_ttl())
+    cutoff = now - datetime.timedelta(seconds=setting("PREFCENTER_API_IDEMPOTENCY_TTL"))
     IdempotencyRecord.objects.filter(client=client, created_at__lt=cutoff).delete()
     with transaction.atomic():
         try:

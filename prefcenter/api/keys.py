@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from prefcenter.api import conf
 from prefcenter.api.models import ApiClient, ApiKey
+from prefcenter.conf import setting
 
 KEY_PREFIX = "pck_"
 _PREFIX_LENGTH = 8
@@ -79,7 +79,7 @@ def api_key_check(plaintext: str) -> ApiKey | None:
 def api_key_mark_used(*, api_key: ApiKey, now: datetime.datetime | None = None) -> bool:
     """Record that the key was used, at most once per interval; answers whether it wrote."""
     now = now or timezone.now()
-    cutoff = now - datetime.timedelta(seconds=conf.last_used_interval())
+    cutoff = now - datetime.timedelta(seconds=setting("PREFCENTER_API_LAST_USED_INTERVAL"))
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=cutoff)
     if api_key.last_used_at is not None and api_key.last_used_at >= cutoff:
         return False

@@ -20,7 +20,7 @@ from crm.models import Person
 from prefcenter.api.scopes import Scope
 from prefcenter.api.serializers import PreferenceLinkSerializer
 from prefcenter.api.views import IdempotentPostView
-from prefcenter.preferences import conf as preference_conf
+from prefcenter.conf import setting
 from prefcenter.preferences.tokens import preference_url
 
 
@@ -40,6 +40,6 @@ class PreferenceLinkView(IdempotentPostView):
 
     def create(self, request: Request, pk: int) -> Response:
         person = get_object_or_404(Person, pk=pk)
-        expires_at = timezone.now() + datetime.timedelta(seconds=preference_conf.link_max_age())
+        expires_at = timezone.now() + datetime.timedelta(seconds=setting("PREFCENTER_LINK_MAX_AGE"))
         data = {"url": preference_url(person), "expires_at": expires_at}
         return Response(PreferenceLinkSerializer(data).data, status=status.HTTP_201_CREATED)

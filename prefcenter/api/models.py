@@ -12,8 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from prefcenter.api.conf import RATE_PATTERN
 from prefcenter.api.scopes import Scope
+from prefcenter.settings_registry.parsers import API_RATE_PATTERN
 
 
 def validate_scopes(value: object) -> None:
@@ -28,7 +28,7 @@ def validate_scopes(value: object) -> None:
 
 
 def validate_rate(value: str) -> None:
-    if value and not RATE_PATTERN.match(value):
+    if value and not API_RATE_PATTERN.match(value):
         raise ValidationError(_("Give a count per period, such as 600/min, 20/s or 50000/day."))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from rest_framework.throttling import SimpleRateThrottle
 
-from prefcenter.api import conf
 from prefcenter.api.models import ApiClient
+from prefcenter.conf import setting
 
 
 class ClientRateThrottle(SimpleRateThrottle):
@@ -14,7 +14,7 @@ class ClientRateThrottle(SimpleRateThrottle):
     rate = None
 
     def get_rate(self) -> str | None:
-        return conf.rate()
+        return setting("PREFCENTER_API_RATE")
 
     def allow_request(self, request, view) -> bool:
         client = request.user

@@ -12,11 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from prefcenter.api import conf, problems
+from prefcenter.api import problems
 from prefcenter.api.auth import ApiKeyAuthentication, HasScope
 from prefcenter.api.idempotency import idempotent
 from prefcenter.api.models import ApiClient
 from prefcenter.api.throttling import ClientRateThrottle
+from prefcenter.conf import setting
 
 
 class ApiView(APIView):
@@ -76,5 +77,5 @@ class IdCursorPagination(CursorPagination):
     max_page_size = 1000
 
     def get_page_size(self, request) -> int:
-        self.page_size = conf.page_size()
+        self.page_size = setting("PREFCENTER_API_PAGE_SIZE")
         return super().get_page_size(request)

@@ -1,17 +1,8 @@
-"""System checks for the preference center's settings (ids ``prefcenter.E1xx`` / ``W1xx``)."""
+"""System checks of the preference center's settings (ids ``prefcenter.E6xx`` / ``W6xx``;
+see ``prefcenter.checks``). A value that cannot be read at all is ``prefcenter.E100``."""
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
-
-from prefcenter.preferences import conf
-
-
-@register()
-def check_preference_settings(app_configs=None, **kwargs):
-    return [
-        Error(problem, hint="See docs/preferences.md, Configuration.", id="prefcenter.E101")
-        for problem in conf.validate_all()
-    ]
+from django.core.checks import Warning, register
 
 
 @register(deploy=True)
@@ -23,7 +14,7 @@ def check_rate_limit_cache(app_configs=None, **kwargs):
                 "Link-request limits are counted in local memory, separately by each process.",
                 hint="Set CACHE_URL=redis://host:6379/0 so that every web process shares "
                 "one count.",
-                id="prefcenter.W101",
+                id="prefcenter.W601",
             )
         ]
     return []

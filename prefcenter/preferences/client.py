@@ -13,13 +13,13 @@ from django.http import HttpRequest
 
 from crm.services import ConsentContext
 from prefcenter.client_address import client_address
-from prefcenter.preferences import conf
+from prefcenter.conf import setting
 
 USER_AGENT_MAX_LENGTH = 2000
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    return client_address(request.META, conf.trusted_proxies())
+    return client_address(request.META, setting("PREFCENTER_TRUSTED_PROXIES") or ())
 
 
 def user_agent(request: HttpRequest) -> str:

@@ -9,6 +9,7 @@ the subscriber must get their own text back with an error next to it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -49,8 +50,21 @@ def _messages(common: dict[str, Any], **messages: Any) -> dict[str, Any]:
 
 def build_form_field(custom_field: CustomField) -> forms.Field:
     """The Django form field for ``custom_field``; disabled when subscribers may not edit it."""
+    common = _common_options(custom_field)
+    build = _BUILDERS.get(custom_field.field_type)
+    if build is None:
+        # The length limits come from the definition and are checked by
+        # ``crm.custom_fields``, whose message says how many characters were typed and how
+        # many fit.
+        return forms.CharField(**common)
+    return build(custom_field, common)
+
+
+def _common_options(custom_field: CustomField) -> dict[str, Any]:
+    """What every control shares: label, help, whether it is required or disabled, and the
+    messages for a missing answer and an unknown choice."""
     editable = custom_field.editable_by_subscribers
-    common: dict[str, Any] = {
+    return {
         "label": custom_field.label,
         "help_text": custom_field.help_text,
         # A field the subscriber cannot change must not stop them saving the rest.
@@ -61,53 +75,67 @@ def build_form_field(custom_field: CustomField) -> forms.Field:
             "invalid_choice": _("Choose one of the options shown."),
         },
     }
-    field_type = custom_field.field_type
-    if field_type == CustomFieldType.NUMBER:
-        # No max_length here: ``crm.custom_fields`` answers every wrong number with the
-        # range to type, where Django's own length message would say nothing useful.
-        inputmode = "numeric" if custom_field.whole_numbers_only else "decimal"
-        return forms.CharField(
-            widget=forms.TextInput(attrs={"inputmode": inputmode, "autocomplete": "off"}),
-            **common,
-        )
-    if field_type == CustomFieldType.DATE:
-        return forms.DateField(
-            widget=DateInput(),
-            input_formats=["%Y-%m-%d"],
-            **_messages(common, invalid=_("Enter a date as YYYY-MM-DD, like 1990-04-25.")),
-        )
-    if field_type == CustomFieldType.BOOLEAN:
-        choices = [(YES, _("Yes")), (NO, _("No"))]
-        if not custom_field.required:
-            choices.append(("", _("No answer")))
+
+
+def _number_field(custom_field: CustomField, common: dict[str, Any]) -> forms.Field:
+    # No max_length here: ``crm.custom_fields`` answers every wrong number with the
+    # range to type, where Django's own length message would say nothing useful.
+    inputmode = "numeric" if custom_field.whole_numbers_only else "decimal"
+    return forms.CharField(
+        widget=forms.TextInput(attrs={"inputmode": inputmode, "autocomplete": "off"}),
+        **common,
+    )
+
+
+def _date_field(custom_field: CustomField, common: dict[str, Any]) -> forms.Field:
+    return forms.DateField(
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d"],
+        **_messages(common, invalid=_("Enter a date as YYYY-MM-DD, like 1990-04-25.")),
+    )
+
+
+def _boolean_field(custom_field: CustomField, common: dict[str, Any]) -> forms.Field:
+    choices = [(YES, _("Yes")), (NO, _("No"))]
+    if not custom_field.required:
+        choices.append(("", _("No answer")))
+    return forms.ChoiceField(
+        choices=choices,
+        widget=forms.RadioSelect,
+        **_messages(common, required=_("Choose yes or no."), invalid_choice=_("Choose yes or no.")),
+    )
+
+
+def _choice_field(custom_field: CustomField, common: dict[str, Any]) -> forms.Field:
+    """Radio buttons for a few options, a drop-down for more."""
+    few = len(custom_field.options or []) <= RADIO_MAX_OPTIONS
+    if few:
         return forms.ChoiceField(
-            choices=choices,
+            choices=_choices(custom_field, with_empty=not custom_field.required),
             widget=forms.RadioSelect,
-            **_messages(
-                common, required=_("Choose yes or no."), invalid_choice=_("Choose yes or no.")
-            ),
-        )
-    if field_type == CustomFieldType.CHOICE:
-        few = len(custom_field.options or []) <= RADIO_MAX_OPTIONS
-        if few:
-            return forms.ChoiceField(
-                choices=_choices(custom_field, with_empty=not custom_field.required),
-                widget=forms.RadioSelect,
-                **_messages(common, required=_("Choose one of the options.")),
-            )
-        return forms.ChoiceField(
-            choices=[("", _("Choose…")), *_choices(custom_field, with_empty=False)],
             **_messages(common, required=_("Choose one of the options.")),
         )
-    if field_type == CustomFieldType.MULTIPLE_CHOICE:
-        return forms.MultipleChoiceField(
-            choices=_choices(custom_field, with_empty=False),
-            widget=forms.CheckboxSelectMultiple,
-            **_messages(common, required=_("Choose at least one option.")),
-        )
-    # The length limits come from the definition and are checked by ``crm.custom_fields``,
-    # whose message says how many characters were typed and how many fit.
-    return forms.CharField(**common)
+    return forms.ChoiceField(
+        choices=[("", _("Choose…")), *_choices(custom_field, with_empty=False)],
+        **_messages(common, required=_("Choose one of the options.")),
+    )
+
+
+def _multiple_choice_field(custom_field: CustomField, common: dict[str, Any]) -> forms.Field:
+    return forms.MultipleChoiceField(
+        choices=_choices(custom_field, with_empty=False),
+        widget=forms.CheckboxSelectMultiple,
+        **_messages(common, required=_("Choose at least one option.")),
+    )
+
+
+_BUILDERS: dict[str, Callable[[CustomField, dict[str, Any]], forms.Field]] = {
+    CustomFieldType.NUMBER: _number_field,
+    CustomFieldType.DATE: _date_field,
+    CustomFieldType.BOOLEAN: _boolean_field,
+    CustomFieldType.CHOICE: _choice_field,
+    CustomFieldType.MULTIPLE_CHOICE: _multiple_choice_field,
+}
 
 
 def initial_value(custom_field: CustomField, stored: Any) -> Any:

@@ -7,7 +7,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
 from crm.models import Person
-from prefcenter.preferences import conf
+from prefcenter.conf import setting
 from prefcenter.preferences.tokens import preference_url
 
 
@@ -18,8 +18,8 @@ def send_link_email(person: Person) -> bool:
     context = {
         "person": person,
         "url": preference_url(person),
-        "brand_name": conf.brand_name(),
-        "max_age_days": max(1, conf.link_max_age() // 86400),
+        "brand_name": setting("PREFCENTER_BRAND_NAME"),
+        "max_age_days": max(1, setting("PREFCENTER_LINK_MAX_AGE") // 86400),
     }
     subject = render_to_string("preferences/email/link_subject.txt", context)
     body = render_to_string("preferences/email/link_body.txt", context)

@@ -13,8 +13,8 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from crm.phone import parse_mdn
-from prefcenter.preferences import conf
+from crm.phone import mdn_from_input
+from prefcenter.conf import setting
 
 PNT = phonenumbers.PhoneNumberType
 #: Types that can receive a text, or that libphonenumber cannot tell apart from one.
@@ -25,13 +25,13 @@ def _example(region: str) -> str:
     example = phonenumbers.example_number_for_type(region, PNT.MOBILE)
     if example is None:
         return ""
-    if region == conf.texted_countries()[0]:
+    if region == setting("PREFCENTER_TEXTED_COUNTRIES")[0]:
         return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _countries_message() -> str:
-    countries = conf.texted_countries()
+    countries = setting("PREFCENTER_TEXTED_COUNTRIES")
     home = countries[0]
     if len(countries) == 1:
         return _("We text mobile numbers in %(country)s only. Enter one like %(example)s.") % {
@@ -46,9 +46,9 @@ def _countries_message() -> str:
 
 def textable_mdn(raw: object) -> str:
     """``raw`` as E.164 when it is a mobile number of a country the brand texts."""
-    home = conf.texted_countries()[0]
+    home = setting("PREFCENTER_TEXTED_COUNTRIES")[0]
     try:
-        mdn = parse_mdn(raw, region=home)
+        mdn = mdn_from_input(raw, region=home)
     except ValidationError as exc:
         if exc.code == "required":
             raise
@@ -58,7 +58,7 @@ def textable_mdn(raw: object) -> str:
             code="invalid",
         ) from exc
     number = phonenumbers.parse(mdn, None)
-    if phonenumbers.region_code_for_number(number) not in conf.texted_countries():
+    if phonenumbers.region_code_for_number(number) not in setting("PREFCENTER_TEXTED_COUNTRIES"):
         raise ValidationError(_countries_message(), code="country")
     if phonenumbers.number_type(number) not in _TEXTABLE:
         raise ValidationError(
@@ -82,6 +82,6 @@ def display_mdn(mdn: object) -> str:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
         return text
-    if phonenumbers.region_code_for_number(number) == conf.texted_countries()[0]:
+    if phonenumbers.region_code_for_number(number) == setting("PREFCENTER_TEXTED_COUNTRIES")[0]:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

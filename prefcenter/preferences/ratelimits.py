@@ -25,8 +25,8 @@ from django.utils.translation import ngettext
 
 from crm.choices import ConsentAction, Source
 from crm.models import ConsentEvent, OptInRequest, Person
-from prefcenter.preferences import conf
-from prefcenter.preferences.conf import Rate
+from prefcenter.conf import setting
+from prefcenter.settings_registry.parsers import Rate
 
 CACHE_PREFIX = "prefcenter:ratelimit"
 
@@ -68,14 +68,14 @@ def check_opt_in_limits(*, person: Person, mdn: str, ip_address: str | None, tex
     if texts <= 0:
         return
     source = Source.PREFERENCE_CENTER
-    rate = conf.rate("PREFCENTER_OPT_IN_LIMIT_PER_PERSON")
+    rate = setting("PREFCENTER_OPT_IN_LIMIT_PER_PERSON")
     if rate is not None:
         sent = OptInRequest.objects.filter(
             person=person, source=source, requested_at__gte=_since(rate)
         ).count()
         if sent + texts > rate.count:
             raise LimitReached("person", _opt_in_message(rate))
-    rate = conf.rate("PREFCENTER_OPT_IN_LIMIT_PER_NUMBER")
+    rate = setting("PREFCENTER_OPT_IN_LIMIT_PER_NUMBER")
     if rate is not None:
         sent = OptInRequest.objects.filter(
             mdn=mdn, source=source, requested_at__gte=_since(rate)
@@ -89,7 +89,7 @@ def check_opt_in_limits(*, person: Person, mdn: str, ip_address: str | None, tex
                 )
                 % {"period": describe_period(rate.seconds)},
             )
-    rate = conf.rate("PREFCENTER_OPT_IN_LIMIT_PER_ADDRESS")
+    rate = setting("PREFCENTER_OPT_IN_LIMIT_PER_ADDRESS")
     if rate is not None and ip_address:
         sent = ConsentEvent.objects.filter(
             ip_address=ip_address,
@@ -126,7 +126,7 @@ def hit_link_request_limits(*, ip_address: str | None, email: str) -> None:
     The message is the same whether the address is known or not, so a limit reveals
     nothing about who is a subscriber.
     """
-    rate = conf.rate("PREFCENTER_LINK_LIMIT_PER_ADDRESS")
+    rate = setting("PREFCENTER_LINK_LIMIT_PER_ADDRESS")
     if (
         rate is not None
         and ip_address
@@ -137,7 +137,7 @@ def hit_link_request_limits(*, ip_address: str | None, email: str) -> None:
             _("Too many link requests from your network. Please try again in %(period)s.")
             % {"period": describe_period(rate.seconds)},
         )
-    rate = conf.rate("PREFCENTER_LINK_LIMIT_PER_EMAIL")
+    rate = setting("PREFCENTER_LINK_LIMIT_PER_EMAIL")
     normalized = email.strip().lower()
     if (
         rate is not None

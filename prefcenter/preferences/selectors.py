@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from crm.choices import OptInStatus, Source, SubscriptionState
 from crm.models import CustomField, OptInRequest, Person, Subscription, SubscriptionList
-from prefcenter.preferences import conf
+from prefcenter.conf import setting
 from prefcenter.preferences.numbers import display_mdn
 
 # What the subscriber sees for each list.
@@ -52,7 +52,7 @@ def default_disclosure() -> str:
         "You agree to receive recurring automated marketing text messages from "
         "%(brand)s at this number. Consent is not a condition of purchase. Message frequency "
         "varies. Msg & data rates may apply. Reply STOP to cancel, HELP for help."
-    ) % {"brand": conf.brand_name()}
+    ) % {"brand": setting("PREFCENTER_BRAND_NAME")}
 
 
 def list_terms(subscription_list: SubscriptionList) -> str:

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
 from crm.models import Person
-from prefcenter.preferences import conf
+from prefcenter.conf import setting
 
 SALT = "prefcenter.preferences.link"
 
@@ -58,7 +58,7 @@ def preference_url(person: Person, *, base_url: str | None = None) -> str:
 def resolve_token(token: str) -> Person:
     """The person a link was made for, or ``InvalidLink`` / ``ExpiredLink``."""
     try:
-        value = _signer().unsign(str(token), max_age=conf.link_max_age())
+        value = _signer().unsign(str(token), max_age=setting("PREFCENTER_LINK_MAX_AGE"))
     except signing.SignatureExpired as exc:
         raise ExpiredLink(str(exc)) from exc
     except signing.BadSignature as exc:

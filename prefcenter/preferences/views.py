@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from prefcenter.preferences import conf, tasks
+from prefcenter.conf import setting
+from prefcenter.preferences import tasks
 from prefcenter.preferences.client import client_ip
 from prefcenter.preferences.erase_action import erase_my_data
 from prefcenter.preferences.forms import DetailsForm, LinkRequestForm, OptInForm
@@ -44,7 +45,11 @@ def _invalid_link(request: HttpRequest, *, expired: bool) -> HttpResponse:
     response = render(
         request,
         "preferences/invalid_link.html",
-        {"expired": expired, "form": LinkRequestForm(), "max_age_days": _days(conf.link_max_age())},
+        {
+            "expired": expired,
+            "form": LinkRequestForm(),
+            "max_age_days": _days(setting("PREFCENTER_LINK_MAX_AGE")),
+        },
         status=410 if expired else 404,
     )
     return _private(response)
@@ -101,7 +106,7 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
         "details_form": page_forms["details"],
         "optin_form": page_forms["optin"],
         "page_error": page_error,
-        "max_age_days": _days(conf.link_max_age()),
+        "max_age_days": _days(setting("PREFCENTER_LINK_MAX_AGE")),
         "confirm_stop_all": confirm_stop_all and state.has_active_lists,
         "stop_all_preview": stop_all_preview(state) if state.has_active_lists else None,
         **section_context(request, state, page_forms.get("number")),
@@ -167,7 +172,11 @@ def link_request(request: HttpRequest) -> HttpResponse:
 @require_safe
 def link_sent(request: HttpRequest) -> HttpResponse:
     return _private(
-        render(request, "preferences/link_sent.html", {"max_age_days": _days(conf.link_max_age())})
+        render(
+            request,
+            "preferences/link_sent.html",
+            {"max_age_days": _days(setting("PREFCENTER_LINK_MAX_AGE"))},
+        )
     )
 
 

@@ -1,0 +1,1 @@
+"""Template tags for the subscriber-facing pages (``{% load preferences %}``)."""

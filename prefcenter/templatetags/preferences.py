@@ -2,7 +2,7 @@
 
 from django import template
 
-from prefcenter.preferences import conf
+from prefcenter.conf import setting
 from prefcenter.preferences.numbers import display_mdn
 
 register = template.Library()
@@ -11,7 +11,7 @@ register = template.Library()
 @register.simple_tag
 def brand_name() -> str:
     """The brand the subscriber knows (``PREFCENTER_BRAND_NAME``)."""
-    return conf.brand_name()
+    return setting("PREFCENTER_BRAND_NAME")
 
 
 @register.filter

@@ -23,9 +23,9 @@ from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
+from prefcenter.conf import setting
 from prefcenter.webhooks import payloads, signing
 from prefcenter.webhooks.choices import AttemptOutcome, DeliveryState
-from prefcenter.webhooks.conf import webhook_setting
 from prefcenter.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def _due(now: datetime.datetime):
 def claim_due(*, limit: int) -> list[Claimed]:
     """Lease up to ``limit`` due deliveries of endpoints that are not paused."""
     now = timezone.now()
-    lease = datetime.timedelta(seconds=webhook_setting("WEBHOOK_LEASE_SECONDS"))
+    lease = datetime.timedelta(seconds=setting("WEBHOOK_LEASE_SECONDS"))
     with transaction.atomic():
         ids = list(
             _due(now)
@@ -123,8 +123,8 @@ def send(claimed: Claimed) -> AttemptResult:
     )
     headers["User-Agent"] = USER_AGENT
     timeout = (
-        webhook_setting("WEBHOOK_CONNECT_TIMEOUT"),
-        webhook_setting("WEBHOOK_READ_TIMEOUT"),
+        setting("WEBHOOK_CONNECT_TIMEOUT"),
+        setting("WEBHOOK_READ_TIMEOUT"),
     )
     started = time.monotonic()
     try:
@@ -154,10 +154,10 @@ def retry_delay(attempts_made: int) -> float | None:
 
     The schedule's step for this retry, spread by ``WEBHOOK_RETRY_JITTER`` either way.
     """
-    schedule = webhook_setting("WEBHOOK_RETRY_SCHEDULE")
+    schedule = setting("WEBHOOK_RETRY_SCHEDULE")
     if attempts_made > len(schedule):
         return None
-    jitter = webhook_setting("WEBHOOK_RETRY_JITTER")
+    jitter = setting("WEBHOOK_RETRY_JITTER")
     return schedule[attempts_made - 1] * random.uniform(1 - jitter, 1 + jitter)
 
 
@@ -218,8 +218,8 @@ def _pause_if_failing(endpoint_id: int, now: datetime.datetime) -> None:
     endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
     if endpoint.is_paused:
         return
-    limit = webhook_setting("WEBHOOK_PAUSE_AFTER_FAILURES")
-    hours = webhook_setting("WEBHOOK_PAUSE_AFTER_HOURS")
+    limit = setting("WEBHOOK_PAUSE_AFTER_FAILURES")
+    hours = setting("WEBHOOK_PAUSE_AFTER_HOURS")
     if endpoint.consecutive_failures >= limit:
         reason = (
             f"{endpoint.consecutive_failures} deliveries in a row failed after every retry "
@@ -268,9 +268,9 @@ def next_due_at() -> datetime.datetime | None:
 def deliver_due(*, worker: str) -> DeliverySummary:
     """Claim and send due deliveries, batch after batch, for ``WEBHOOK_TASK_SECONDS``."""
     summary = DeliverySummary()
-    deadline = time.monotonic() + webhook_setting("WEBHOOK_TASK_SECONDS")
-    batch_size = webhook_setting("WEBHOOK_BATCH_SIZE")
-    concurrency = webhook_setting("WEBHOOK_CONCURRENCY")
+    deadline = time.monotonic() + setting("WEBHOOK_TASK_SECONDS")
+    batch_size = setting("WEBHOOK_BATCH_SIZE")
+    concurrency = setting("WEBHOOK_CONCURRENCY")
     while time.monotonic() < deadline:
         claimed = claim_due(limit=batch_size)
         if not claimed:

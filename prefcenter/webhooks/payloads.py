@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from crm.models import OptInRequest, Person, Subscription, SubscriptionList
 from crm.phone import mask_mdn, mdn_text
-from prefcenter.webhooks.conf import webhook_setting
+from prefcenter.conf import setting
 
 
 def body_bytes(payload: dict[str, Any]) -> bytes:
@@ -39,7 +39,7 @@ def _iso(moment: datetime.datetime | None) -> str | None:
 
 
 def person_facts(person: Person) -> dict[str, Any]:
-    number = mdn_text(person.mdn) if webhook_setting("WEBHOOK_FULL_MDN") else mask_mdn(person.mdn)
+    number = mdn_text(person.mdn) if setting("WEBHOOK_FULL_MDN") else mask_mdn(person.mdn)
     return {
         "id": person.pk,
         "external_person_id": person.external_person_id or None,

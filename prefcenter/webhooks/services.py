@@ -20,9 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from prefcenter.conf import setting
 from prefcenter.webhooks import payloads, selectors, signing, tasks
 from prefcenter.webhooks.choices import DeliveryState, EventType
-from prefcenter.webhooks.conf import webhook_setting
 from prefcenter.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 
@@ -100,7 +100,7 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> EndpointWithSecret:
     """A new secret signs from now on; the one it replaces keeps signing beside it for
     ``WEBHOOK_SECRET_GRACE_HOURS``, so the receiver can switch without losing events."""
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-    grace = datetime.timedelta(hours=webhook_setting("WEBHOOK_SECRET_GRACE_HOURS"))
+    grace = datetime.timedelta(hours=setting("WEBHOOK_SECRET_GRACE_HOURS"))
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = timezone.now() + grace
     endpoint.secret = signing.secret_generate()

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from prefcenter.conf import setting
 from prefcenter.webhooks import tasks
 from prefcenter.webhooks.choices import DeliveryState
-from prefcenter.webhooks.conf import webhook_setting
 from prefcenter.webhooks.delivery import next_due_at
 from prefcenter.webhooks.models import WebhookMessage
 
@@ -31,7 +31,7 @@ def webhooks_sweep() -> WebhookSweepReport:
 def prune() -> int:
     """Delete events older than ``WEBHOOK_RETENTION_DAYS`` that nothing still waits to send
     (with their deliveries and attempts)."""
-    cutoff = timezone.now() - datetime.timedelta(days=webhook_setting("WEBHOOK_RETENTION_DAYS"))
+    cutoff = timezone.now() - datetime.timedelta(days=setting("WEBHOOK_RETENTION_DAYS"))
     old = WebhookMessage.objects.filter(created_at__lt=cutoff).exclude(
         deliveries__state=DeliveryState.PENDING
     )

@@ -16,10 +16,10 @@ import os
 import socket
 import time
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from prefcenter.conf import setting
 from prefcenter.workers.models import WorkerHeartbeat, WorkerKind
 
 logger = logging.getLogger(__name__)
@@ -30,12 +30,12 @@ KEEP_STOPPED = datetime.timedelta(days=7)
 
 def stale_after() -> datetime.timedelta:
     """How long a process may stay silent before it counts as gone."""
-    return datetime.timedelta(seconds=settings.PREFCENTER_WORKER_STALE_SECONDS)
+    return datetime.timedelta(seconds=setting("PREFCENTER_WORKER_STALE_SECONDS"))
 
 
 def heartbeat_interval() -> float:
     """Seconds between two writes: several beats fit in the stale period."""
-    return max(0.5, min(10.0, settings.PREFCENTER_WORKER_STALE_SECONDS / 4))
+    return max(0.5, min(10.0, setting("PREFCENTER_WORKER_STALE_SECONDS") / 4))
 
 
 class Heartbeat:

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from crm import services
 from crm.choices import ConsentAction, Source
-from prefcenter.api import conf
 from prefcenter.api.models import ApiClient, ApiKey
+from prefcenter.conf import setting
 from tests.api.conftest import authorized, make_api_key
 from tests.fixtures.builders import make_list, make_person
 
@@ -74,10 +74,10 @@ def test_an_unknown_scope_or_rate_is_refused_by_the_model():
 def test_a_bad_rate_setting_names_itself(settings):
     settings.PREFCENTER_API_RATE = "lots"
     with pytest.raises(ImproperlyConfigured, match="PREFCENTER_API_RATE"):
-        conf.rate()
+        setting("PREFCENTER_API_RATE")
     settings.PREFCENTER_API_IDEMPOTENCY_TTL = "0"
     with pytest.raises(ImproperlyConfigured, match="PREFCENTER_API_IDEMPOTENCY_TTL"):
-        conf.idempotency_ttl()
+        setting("PREFCENTER_API_IDEMPOTENCY_TTL")
 
 
 @pytest.fixture

@@ -175,22 +175,22 @@ def test_the_open_endpoint_accepts_anyone_and_says_so(client):
 
 
 def _check_ids(settings) -> set[str]:
-    return {message.id for message in run_checks() if message.id.startswith("vibes.")}
+    return {message.id for message in run_checks() if message.id.startswith("prefcenter.")}
 
 
 def test_system_check_warns_when_the_endpoint_is_open(settings):
-    assert "vibes.W010" in _check_ids(settings)
+    assert "prefcenter.W301" in _check_ids(settings)
     settings.VIBES_CALLBACK_TOKENS = ["tok"]
-    assert "vibes.W010" not in _check_ids(settings)
+    assert "prefcenter.W301" not in _check_ids(settings)
     settings.VIBES_CALLBACK_TOKENS = []
     settings.VIBES_CALLBACK_ALLOWED_IPS = [VIBES_US]
-    assert "vibes.W010" not in _check_ids(settings)
+    assert "prefcenter.W301" not in _check_ids(settings)
 
 
 def test_system_check_refuses_unreadable_addresses(settings):
     settings.VIBES_CALLBACK_ALLOWED_IPS = [VIBES_US, "35.155.139.300"]
     settings.VIBES_TRUSTED_PROXIES = ["lb.internal"]
-    messages = [m for m in run_checks() if m.id == "vibes.E011"]
+    messages = [m for m in run_checks() if m.id == "prefcenter.E301"]
     assert len(messages) == 2
     assert "35.155.139.300" in messages[0].msg
     assert "lb.internal" in messages[1].msg

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from prefcenter.conf import env
+from prefcenter.conf import setting
 from tests.fixtures.callbacks import callback_body, post_callback, process_callbacks
 from tests.project.conftest import manage
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
@@ -129,16 +129,15 @@ def test_the_same_large_body_delivered_twice_is_a_duplicate(client, settings):
 
 def test_the_size_limit_is_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("VIBES_CALLBACK_MAX_BODY_BYTES", "4096")
-    assert env("VIBES_CALLBACK_MAX_BODY_BYTES") == 4096
+    assert setting("VIBES_CALLBACK_MAX_BODY_BYTES") == 4096
     monkeypatch.setenv("VIBES_CALLBACK_MAX_BODY_BYTES", "a lot")
     with pytest.raises(ImproperlyConfigured, match="VIBES_CALLBACK_MAX_BODY_BYTES"):
-        env("VIBES_CALLBACK_MAX_BODY_BYTES")
+        setting("VIBES_CALLBACK_MAX_BODY_BYTES")
 
     result = manage(
         "shell",
         "-c",
-        "from vibes_integration.conf import get_setting; "
-        "print(get_setting('VIBES_CALLBACK_MAX_BODY_BYTES'))",
+        "from prefcenter.conf import setting; print(setting('VIBES_CALLBACK_MAX_BODY_BYTES'))",
         VIBES_CALLBACK_MAX_BODY_BYTES="4096",
     )
     assert result.returncode == 0, result.stderr

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 
+from crm.phone import vibes_mdn
 from tests.fixtures.callbacks import callback_body
 from vibes_integration.callbacks.events import (
     CallbackType,
@@ -19,7 +20,6 @@ from vibes_integration.callbacks.events import (
 from vibes_integration.callbacks.parsing import (
     CallbackParseError,
     parse_body,
-    parse_mdn,
     parse_payload,
     parse_timestamp,
     peek,
@@ -74,10 +74,15 @@ def test_an_absent_timestamp_is_none(raw):
         ("12", None),
         ("not a number", None),
         (None, None),
+        # Any JSON value may stand where the number should.
+        (2015550142.0, "+12015550142"),
+        (True, None),
+        ({"mdn": "+12015550142"}, None),
+        (["+12015550142"], None),
     ],
 )
 def test_e164_and_version_1_national_numbers(raw, expected):
-    assert parse_mdn(raw) == expected
+    assert vibes_mdn(raw) == expected
 
 
 def test_subscription_added_as_in_vibes_examples():

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from crm import selectors, services
 from crm.choices import ConsentAction, OptInStatus, Source, SubscriptionState
 from crm.models import ConsentEvent, Person, Subscription
-from crm.phone import parse_mdn, vibes_mdn
+from crm.phone import mdn_from_input, vibes_mdn
 from crm.services.validation import clean_mdn, clean_mdn_from, clean_vibes_mdn
 from tests.fixtures.builders import make_list, make_person
 from tests.fixtures.callbacks import callback_body, deliver, process_callbacks
@@ -52,7 +52,7 @@ def test_a_number_from_vibes_is_kept_as_vibes_holds_it(raw, recorded):
 @pytest.mark.parametrize("raw", [VIBES_EXAMPLE, TOO_SHORT_FOR_THE_PLAN, VERSION_1])
 def test_a_typed_number_is_still_validated(raw):
     with pytest.raises(ValidationError):
-        parse_mdn(raw)
+        mdn_from_input(raw)
     with pytest.raises(ValidationError) as caught:
         clean_mdn(raw)
     assert "mdn" in caught.value.message_dict

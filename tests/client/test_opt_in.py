@@ -1,4 +1,4 @@
-"""Add Participant and pending participants through the client: every documented answer."""
+"""Add Participant through the client: every documented answer."""
 
 from __future__ import annotations
 
@@ -119,30 +119,3 @@ def test_add_participant_with_unknown_custom_fields(client):
 def test_add_participant_to_an_unknown_campaign(client):
     with pytest.raises(NotFound):
         client.add_participant("AC9999", mdn=MDN)
-
-
-def test_list_pending_participants(vibes_sandbox, client):
-    started = client.add_participant("AC1001", mdn=MDN, external_person_id="web-4")
-
-    by_mdn = client.list_pending_participants("AC1001", mdn=MDN)
-    by_external_id = client.list_pending_participants("AC1001", external_person_id="web-4")
-    by_person = client.list_pending_participants("AC1001", person_id=started.person_key)
-
-    assert by_mdn == by_external_id == by_person
-    assert len(by_mdn) == 1
-    assert by_mdn[0]["status"] == "PENDING"
-    assert by_mdn[0]["expire_date"] == started.expire_date
-    assert by_mdn[0]["person"]["person_key"] == started.person_key
-    assert vibes_sandbox.control.calls()[-3]["query"] == "mdn=%2B12015550131"
-
-
-def test_list_pending_participants_is_empty_once_answered(vibes_sandbox, client):
-    client.add_participant("AC1001", mdn=MDN)
-    vibes_sandbox.control.phone_reply(MDN, "Y")
-
-    assert client.list_pending_participants("AC1001", mdn=MDN) == []
-
-
-def test_list_pending_participants_with_a_bad_mdn(client):
-    with pytest.raises(BadRequest):
-        client.list_pending_participants("AC1001", mdn="12")

@@ -53,21 +53,6 @@ def test_list_subscriptions_of_an_unknown_person(client):
         client.list_subscriptions_by_external_id("nobody")
 
 
-def test_get_subscription(client, subscribed):
-    records = client.get_subscription(subscribed["person_key"], "1001")
-
-    assert len(records) == 1
-    assert records[0]["subscription_list"]["id"] == "1001"
-    assert client.get_subscription_by_external_id("sub-1", "1001") == records
-
-
-def test_get_subscription_not_found(client, subscribed):
-    with pytest.raises(NotFound):
-        client.get_subscription(subscribed["person_key"], "1002")
-    with pytest.raises(NotFound):
-        client.get_subscription("nobody", "1001")
-
-
 def test_unsubscribe_by_person_key(vibes_sandbox, client, subscribed):
     assert client.unsubscribe(subscribed["person_key"], "1001") is True
 
@@ -118,9 +103,3 @@ def test_list_acquisition_campaigns(client):
     assert campaign["status"] == "active"
     with pytest.raises(NotFound):
         client.list_acquisition_campaigns("9999")
-
-
-def test_get_acquisition_campaign(client):
-    assert client.get_acquisition_campaign("AC1003")["acquisition_id"] == "AC1003"
-    with pytest.raises(NotFound):
-        client.get_acquisition_campaign("AC9999")

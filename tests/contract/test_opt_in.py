@@ -1,4 +1,4 @@
-"""Web opt-in (Add Participant, pending participants): every answer the client can get,
+"""Web opt-in (Add Participant): every answer the client can get,
 judged by Vibes' OpenAPI document."""
 
 from __future__ import annotations
@@ -59,24 +59,4 @@ def test_add_participant(vibes_sandbox, contract, single_opt_in):
         ("POST", PARTICIPANTS, 400),
         ("POST", PARTICIPANTS, 422),
         ("POST", PARTICIPANTS, 404),
-    }
-
-
-def test_pending_participants(vibes_sandbox, contract):
-    client = contract.client
-    started = vibes_sandbox.client().add_participant("AC1001", mdn=MDN, external_person_id="o-2")
-
-    assert len(client.list_pending_participants("AC1001", mdn=MDN)) == 1
-    assert len(client.list_pending_participants("AC1001", external_person_id="o-2")) == 1
-    assert len(client.list_pending_participants("AC1001", person_id=started.person_key)) == 1
-    assert client.list_pending_participants("AC1003", mdn=MDN) == []
-    with pytest.raises(BadRequest):
-        client.list_pending_participants("AC1001", mdn="+1555")
-    with pytest.raises(NotFound):
-        client.list_pending_participants("AC9999", mdn=MDN)
-
-    assert contract.check() == {
-        ("GET", PARTICIPANTS, 200),
-        ("GET", PARTICIPANTS, 400),
-        ("GET", PARTICIPANTS, 404),
     }

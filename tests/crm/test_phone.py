@@ -5,20 +5,21 @@ import pytest
 from django.core.exceptions import ValidationError
 from phonenumber_field.phonenumber import to_python
 
-from crm.phone import mask_mdn, mdn_text, parse_mdn, try_parse_mdn
+from crm.phone import mask_mdn, mdn_from_input, mdn_text, try_parse_mdn
+from prefcenter.phone_numbers import InvalidMdn, parse_mdn
 
 
 @pytest.mark.parametrize(
     "raw", ["(201) 555-0123", "201.555.0123", "+1 201 555 0123", "2015550123", "1-201-555-0123"]
 )
 def test_parse_accepts_common_formats(raw):
-    assert parse_mdn(raw) == "+12015550123"
+    assert mdn_from_input(raw) == "+12015550123"
 
 
 @pytest.mark.parametrize("raw", ["", "hello", "555", "+1 299 555 1234"])
 def test_parse_refuses_what_cannot_be_a_real_number(raw):
     with pytest.raises(ValidationError):
-        parse_mdn(raw)
+        mdn_from_input(raw)
 
 
 @pytest.mark.parametrize("raw", ["(299) 555-1234", "299.555.1234", "+1 299 555 1234"])
@@ -47,3 +48,23 @@ def test_mdn_text_asks_libphonenumber_once(monkeypatch):
     assert len(calls) == 1
     assert mdn_text("") == mdn_text(None) == ""
     assert mdn_text("+12015550101") == "+12015550101"
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "code"),
+    [
+        ("", "US", "required"),
+        ("hello", "US", "not_a_number"),
+        ("2015550123", None, "not_a_number"),
+        ("+1 299 555 1234", "US", "not_valid"),
+    ],
+)
+def test_the_shared_reading_says_why_a_number_is_refused(raw, region, code):
+    with pytest.raises(InvalidMdn) as caught:
+        parse_mdn(raw, region=region)
+    assert caught.value.code == code
+
+
+def test_the_shared_reading_places_national_digits_in_the_region_given():
+    assert parse_mdn("2015550123", region="US") == "+12015550123"
+    assert parse_mdn("+12995551234", region=None, strict=False) == "+12995551234"

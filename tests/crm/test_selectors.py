@@ -2,10 +2,9 @@
 
 import pytest
 
-from crm import selectors, services
-from crm.choices import Source, SubscriptionState
+from crm import selectors
 from crm.models import Person
-from tests.fixtures.builders import make_custom_field, make_list, make_person
+from tests.fixtures.builders import make_custom_field, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -97,42 +96,8 @@ def test_a_suffix_finds_every_number_that_ends_with_it(stored):
     assert list(selectors.person_search("99-555-1234")) == [stored]
 
 
-def test_preference_lists_and_subscriber_fields_in_order():
-    second = make_list(name="B", order=2)
-    first = make_list(name="A", order=1)
-    make_list(name="Hidden", shown_in_preference_center=False)
-    assert list(selectors.preference_lists()) == [first, second]
-    shown = make_custom_field(key="zip", order=2)
+def test_custom_field_definitions_by_key():
+    make_custom_field(key="zip", order=2)
     make_custom_field(key="score", visible_to_subscribers=False)
-    earlier = make_custom_field(key="birthday", order=1)
-    assert list(selectors.subscriber_custom_fields()) == [earlier, shown]
+    make_custom_field(key="birthday", order=1)
     assert set(selectors.custom_field_definitions()) == {"zip", "score", "birthday"}
-
-
-def test_person_subscription_states(person):
-    deals, news, never = make_list(), make_list(), make_list()
-    services.subscription_change(
-        person=person,
-        subscription_list=deals,
-        state=SubscriptionState.SUBSCRIBED,
-        source=Source.STAFF,
-    )
-    services.subscription_change(
-        person=person,
-        subscription_list=news,
-        state=SubscriptionState.SUBSCRIBED,
-        source=Source.STAFF,
-    )
-    services.subscription_leave(person=person, subscription_list=news, source=Source.STAFF)
-    states = selectors.person_subscription_states(person)
-    assert states == {
-        deals.pk: SubscriptionState.SUBSCRIBED,
-        news.pk: SubscriptionState.UNSUBSCRIBED,
-    }
-    assert never.pk not in states
-    assert selectors.person_subscribed_list_ids(person) == {deals.pk}
-    assert [e.subscription_list for e in selectors.person_consent_history(person)] == [
-        news,
-        news,
-        deals,
-    ]

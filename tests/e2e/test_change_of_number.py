@@ -136,6 +136,8 @@ def test_change_of_number_with_y(whole_loop, browser_context_factory):
     assert len(opted_in.vibes_event_ids) == 2
     [asked] = ledger.filter(action=ConsentAction.OPT_IN_REQUESTED, mdn=NEW)
     assert BUTTON in asked.disclosure_text
+    # The opted-in line keeps the disclosure whose button was pressed, like the request.
+    assert BUTTON in opted_in.disclosure_text
 
 
 @pytest.mark.parametrize("answer", ["N", "lapse"])

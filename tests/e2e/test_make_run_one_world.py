@@ -4,13 +4,14 @@ demo-0002's preference page show every list unsubscribed."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
 
 import requests
 
+from scripts.runner.environment import child_environment
+from scripts.runner.layout import Layout
 from tests.e2e.processes import ROOT, eventually
 from tests.e2e.test_make_run import (  # noqa: F401 (fixtures)
     DEMO_PERSONS,
@@ -26,11 +27,7 @@ STOPPED_MDN = "+12015550101"
 
 def _children_environment(env: dict[str, str]) -> dict[str, str]:
     """The environment ``scripts/run.py`` gives its children (database, sandbox)."""
-    spec = importlib.util.spec_from_file_location("run_script", ROOT / "scripts" / "run.py")
-    run = importlib.util.module_from_spec(spec)
-    sys.modules["run_script"] = run
-    spec.loader.exec_module(run)
-    return run.child_environment(run.Layout.from_environ(env), env)
+    return child_environment(Layout.from_environ(env), env)
 
 
 def _manage(env: dict[str, str], *args: str) -> str:

@@ -100,6 +100,27 @@ def test_one_y_is_one_opted_in_line_with_every_event_that_reported_it(
     assert SubscriptionList.objects.get(pk=deals.pk).list_id == "1001"
 
 
+@pytest.mark.parametrize("confirmed_first", [True, False])
+def test_a_y_that_vibes_dates_before_the_request_is_still_one_line(
+    client, dina_asked, confirmed_first
+):
+    """Vibes dates to the whole second: a Y within the request's second is dated before
+    the request's own line, which then sorts as the newest; the two reports of that Y
+    are still one opted-in line, which keeps the request's disclosure."""
+    person, _, pressed = dina_asked
+    [asked] = ConsentEvent.objects.filter(person=person, action=ConsentAction.OPT_IN_REQUESTED)
+    second = asked.occurred_at.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    confirmed = _confirmed() | {"event_date": second}
+    added = _subscription_added("PK-DINA-04") | {"event_date": second}
+    added["subscription"] = dict(added["subscription"], opt_in_date=second)
+    bodies = [confirmed, added] if confirmed_first else [added, confirmed]
+    for body in bodies:
+        deliver(client, body)
+    [opted_in] = ConsentEvent.objects.filter(person=person, action=ConsentAction.OPTED_IN)
+    assert sorted(opted_in.vibes_event_ids) == sorted([CONFIRMED, "evt-sub-added-dina"])
+    assert f"“{pressed}”" in opted_in.disclosure_text
+
+
 def test_an_opt_in_after_an_opt_out_is_a_new_line(client, dina_asked):
     person, _, _ = dina_asked
     deliver(client, _confirmed())

@@ -3,8 +3,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from crm.models import ConsentEvent, OptInRequest, SubscriptionList
-from prefcenter.preferences.conf import Rate, parse_rate
+from prefcenter.conf import setting
 from prefcenter.preferences.selectors import disclosure_digest, list_disclosure
+from prefcenter.settings_registry.parsers import Rate, rate_limit
 from tests.fixtures.builders import make_person
 
 
@@ -99,13 +100,16 @@ def test_failed_validation_sends_nothing_and_counts_nothing(client, newcomer, ur
     ],
 )
 def test_rate_settings_are_parsed(raw, expected):
-    assert parse_rate("PREFCENTER_X", raw) == expected
+    assert rate_limit(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["ten per hour", "10", "-1/1h", "10/0h", "10/1w", "0/1h", "0"])
 def test_bad_rate_settings_name_the_setting(raw):
-    with pytest.raises(ImproperlyConfigured) as excinfo:
-        parse_rate("PREFCENTER_OPT_IN_LIMIT_PER_PERSON", raw)
+    with (
+        pytest.raises(ImproperlyConfigured) as excinfo,
+        override_settings(PREFCENTER_OPT_IN_LIMIT_PER_PERSON=raw),
+    ):
+        setting("PREFCENTER_OPT_IN_LIMIT_PER_PERSON")
     assert "PREFCENTER_OPT_IN_LIMIT_PER_PERSON" in str(excinfo.value)
     assert "10/1h" in str(excinfo.value)
 

@@ -1,10 +1,12 @@
 import datetime
 
 import pytest
+from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory, override_settings
 
-from prefcenter.preferences import checks, conf
+from prefcenter.conf import problems, setting
+from prefcenter.preferences import checks
 from prefcenter.preferences.client import client_ip, consent_context
 
 
@@ -63,15 +65,15 @@ def test_consent_context_carries_address_agent_and_one_reference_per_request():
 
 
 def test_settings_come_from_settings_then_environment_then_defaults(monkeypatch):
-    assert conf.brand_name() == "Northwind Outfitters"
+    assert setting("PREFCENTER_BRAND_NAME") == "Northwind Outfitters"
     monkeypatch.setenv("PREFCENTER_BRAND_NAME", "Env Brand")
-    assert conf.brand_name() == "Env Brand"
+    assert setting("PREFCENTER_BRAND_NAME") == "Env Brand"
     with override_settings(PREFCENTER_BRAND_NAME="Settings Brand"):
-        assert conf.brand_name() == "Settings Brand"
+        assert setting("PREFCENTER_BRAND_NAME") == "Settings Brand"
     monkeypatch.setenv("PREFCENTER_LINK_MAX_AGE", "3600")
-    assert conf.link_max_age() == 3600
+    assert setting("PREFCENTER_LINK_MAX_AGE") == 3600
     with override_settings(PREFCENTER_LINK_MAX_AGE=datetime.timedelta(days=2)):
-        assert conf.link_max_age() == 172800
+        assert setting("PREFCENTER_LINK_MAX_AGE") == 172800
 
 
 @pytest.mark.parametrize(
@@ -85,28 +87,28 @@ def test_settings_come_from_settings_then_environment_then_defaults(monkeypatch)
 )
 def test_bad_settings_are_reported_by_the_system_check(name, value):
     with override_settings(**{name: value}):
-        errors = checks.check_preference_settings()
-    assert [e.id for e in errors] == ["prefcenter.E101"]
+        errors = [m for m in run_checks() if m.id == "prefcenter.E100"]
+    assert len(errors) == 1
     assert name in errors[0].msg
 
 
-def test_the_system_check_passes_with_the_defaults():
-    assert checks.check_preference_settings() == []
+def test_the_defaults_are_all_valid():
+    assert problems() == {}
 
 
 def test_production_with_local_memory_cache_is_warned(settings):
     settings.PRODUCTION = True
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    assert [w.id for w in checks.check_rate_limit_cache()] == ["prefcenter.W101"]
+    assert [w.id for w in checks.check_rate_limit_cache()] == ["prefcenter.W601"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
     assert checks.check_rate_limit_cache() == []
 
 
 def test_unknown_setting_names_are_programming_errors():
     with pytest.raises(KeyError):
-        conf.rate("PREFCENTER_BRAND_NAME")
+        setting("PREFCENTER_NO_SUCH_LIMIT")
     with pytest.raises(ImproperlyConfigured), override_settings(PREFCENTER_LINK_MAX_AGE=-5):
-        conf.link_max_age()
+        setting("PREFCENTER_LINK_MAX_AGE")
 
 
 def test_the_browser_tests_leave_django_async_safety_on():

@@ -176,8 +176,8 @@ def test_erasure_done_is_published(db):
 def test_production_requires_the_hash_key(settings):
     settings.PRODUCTION = True
     settings.PREFCENTER_ERASURE_HASH_KEY = ""
-    assert [message.id for message in check_erasure_hash_key()] == ["crm.E001"]
-    with pytest.raises(SystemCheckError, match=r"crm\.E001"):
+    assert [message.id for message in check_erasure_hash_key()] == ["prefcenter.E701"]
+    with pytest.raises(SystemCheckError, match=r"prefcenter\.E701"):
         call_command("check", "--tag", "crm_erasure")
     settings.PREFCENTER_ERASURE_HASH_KEY = "k" * 40
     assert check_erasure_hash_key() == []

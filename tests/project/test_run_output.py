@@ -1,5 +1,6 @@
-"""``make run``'s output (scripts/run.py): the "running" block once, after the start's burst;
-short logs by default and everything with ``--verbose`` (``make run V=2``).
+"""``make run``'s output (scripts/run.py, its pieces in scripts/runner/): the "running" block
+once, after the start's burst; short logs by default and everything with ``--verbose`` (``make
+run V=2``).
 
 The whole launcher is exercised by tests/e2e/test_make_run.py; these check the output rules
 on their own, with real child processes where output is concerned.
@@ -7,7 +8,6 @@ on their own, with real child processes where output is concerned.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import subprocess
 import sys
@@ -15,20 +15,21 @@ from pathlib import Path
 
 import pytest
 
+import scripts.runner.supervisor as supervisor_module
+from scripts.runner.environment import child_environment
+from scripts.runner.layout import LaunchError, Layout
+from scripts.runner.start import RUNSERVER_CHATTER
+
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("run_script", ROOT / "scripts" / "run.py")
-run = importlib.util.module_from_spec(_spec)
-sys.modules["run_script"] = run
-_spec.loader.exec_module(run)
 
 
 @pytest.fixture
 def layout(tmp_path):
-    return run.Layout.from_environ({"PREFCENTER_VAR_DIR": str(tmp_path)})
+    return Layout.from_environ({"PREFCENTER_VAR_DIR": str(tmp_path)})
 
 
 def test_children_log_short_and_quiet_the_machinery_by_default(layout):
-    env = run.child_environment(layout, {})
+    env = child_environment(layout, {})
     assert env["PREFCENTER_LOG_FORMAT"] == "short"
     assert env["PREFCENTER_LOG_LEVELS"] == (
         "django_tasks=WARNING,django_tasks_db=WARNING,vibes_integration.sync.concurrency=WARNING"
@@ -36,18 +37,18 @@ def test_children_log_short_and_quiet_the_machinery_by_default(layout):
 
 
 def test_verbose_leaves_every_logger_and_the_full_format(layout):
-    env = run.child_environment(layout, {}, verbose=True)
+    env = child_environment(layout, {}, verbose=True)
     assert "PREFCENTER_LOG_FORMAT" not in env
     assert "PREFCENTER_LOG_LEVELS" not in env
 
 
 def test_the_shell_choice_of_log_levels_wins(layout):
-    env = run.child_environment(layout, {"PREFCENTER_LOG_LEVELS": "root=DEBUG"})
+    env = child_environment(layout, {"PREFCENTER_LOG_LEVELS": "root=DEBUG"})
     assert env["PREFCENTER_LOG_LEVELS"] == "root=DEBUG"
 
 
 def test_the_short_format_is_applied_by_the_settings(layout):
-    env = run.child_environment(layout, {"PATH": "/usr/bin:/bin"})
+    env = child_environment(layout, {"PATH": "/usr/bin:/bin"})
     code = (
         "import logging; logging.getLogger('vibes_integration.client').info('call');"
         "logging.getLogger('django_tasks').info('task ran');"
@@ -80,7 +81,7 @@ def test_the_short_format_is_applied_by_the_settings(layout):
     ],
 )
 def test_the_development_server_start_text_is_hidden(line):
-    assert run.RUNSERVER_CHATTER.match(line)
+    assert RUNSERVER_CHATTER.match(line)
 
 
 @pytest.mark.parametrize(
@@ -92,13 +93,13 @@ def test_the_development_server_start_text_is_hidden(line):
     ],
 )
 def test_requests_and_errors_of_the_site_are_shown(line):
-    assert not run.RUNSERVER_CHATTER.match(line)
+    assert not RUNSERVER_CHATTER.match(line)
 
 
 def test_the_banner_is_printed_once_after_the_burst(monkeypatch):
-    monkeypatch.setattr(run, "BANNER_QUIET", 1.0)
+    monkeypatch.setattr(supervisor_module, "BANNER_QUIET", 1.0)
     out = io.StringIO()
-    supervisor = run.Supervisor({"PATH": "/usr/bin:/bin", **_python_env()}, out=out)
+    supervisor = supervisor_module.Supervisor({"PATH": "/usr/bin:/bin", **_python_env()}, out=out)
     burst = (
         "import time\nfor n in range(30):\n    print('line', n, flush=True)\n"
         "    time.sleep(0.05)\ntime.sleep(3)\n"
@@ -108,7 +109,7 @@ def test_the_banner_is_printed_once_after_the_burst(monkeypatch):
         # As after a start: the services are up and have begun to talk.
         while "line 0" not in out.getvalue():
             supervisor.pump(0.1)
-        with pytest.raises(run.LaunchError, match="worker stopped unexpectedly"):
+        with pytest.raises(LaunchError, match="worker stopped unexpectedly"):
             supervisor.serve("BANNER")
     finally:
         supervisor.stop()

@@ -1,16 +1,19 @@
-"""Settings come from the environment, are checked, and production refuses unsafe ones."""
+"""Settings are read through one accessor, are checked, and production refuses unsafe ones."""
 
 import secrets
 
 import pytest
+from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.test import override_settings
 
-from prefcenter.conf import DEVELOPMENT_SECRET_KEY, ENV_SETTINGS, env
-from tests.project.conftest import ROOT, manage
+from prefcenter.conf import environment_setting, setting
+from prefcenter.settings_registry import SETTINGS
+from prefcenter.settings_registry.project import DEVELOPMENT_SECRET_KEY
+from tests.project.conftest import manage
 
 SAFE_PRODUCTION = {
     "DJANGO_ENV": "production",
@@ -83,25 +86,77 @@ def test_a_bad_value_names_the_variable(variable, value):
     assert "ImproperlyConfigured" in result.stderr
 
 
-def test_the_accessor_parses_and_defaults(monkeypatch):
+def test_the_accessor_reads_the_django_setting_then_the_environment_then_the_default(
+    monkeypatch,
+):
     monkeypatch.delenv("VIBES_RATE_LIMIT", raising=False)
-    assert env("VIBES_RATE_LIMIT") == 100
+    assert setting("VIBES_RATE_LIMIT") == 100
     monkeypatch.setenv("VIBES_RATE_LIMIT", "40")
-    assert env("VIBES_RATE_LIMIT") == 40
+    assert setting("VIBES_RATE_LIMIT") == 40
+    with override_settings(VIBES_RATE_LIMIT=7):
+        assert setting("VIBES_RATE_LIMIT") == 7
+    with override_settings(VIBES_RATE_LIMIT=None):
+        assert setting("VIBES_RATE_LIMIT") == 40
+    monkeypatch.setenv("VIBES_RATE_LIMIT", "")
+    assert setting("VIBES_RATE_LIMIT") == 100
+
+
+def test_the_environment_reader_of_settings_py_parses_and_defaults(monkeypatch):
     monkeypatch.setenv("ALLOWED_HOSTS", " a.example.com, b.example.com ,")
-    assert env("ALLOWED_HOSTS") == ["a.example.com", "b.example.com"]
+    assert environment_setting("ALLOWED_HOSTS") == ["a.example.com", "b.example.com"]
     monkeypatch.setenv("DEBUG", "off")
-    assert env("DEBUG") is False
+    assert environment_setting("DEBUG") is False
+    monkeypatch.delenv("DEBUG")
+    monkeypatch.setenv("DJANGO_ENV", "production")
+    assert environment_setting("DEBUG") is False
+    monkeypatch.setenv("DJANGO_ENV", "development")
+    assert environment_setting("DEBUG") is True
     monkeypatch.setenv("DEBUG", "sometimes")
     with pytest.raises(ImproperlyConfigured, match="DEBUG"):
-        env("DEBUG")
+        environment_setting("DEBUG")
 
 
-def test_every_variable_is_documented():
-    assert all(spec.help for spec in ENV_SETTINGS.values())
-    documented = (ROOT / "docs" / "crm.md").read_text(encoding="utf-8")
-    missing = [name for name in ENV_SETTINGS if f"`{name}`" not in documented]
-    assert missing == []
+@pytest.mark.parametrize(
+    ("value", "origin"),
+    [("lots", "the Django setting"), (None, "the environment variable")],
+)
+def test_a_bad_value_names_the_setting_its_origin_and_what_to_write(monkeypatch, value, origin):
+    monkeypatch.setenv("VIBES_RATE_LIMIT", "many")
+    with override_settings(VIBES_RATE_LIMIT=value), pytest.raises(ImproperlyConfigured) as error:
+        setting("VIBES_RATE_LIMIT")
+    message = str(error.value)
+    assert f"VIBES_RATE_LIMIT={value or 'many'!r} ({origin}) is not valid" in message
+    assert "expected a whole number greater than zero, such as 30" in message
+
+
+def test_parsers_take_django_values_as_well_as_strings(settings):
+    settings.VIBES_CALLBACK_CREDENTIALS = [("vibes", "secret")]
+    settings.WEBHOOK_FULL_MDN = True
+    settings.PREFCENTER_TEXTED_COUNTRIES = ["us", "ca"]
+    assert setting("VIBES_CALLBACK_CREDENTIALS") == [("vibes", "secret")]
+    assert setting("WEBHOOK_FULL_MDN") is True
+    assert setting("PREFCENTER_TEXTED_COUNTRIES") == ["US", "CA"]
+
+
+def test_unknown_names_are_programming_errors():
+    with pytest.raises(KeyError, match="not declared"):
+        setting("VIBES_NO_SUCH_THING")
+
+
+def test_every_setting_has_help_and_an_owner_and_parses_its_default():
+    for spec in SETTINGS.values():
+        assert spec.help and spec.owner, spec.name
+        if not callable(spec.default):
+            spec.parse(spec.default)
+
+
+def test_settings_py_copies_no_setting_another_part_reads():
+    copied = [
+        name
+        for name, spec in SETTINGS.items()
+        if spec.owner != "django" and name in vars(settings._wrapped)
+    ]
+    assert copied == []
 
 
 def test_development_defaults_to_a_sqlite_file_in_the_project_with_wal():
@@ -110,7 +165,7 @@ def test_development_defaults_to_a_sqlite_file_in_the_project_with_wal():
         "-c",
         "from django.conf import settings; from django.db import connection; "
         "print(settings.DATABASES['default']['NAME']); print(settings.DEBUG); "
-        "print(settings.VIBES_RATE_LIMIT)",
+        "from prefcenter.conf import setting; print(setting('VIBES_RATE_LIMIT'))",
     )
     assert result.returncode == 0, result.stderr
     name, debug, rate = result.stdout.split()[-3:]
@@ -156,10 +211,12 @@ def _ids(**overrides) -> set[str]:
             },
             "prefcenter.W002",
         ),
-        ({"VIBES_API_URL": "public-api.vibescm.com"}, "vibes.E001"),
-        ({"VIBES_PASSWORD": ""}, "vibes.E002"),
-        ({"VIBES_RATE_LIMIT": 0}, "vibes.E003"),
-        ({"VIBES_RATE_LIMIT": 500}, "vibes.W002"),
+        ({"VIBES_API_URL": "public-api.vibescm.com"}, "prefcenter.E201"),
+        ({"VIBES_PASSWORD": ""}, "prefcenter.E100"),
+        ({"VIBES_RATE_LIMIT": 0}, "prefcenter.E100"),
+        ({"VIBES_RATE_LIMIT": 500}, "prefcenter.W202"),
+        ({"WEBHOOK_RETRY_JITTER": "1.5"}, "prefcenter.E100"),
+        ({"PREFCENTER_LINK_MAX_AGE": 0}, "prefcenter.E100"),
     ],
 )
 def test_system_checks_have_stable_ids(overrides, check_id):

@@ -36,7 +36,9 @@ def test_a_keyword_subscriber_has_no_external_id_anywhere(vibes_sandbox, client,
     assert reference["external_person_id"] is None
 
 
-def test_a_landing_page_subscriber_has_no_external_id(vibes_sandbox, client, callback_receiver):
+def test_a_landing_page_subscriber_has_no_external_id(
+    vibes_sandbox, client, callback_receiver, api
+):
     signed_up = vibes_sandbox.control.landing_page(MDN, "AC1002")
     vibes_sandbox.control.phone_reply(MDN, "Y")
     vibes_sandbox.control.wait_for_deliveries()
@@ -44,7 +46,9 @@ def test_a_landing_page_subscriber_has_no_external_id(vibes_sandbox, client, cal
     assert (signed_up["status"], signed_up["answer"]["status"]) == (201, "PENDING")
     person = client.find_person_by_mdn(MDN)
     assert "external_person_id" not in person
-    [subscription] = client.get_subscription(person["person_key"], "1002")
+    [subscription] = api(
+        "GET", f"/mobiledb/persons/{person['person_key']}/subscriptions/1002"
+    ).json()
     assert "opt_out_date" not in subscription
     reference = callback_receiver.bodies("subscription_added")[0]["subscription"]["person"]
     assert reference["person_key"] == person["person_key"]
@@ -52,7 +56,7 @@ def test_a_landing_page_subscriber_has_no_external_id(vibes_sandbox, client, cal
 
 
 def test_person_id_and_person_key_are_different_values_everywhere(
-    vibes_sandbox, client, callback_receiver
+    vibes_sandbox, client, callback_receiver, api
 ):
     result = client.add_participant("AC1001", mdn=MDN, external_person_id="id-1")
     vibes_sandbox.control.phone_reply(MDN, "Y")
@@ -72,26 +76,27 @@ def test_person_id_and_person_key_are_different_values_everywhere(
             key = "subscription" if "subscription" in body else "participant"
             reference = body[key]["person"]
             assert (reference["id"], reference["person_key"]) == (person_id, person_key)
-    [subscription] = client.get_subscription(person_key, "1001")
+    [subscription] = api("GET", f"/mobiledb/persons/{person_key}/subscriptions/1001").json()
     assert subscription["person"]["id"] == person_id
     assert subscription["person"]["url"].endswith(f"/mobiledb/persons/{person_key}")
     with pytest.raises(NotFound):
         client.get_person(person_id)
 
 
-def test_every_call_by_an_external_id_vibes_does_not_know_is_404(vibes_sandbox, client):
+def test_every_call_by_an_external_id_vibes_does_not_know_is_404(vibes_sandbox, client, api):
     person = _keyword_person(vibes_sandbox, client)
     made_up = f"vibes-{person['person_key']}"
 
     calls = [
         lambda: client.get_person_by_external_id(made_up),
         lambda: client.list_subscriptions_by_external_id(made_up),
-        lambda: client.get_subscription_by_external_id(made_up, "1001"),
         lambda: client.update_person_by_external_id(made_up, {"custom_fields": {}}),
     ]
     for call in calls:
         with pytest.raises(NotFound):
             call()
+    one_list = f"/mobiledb/persons/external/{made_up}/subscriptions/1001"
+    assert api("GET", one_list).status_code == 404
     assert client.unsubscribe_by_external_id(made_up, "1001") is False
     [subscription] = vibes_sandbox.control.subscriptions()
     assert subscription["active"] is True

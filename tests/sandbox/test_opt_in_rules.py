@@ -149,13 +149,13 @@ def test_a_keyword_when_already_subscribed_changes_nothing(vibes_sandbox, client
     assert len(vibes_sandbox.control.subscriptions()) == 1
 
 
-def test_subscribing_again_after_stop_makes_a_new_record(vibes_sandbox, client):
+def test_subscribing_again_after_stop_makes_a_new_record(vibes_sandbox, client, api):
     vibes_sandbox.control.phone_reply(MDN, "DEALS")
     vibes_sandbox.control.phone_reply(MDN, "STOP")
     vibes_sandbox.control.phone_reply(MDN, "DEALS")
 
     person_key = client.find_person_by_mdn(MDN)["person_key"]
-    history = client.get_subscription(person_key, "1001")
+    history = api("GET", f"/mobiledb/persons/{person_key}/subscriptions/1001").json()
     assert [record.get("opt_out_reason") for record in history] == ["user_opt_out", None]
 
 
@@ -188,7 +188,7 @@ def test_an_expired_request_sends_nothing_and_can_be_made_again(
     assert statuses == ["EXPIRED", "PENDING"]
 
 
-def test_a_pending_request_lapses_after_its_time(vibes_sandbox, client):
+def test_a_pending_request_lapses_after_its_time(vibes_sandbox, client, api):
     config = vibes_sandbox.control.config()
     config["pending_ttl_seconds"] = 0
     vibes_sandbox.control.seed(config)
@@ -197,7 +197,8 @@ def test_a_pending_request_lapses_after_its_time(vibes_sandbox, client):
     second = client.add_participant("AC1001", mdn=MDN)
 
     assert (first.http_status, second.http_status) == (201, 201)
-    assert client.list_pending_participants("AC1001", mdn=MDN) == []
+    pending = api("GET", "/campaigns/acquisition/AC1001/participants?mdn=%2B12015550151")
+    assert pending.json() == []
 
 
 def test_yes_answers_the_newest_pending_request(vibes_sandbox, client):

@@ -179,12 +179,12 @@ def test_metrics_export_the_dashboards_figures(client, settings):
 def test_a_bad_metrics_allowlist_is_refused_naming_the_variable(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
-    from prefcenter.conf import env
+    from prefcenter.conf import setting
 
     monkeypatch.setenv("PREFCENTER_METRICS_ALLOWED_IPS", "10.0.0.0/8, not-an-address")
     with pytest.raises(
         ImproperlyConfigured, match=r"PREFCENTER_METRICS_ALLOWED_IPS.*not-an-address"
     ):
-        env("PREFCENTER_METRICS_ALLOWED_IPS")
+        setting("PREFCENTER_METRICS_ALLOWED_IPS")
     monkeypatch.setenv("PREFCENTER_METRICS_ALLOWED_IPS", "10.0.0.0/8, 192.0.2.7, *")
-    assert env("PREFCENTER_METRICS_ALLOWED_IPS") == ["10.0.0.0/8", "192.0.2.7", "*"]
+    assert setting("PREFCENTER_METRICS_ALLOWED_IPS") == ["10.0.0.0/8", "192.0.2.7", "*"]

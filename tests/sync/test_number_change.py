@@ -112,6 +112,8 @@ def test_y_moves_the_chosen_lists_to_the_new_number(loop, subscriber, lists):
     old_key = subscriber.person_key
     texts_to_old = len(loop.texts_to(OLD))
     loop.sandbox.control.clear_calls()
+    before = next(p for p in loop.sandbox.control.persons() if p["person_key"] == old_key)
+    assert before["custom_fields"]["first_name"] == "Ada"
     change = ask(subscriber, [deals, orders])
     loop.run()
 
@@ -137,8 +139,13 @@ def test_y_moves_the_chosen_lists_to_the_new_number(loop, subscriber, lists):
     assert loop.active_lists(OLD) == set()
     old_person = next(p for p in loop.sandbox.control.persons() if p["person_key"] == old_key)
     assert old_person["mdn"] is None and old_person["external_person_id"] is None
+    # Nothing of the subscriber stays on the record nobody is linked to any more; the
+    # new number's person carries the details instead.
+    assert old_person["custom_fields"].get("first_name") is None
+    assert old_person["custom_fields"].get("email") is None
     new_person = next(p for p in loop.sandbox.control.persons() if p["mdn"] == NEW)
     assert new_person["external_person_id"] == subscriber.external_person_id
+    assert new_person["custom_fields"]["first_name"] == "Ada"
     # No CRM person was made from the callbacks of either Vibes person.
     assert list(type(subscriber).objects.all()) == [subscriber]
 
@@ -146,9 +153,11 @@ def test_y_moves_the_chosen_lists_to_the_new_number(loop, subscriber, lists):
     [opted_out] = ledger.filter(action=ConsentAction.OPTED_OUT)
     assert str(opted_out.mdn) == OLD
     assert opted_out.opt_out_reason == OptOutReason.NUMBER_CHANGED
-    assert ledger.filter(action=ConsentAction.OPTED_IN, mdn=NEW).exists()
     [requested] = ledger.filter(action=ConsentAction.OPT_IN_REQUESTED, mdn=NEW)
     assert "Text me to confirm" in requested.disclosure_text
+    # The opted-in line proves on its own what was shown: the request's disclosure.
+    [opted_in] = ledger.filter(action=ConsentAction.OPTED_IN, mdn=NEW)
+    assert opted_in.disclosure_text == requested.disclosure_text
 
 
 @pytest.mark.parametrize("answer", ["N", "lapse"])

@@ -7,7 +7,9 @@ import threading
 
 import pytest
 from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
 
+from prefcenter.conf import setting
 from vibes_integration.sync.ratelimit import (
     CacheRateLimiter,
     DatabaseRateLimiter,
@@ -167,22 +169,20 @@ def test_bad_sync_settings_fail_the_checks_with_the_variable_named(settings):
     settings.VIBES_SYNC_BATCH_SIZE = "lots"
     settings.VIBES_SYNC_RATE_LIMITER = "cache"
     ids = {message.id: message.msg for message in run_checks()}
-    assert "vibes_sync.E001" in ids
-    assert "VIBES_SYNC_BATCH_SIZE='lots' is not valid" in ids["vibes_sync.E001"]
+    assert "prefcenter.E100" in ids
+    assert (
+        "VIBES_SYNC_BATCH_SIZE='lots' (the Django setting) is not valid" in ids["prefcenter.E100"]
+    )
     del settings.VIBES_SYNC_BATCH_SIZE
     ids = {message.id: message.msg for message in run_checks()}
-    assert "vibes_sync.E002" in ids
+    assert "prefcenter.E401" in ids
 
 
 def test_sync_settings_come_from_the_environment_too(monkeypatch):
-    from vibes_integration.sync.conf import sync_setting
-
     monkeypatch.setenv("VIBES_SYNC_LEASE_SECONDS", "7.5")
-    assert sync_setting("VIBES_SYNC_LEASE_SECONDS") == 7.5
+    assert setting("VIBES_SYNC_LEASE_SECONDS") == 7.5
     monkeypatch.setenv("VIBES_SYNC_PERSON_FIELDS", '{"first_name": "given_name"}')
-    assert sync_setting("VIBES_SYNC_PERSON_FIELDS") == {"first_name": "given_name"}
+    assert setting("VIBES_SYNC_PERSON_FIELDS") == {"first_name": "given_name"}
     monkeypatch.setenv("VIBES_SYNC_PERSON_FIELDS", '{"phone": "x"}')
-    from django.core.exceptions import ImproperlyConfigured
-
     with pytest.raises(ImproperlyConfigured, match="VIBES_SYNC_PERSON_FIELDS"):
-        sync_setting("VIBES_SYNC_PERSON_FIELDS")
+        setting("VIBES_SYNC_PERSON_FIELDS")

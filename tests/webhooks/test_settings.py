@@ -4,14 +4,14 @@ import pytest
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from prefcenter.webhooks.conf import webhook_setting
+from prefcenter.conf import setting
 
 
 def test_defaults_follow_the_specifications_schedule(settings):
     del settings.WEBHOOK_RETRY_SCHEDULE
 
-    assert webhook_setting("WEBHOOK_RETRY_SCHEDULE") == (5, 300, 1800, 7200, 18000, 36000, 36000)
-    assert webhook_setting("WEBHOOK_FULL_MDN") is False
+    assert setting("WEBHOOK_RETRY_SCHEDULE") == (5, 300, 1800, 7200, 18000, 36000, 36000)
+    assert setting("WEBHOOK_FULL_MDN") is False
 
 
 def test_the_environment_is_read_when_django_has_no_setting(settings, monkeypatch):
@@ -19,8 +19,8 @@ def test_the_environment_is_read_when_django_has_no_setting(settings, monkeypatc
     monkeypatch.setenv("WEBHOOK_RETRY_SCHEDULE", "1, 2,4")
     monkeypatch.setenv("WEBHOOK_FULL_MDN", "yes")
 
-    assert webhook_setting("WEBHOOK_RETRY_SCHEDULE") == (1.0, 2.0, 4.0)
-    assert webhook_setting("WEBHOOK_FULL_MDN") is True
+    assert setting("WEBHOOK_RETRY_SCHEDULE") == (1.0, 2.0, 4.0)
+    assert setting("WEBHOOK_FULL_MDN") is True
 
 
 @pytest.mark.parametrize(
@@ -37,12 +37,12 @@ def test_a_bad_value_is_refused_naming_the_setting(settings, name, value):
     setattr(settings, name, value)
 
     with pytest.raises(ImproperlyConfigured, match=name):
-        webhook_setting(name)
-    errors = [m for m in checks.run_checks() if m.id == "webhooks.E001"]
+        setting(name)
+    errors = [m for m in checks.run_checks() if m.id == "prefcenter.E100"]
     assert len(errors) == 1 and name in errors[0].msg
 
 
 def test_a_lease_shorter_than_the_timeouts_is_warned_about(settings):
     settings.WEBHOOK_LEASE_SECONDS = 3
 
-    assert "webhooks.W001" in {m.id for m in checks.run_checks()}
+    assert "prefcenter.W501" in {m.id for m in checks.run_checks()}

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils import timezone
 
-from prefcenter.conf import env
+from prefcenter.conf import setting
 from prefcenter.workers.heartbeat import Heartbeat
 from prefcenter.workers.models import WorkerHeartbeat, WorkerKind
 from prefcenter.workers.outage import MAX_DELAY, Outage
@@ -142,10 +142,10 @@ def test_rows_of_processes_long_gone_are_pruned():
 def test_the_stale_setting_is_validated(monkeypatch):
     monkeypatch.setenv("PREFCENTER_WORKER_STALE_SECONDS", "soon")
     with pytest.raises(ImproperlyConfigured, match="PREFCENTER_WORKER_STALE_SECONDS"):
-        env("PREFCENTER_WORKER_STALE_SECONDS")
+        setting("PREFCENTER_WORKER_STALE_SECONDS")
     monkeypatch.setenv("PREFCENTER_WORKER_STALE_SECONDS", "0")
     with pytest.raises(ImproperlyConfigured, match="greater than zero"):
-        env("PREFCENTER_WORKER_STALE_SECONDS")
+        setting("PREFCENTER_WORKER_STALE_SECONDS")
 
 
 def test_outage_retries_are_logged_and_their_waits_bounded(caplog):

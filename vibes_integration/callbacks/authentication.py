@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from prefcenter.client_address import client_address as address_behind_proxies
-from vibes_integration.conf import get_setting
+from prefcenter.conf import setting
+from vibes_integration.conf import callback_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def parse_networks(entries: Iterable[str]) -> tuple[list[IPNetwork], list[str]]:
 def _networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
     networks, invalid = parse_networks(entries)
     if invalid:
-        # Fail closed: an entry we cannot read allows nobody (system check vibes.E011).
+        # Fail closed: an entry we cannot read allows nobody (system check prefcenter.E301).
         logger.error("Ignoring unreadable address entries: %s", ", ".join(invalid))
     return tuple(networks)
 
@@ -92,7 +93,7 @@ def _address_in(address: str, entries: tuple[str, ...]) -> bool:
 def client_address(request: HttpRequest) -> str | None:
     """The address of whoever sent the request, trusting only ``VIBES_TRUSTED_PROXIES``
     (read as everywhere else: ``prefcenter.client_address``)."""
-    proxies = _networks(tuple(get_setting("VIBES_TRUSTED_PROXIES") or ()))
+    proxies = _networks(tuple(setting("VIBES_TRUSTED_PROXIES") or ()))
     return address_behind_proxies(request.META, proxies)
 
 
@@ -135,12 +136,12 @@ def _match_token(given: str, tokens: Iterable[str]) -> int | None:
 def authenticate(request: HttpRequest, token: str | None) -> Verdict:
     """Check the request against every configured protection; see the module docstring."""
     address = client_address(request)
-    allowed_ips = get_setting("VIBES_CALLBACK_ALLOWED_IPS")
+    allowed_ips = setting("VIBES_CALLBACK_ALLOWED_IPS")
     if "*" not in allowed_ips and not _in_networks(address, allowed_ips):
         return Verdict(False, 403, "address not allowed", address)
 
     proofs = []
-    tokens = get_setting("VIBES_CALLBACK_TOKENS")
+    tokens = setting("VIBES_CALLBACK_TOKENS")
     if token is not None and not tokens:
         return Verdict(False, 404, "path token given but none configured", address)
     if tokens:
@@ -151,7 +152,7 @@ def authenticate(request: HttpRequest, token: str | None) -> Verdict:
             return Verdict(False, 403, "wrong path token", address)
         proofs.append(f"token #{index}")
 
-    pairs = get_setting("VIBES_CALLBACK_CREDENTIALS")
+    pairs = callback_credentials()
     if pairs:
         given = _basic_credentials(request)
         if given is None:

@@ -18,8 +18,8 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 
+from prefcenter.conf import setting
 from vibes_integration.callbacks.authentication import Verdict, authenticate
-from vibes_integration.conf import get_setting
 
 READ_CHUNK_BYTES = 64 * 1024
 AUTHENTICATED_METHODS = frozenset({"POST", "PUT"})
@@ -70,7 +70,7 @@ class RawBodyParser(BaseParser):
     def parse(
         self, stream: IO[bytes], media_type: str | None = None, parser_context: Any = None
     ) -> RawBody:
-        return read_bounded(stream, get_setting("VIBES_CALLBACK_MAX_BODY_BYTES"))
+        return read_bounded(stream, setting("VIBES_CALLBACK_MAX_BODY_BYTES"))
 
 
 def read_bounded(stream: IO[bytes], max_bytes: int) -> RawBody:

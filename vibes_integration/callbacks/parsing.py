@@ -149,27 +149,15 @@ def parse_timestamp(value: Any, name: str = "timestamp") -> datetime.datetime | 
     return parsed.astimezone(datetime.UTC)
 
 
-def parse_mdn(value: Any) -> str | None:
-    """An E.164 number, or version-1 national digits, → E.164; None when it is no number.
-
-    A fact, not input (``crm.phone.vibes_mdn``): Vibes already holds the number, so only
-    its shape is checked, never its validity; refusing it here would lose the event.
-    """
-    text = _text(value)
-    if not text:
-        return None
-    return vibes_mdn(text)
-
-
 def parse_person_ref(person: Any, *, mobile_phone: Any = None) -> PersonRef:
     if not isinstance(person, Mapping):
         person = {}
     mobile = mobile_phone if mobile_phone is not None else _mobile_phone(person)
     mdn = None
     if isinstance(mobile, Mapping):
-        mdn = parse_mdn(mobile.get("mdn"))
+        mdn = vibes_mdn(mobile.get("mdn"))
     if mdn is None:
-        mdn = parse_mdn(person.get("mdn"))
+        mdn = vibes_mdn(person.get("mdn"))
     return PersonRef(
         person_key=_first_text(person, "person_key"),
         external_person_id=_first_text(person, "external_person_id", "external_id"),

@@ -27,9 +27,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from crm.models import SubscriptionList
+from prefcenter.conf import setting
 from vibes_integration.callbacks.events import CallbackType
 from vibes_integration.client import VibesClient
-from vibes_integration.conf import get_setting
+from vibes_integration.conf import callback_credentials
 from vibes_integration.errors import VibesError
 
 LIST_FILTERED = (CallbackType.SUBSCRIPTION_ADDED, CallbackType.SUBSCRIPTION_REMOVED)
@@ -80,14 +81,14 @@ class RegistrationResult:
 
 def callback_url() -> str:
     """The URL Vibes should call, with Basic credentials in it when they are configured."""
-    base = str(get_setting("VIBES_CALLBACK_BASE_URL") or "").strip()
+    base = str(setting("VIBES_CALLBACK_BASE_URL") or "").strip()
     parts = urlsplit(base)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ImproperlyConfigured(
             f"VIBES_CALLBACK_BASE_URL={base!r} is not an http(s) URL. Set it to the public "
             "URL of /vibes/callbacks/ (with the path token when VIBES_CALLBACK_TOKENS is set)."
         )
-    credentials = get_setting("VIBES_CALLBACK_CREDENTIALS")
+    credentials = callback_credentials()
     if credentials and not parts.username:
         user, password = credentials[0]
         netloc = f"{quote(str(user), safe='')}:{quote(str(password), safe='')}@{parts.netloc}"

@@ -2,7 +2,7 @@
 
 ``drf/`` and ``drf/<token>/`` serve the same endpoint as a REST framework view, kept so
 that ``make bench`` can measure both (docs/callbacks.md); Vibes is told to call the plain
-one. A path token is never ``drf``: a token that short draws warning vibes.W011.
+one. A path token is never ``drf``: a token that short draws warning prefcenter.W302.
 """
 
 from django.urls import path

@@ -20,9 +20,9 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from prefcenter.conf import setting
 from vibes_integration.callbacks.authentication import authenticate
 from vibes_integration.callbacks.services import callback_event_store, stored_headers
-from vibes_integration.conf import get_setting
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def callback_receive(request: HttpRequest, token: str | None = None) -> HttpResp
         )
         return _refused(verdict.status)
 
-    body, truncated_from_bytes = _read_body(request, get_setting("VIBES_CALLBACK_MAX_BODY_BYTES"))
+    body, truncated_from_bytes = _read_body(request, setting("VIBES_CALLBACK_MAX_BODY_BYTES"))
     if truncated_from_bytes is not None:
         logger.error(
             "A Vibes callback of %d bytes from %s is over VIBES_CALLBACK_MAX_BODY_BYTES "

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from vibes_integration.sandbox import clock
 from vibes_integration.sandbox.custom_fields import CustomFieldErrors, clean_custom_fields
 from vibes_integration.sandbox.events import emit_person
-from vibes_integration.sandbox.mdn import InvalidMdn, parse_mdn
+from vibes_integration.sandbox.mdn import InvalidMdn, parse_api_mdn
 from vibes_integration.sandbox.rendering import render_person
 from vibes_integration.sandbox.wire import ApiError, ApiRequest, ApiResponse, empty, error
 
@@ -52,7 +52,9 @@ def find_person(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
     if not raw:
         return error(404, "MDN not found.")
     try:
-        mdn = parse_mdn(raw, version=request.api_version, region=sandbox.config["default_region"])
+        mdn = parse_api_mdn(
+            raw, version=request.api_version, region=sandbox.config["default_region"]
+        )
     except InvalidMdn as exc:
         return error(400, str(exc))
     person = sandbox.person_by_mdn(mdn)
@@ -96,7 +98,7 @@ def _mobile_phone(sandbox: Sandbox, request: ApiRequest, body: dict[str, Any]) -
     if phone["mdn"] is None:
         return None, carrier_code
     try:
-        mdn = parse_mdn(
+        mdn = parse_api_mdn(
             phone["mdn"], version=request.api_version, region=sandbox.config["default_region"]
         )
     except InvalidMdn as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vibes_integration.sandbox.mdn import InvalidMdn, parse_mdn
+from vibes_integration.sandbox.mdn import InvalidMdn, parse_api_mdn
 from vibes_integration.sandbox.rendering import (
     render_campaign,
     render_list,
@@ -97,7 +97,7 @@ def search_subscriber(sandbox: Sandbox, request: ApiRequest, list_id: str) -> Ap
     person = None
     if request.param("mdn"):
         try:
-            mdn = parse_mdn(
+            mdn = parse_api_mdn(
                 request.param("mdn"),
                 version=request.api_version,
                 region=sandbox.config["default_region"],

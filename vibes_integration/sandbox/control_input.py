@@ -10,7 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from vibes_integration.sandbox.mdn import InvalidMdn, parse_mdn
+from vibes_integration.sandbox.mdn import InvalidMdn, parse_api_mdn
 from vibes_integration.sandbox.wire import ApiRequest
 
 if TYPE_CHECKING:
@@ -41,9 +41,9 @@ def control_mdn(sandbox: Sandbox, raw: Any) -> str:
     text = str(raw or "").strip()
     try:
         if text.startswith("+"):
-            return parse_mdn(text, version=2)
+            return parse_api_mdn(text, version=2)
         digits = "".join(character for character in text if character.isdigit())
-        return parse_mdn(digits, version=1, region=sandbox.config["default_region"])
+        return parse_api_mdn(digits, version=1, region=sandbox.config["default_region"])
     except InvalidMdn as exc:
         raise ControlError(400, f"{text!r} is not a valid mobile number") from exc
 

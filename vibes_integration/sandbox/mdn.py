@@ -11,16 +11,20 @@ import re
 
 import phonenumbers
 
+from prefcenter.phone_numbers import InvalidMdn, parse_mdn
 
-class InvalidMdn(ValueError):
-    """The MDN is not in the format the API version requires, or cannot exist."""
-
+__all__ = ["InvalidMdn", "format_mdn", "parse_api_mdn"]
 
 _DIGITS = re.compile(r"^\d{4,15}$")
 
 
-def parse_mdn(raw: object, *, version: int, region: str = "US") -> str:
-    """The E.164 form of ``raw`` as Vibes API ``version`` would read it, or InvalidMdn."""
+def parse_api_mdn(raw: object, *, version: int, region: str = "US") -> str:
+    """The E.164 form of ``raw`` as Vibes API ``version`` would read it, or ``InvalidMdn``
+    with the message Vibes answers.
+
+    The version's spelling rules are checked here; whether the number can exist is
+    ``prefcenter.phone_numbers.parse_mdn``'s answer, the CRM's own.
+    """
     if not isinstance(raw, str | int) or isinstance(raw, bool):
         raise InvalidMdn("Invalid MDN format.")
     text = str(raw)
@@ -44,12 +48,11 @@ def parse_mdn(raw: object, *, version: int, region: str = "US") -> str:
 
 def _checked(text: str, region: str | None) -> str:
     try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as exc:
+        return parse_mdn(text, region=region)
+    except InvalidMdn as exc:
+        if exc.code == "not_valid":
+            raise InvalidMdn("Invalid MDN: not a valid mobile number.") from exc
         raise InvalidMdn("Invalid MDN format.") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidMdn("Invalid MDN: not a valid mobile number.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def format_mdn(mdn: str | None, *, version: int) -> str | None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from vibes_integration.sandbox import clock
 from vibes_integration.sandbox.custom_fields import CustomFieldErrors, clean_custom_fields
 from vibes_integration.sandbox.events import emit_participant, emit_person
-from vibes_integration.sandbox.mdn import InvalidMdn, parse_mdn
+from vibes_integration.sandbox.mdn import InvalidMdn, parse_api_mdn
 from vibes_integration.sandbox.rendering import render_participant, render_participant_person
 from vibes_integration.sandbox.wire import ApiRequest, ApiResponse, error
 
@@ -138,7 +138,7 @@ def _participant_number(sandbox: Sandbox, request: ApiRequest, body: dict[str, A
             raise _Refused(error(400, "The person has no mobile number; send mobile_phone.mdn."))
         return by_id["mdn"]
     try:
-        return parse_mdn(
+        return parse_api_mdn(
             raw_mdn, version=request.api_version, region=sandbox.config["default_region"]
         )
     except InvalidMdn:
@@ -276,7 +276,7 @@ def list_pending(sandbox: Sandbox, request: ApiRequest, acquisition_id: str) -> 
     mdn = None
     if raw_mdn is not None:
         try:
-            mdn = parse_mdn(
+            mdn = parse_api_mdn(
                 raw_mdn, version=request.api_version, region=sandbox.config["default_region"]
             )
         except InvalidMdn:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from vibes_integration.sandbox import clock
 from vibes_integration.sandbox.custom_fields import CustomFieldErrors, clean_custom_fields
-from vibes_integration.sandbox.mdn import InvalidMdn, parse_mdn
+from vibes_integration.sandbox.mdn import InvalidMdn, parse_api_mdn
 
 if TYPE_CHECKING:
     from vibes_integration.sandbox.core import Sandbox
@@ -94,7 +94,7 @@ def _mdn(sandbox: Sandbox, raw: Any, where: str) -> str | None:
     if not raw:
         return None
     try:
-        return parse_mdn(raw, version=2, region=sandbox.config["default_region"])
+        return parse_api_mdn(raw, version=2, region=sandbox.config["default_region"])
     except InvalidMdn as exc:
         raise SeedError(f"{where}: {exc}") from exc
 

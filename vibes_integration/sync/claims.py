@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from vibes_integration.sync import conf
+from prefcenter.conf import setting
 from vibes_integration.sync.choices import ACTIVE_STATUSES, OperationKind, OperationStatus
 from vibes_integration.sync.models import Operation
 
@@ -67,7 +67,7 @@ def claim_due(
     right after the commit) makes the ``token`` itself and remembers it first.
     """
     now = timezone.now()
-    lease = datetime.timedelta(seconds=conf.sync_setting("VIBES_SYNC_LEASE_SECONDS"))
+    lease = datetime.timedelta(seconds=setting("VIBES_SYNC_LEASE_SECONDS"))
     claim = Claim(token=token or new_claim_token())
     with transaction.atomic():
         ids = list(

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from django.db import connection
 
-from vibes_integration.client import VibesClient, get_session
+from vibes_integration.client import VibesClient
 from vibes_integration.sync.ratelimit import RateGate, RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -57,8 +57,7 @@ class CallPool:
         included); cut into methods, each would take and hand back the same four objects.
         """
         gate = RateGate(self.limiter, max_reserve=min(self.concurrency, 8))
-        get_session(pool_size=self.concurrency)  # a connection for each sending thread
-        client = VibesClient.from_settings(throttle=gate.wait)
+        client = VibesClient.from_settings(throttle=gate.wait, pool_size=self.concurrency)
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="vibes-sync")
         futures: dict[Future, Item] = {}
         # Inside a caller's transaction (a test, a command run in one) a second connection

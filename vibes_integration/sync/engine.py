@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 
-from vibes_integration.sync import conf
+from prefcenter.conf import setting
 from vibes_integration.sync.claims import claim_due, has_due, new_claim_token, release_claim
 from vibes_integration.sync.concurrency import CallPool
 from vibes_integration.sync.planning import Plan, build_plans
@@ -69,9 +69,9 @@ def process_due(
     ``on_backlog`` is called once when more is due than the first batch holds: the task
     passes its scheduler there, so that another worker starts on the backlog meanwhile
     (this module does not schedule: ``tasks`` does, and runs this)."""
-    budget = conf.sync_setting("VIBES_SYNC_TASK_SECONDS") if max_seconds is None else max_seconds
+    budget = setting("VIBES_SYNC_TASK_SECONDS") if max_seconds is None else max_seconds
     deadline = time.monotonic() + budget
-    batch_size = conf.sync_setting("VIBES_SYNC_BATCH_SIZE")
+    batch_size = setting("VIBES_SYNC_BATCH_SIZE")
     summary = BatchSummary()
     recorder = Recorder()
     tokens: list[str] = []
@@ -105,7 +105,7 @@ def process_due(
         if first:
             pool = CallPool(
                 limiter=limiter or get_rate_limiter(),
-                concurrency=conf.sync_setting("VIBES_SYNC_CONCURRENCY"),
+                concurrency=setting("VIBES_SYNC_CONCURRENCY"),
             )
             pool.run(first, perform, record, more=next_plans)
     except (KeyboardInterrupt, SystemExit):

@@ -14,7 +14,6 @@ import hmac
 import ipaddress
 from collections.abc import Iterable, Iterator
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -23,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from prefcenter.conf import setting
 from prefcenter.workers.status import workers_status
 from vibes_integration.callbacks.authentication import client_address
 from vibes_integration.sync.choices import OperationStatus
@@ -166,8 +166,8 @@ def _allowed_address(address: str | None, entries: list[str]) -> bool:
 
 def metrics_access(request: HttpRequest) -> int:
     """200 when the request may read the metrics, 404 when they are off, 403 otherwise."""
-    token = getattr(settings, "PREFCENTER_METRICS_TOKEN", "")
-    allowed = getattr(settings, "PREFCENTER_METRICS_ALLOWED_IPS", [])
+    token = setting("PREFCENTER_METRICS_TOKEN")
+    allowed = setting("PREFCENTER_METRICS_ALLOWED_IPS")
     if not token and not allowed:
         return 404
     given = _bearer(request)

@@ -29,22 +29,6 @@ def nullification_body(person: JSONDict) -> JSONDict:
     }
 
 
-def client_for(client: VibesClient, company_key: str) -> VibesClient:
-    """The same connection, credentials and throttle, for another company key."""
-    if company_key == client.company_key:
-        return client
-    return VibesClient(
-        base_url=client.base_url,
-        company_key=company_key,
-        username=client.auth[0],
-        password=client.auth[1],
-        connect_timeout=client.timeout[0],
-        read_timeout=client.timeout[1],
-        throttle=client.throttle,
-        session=client.session,
-    )
-
-
 def _list_id(subscription: JSONDict) -> str:
     listed = subscription.get("subscription_list") or {}
     return str(listed.get("id") or "") if isinstance(listed, dict) else ""
@@ -53,7 +37,7 @@ def _list_id(subscription: JSONDict) -> str:
 def send_nullify(client: VibesClient, plan: Plan, outcome: SendReport) -> None:
     """Nullify every target; a failure raises (the sending layer classifies it)."""
     for target in plan.erasure_targets:
-        company = client_for(client, str(target.get("company_key") or client.company_key))
+        company = client.for_company(str(target.get("company_key") or client.company_key))
         person_key = str(target.get("person_key") or "")
         if person_key:
             try:

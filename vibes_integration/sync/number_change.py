@@ -5,8 +5,10 @@ number another one). What is left, in this order, each step harmless to repeat:
 
 1. end every list the old number was on (DELETE by the old person's key; 404 is done,
    the key being one Vibes gave us);
-2. remove the old number and unlink the CRM's external id from the old person
-   (Update Person by key: ``"mdn": null``, ``"external_person_id": null``);
+2. remove the old number, unlink the CRM's external id and clear the fields the sync
+   wrote on the old person (Update Person by key: ``"mdn": null``,
+   ``"external_person_id": null``, each synced custom field null), so that no copy of
+   the subscriber's details stays on a record nobody is linked to any more;
 3. link the CRM's external id and the person's fields to the new number's person
    (Update Person by key).
 
@@ -24,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound
-from vibes_integration.sync.payloads import vibes_person_key
+from vibes_integration.sync.payloads import JSONDict, vibes_person_key
 from vibes_integration.sync.planning import Plan
 from vibes_integration.sync.reports import Result, SendReport
 
@@ -52,7 +54,7 @@ def send_number_change(
                 "update_person",
                 client.update_person,
                 old_key,
-                {"external_person_id": None, "mobile_phone": {"mdn": None}},
+                _old_person_cleared(plan.update_payload),
             )
     if not new_key:
         outcome.result = Result.FAILED
@@ -61,3 +63,13 @@ def send_number_change(
         )
         return
     call(outcome, "update_person", client.update_person, new_key, plan.update_payload or {})
+
+
+def _old_person_cleared(update_payload: JSONDict | None) -> JSONDict:
+    """What the old person keeps of the subscriber: nothing the sync wrote there."""
+    written = (update_payload or {}).get("custom_fields") or {}
+    return {
+        "external_person_id": None,
+        "mobile_phone": {"mdn": None},
+        "custom_fields": dict.fromkeys(written if isinstance(written, dict) else {}, None),
+    }

@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from crm.choices import CustomFieldType
 from crm.custom_fields import clean_custom_field_value
 from crm.models import CustomField, Person
-from vibes_integration.sync import conf
+from prefcenter.conf import setting
 
 JSONDict = dict[str, Any]
 
@@ -77,7 +77,7 @@ def update_person_payload(
     payload: JSONDict = {
         "external_person_id": person.external_person_id,
         "custom_fields": person_custom_fields(
-            person, definitions, field_map or conf.sync_setting("VIBES_SYNC_PERSON_FIELDS")
+            person, definitions, field_map or setting("VIBES_SYNC_PERSON_FIELDS")
         ),
     }
     if remove_mdn and not person.mdn:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from crm.choices import OptInStatus, SubscriptionState
 from crm.models import ErasureRequest, OptInRequest, Person, Subscription
-from vibes_integration.sync import conf
+from prefcenter.conf import setting
 from vibes_integration.sync.choices import OperationKind
 from vibes_integration.sync.models import Operation
 from vibes_integration.sync.payloads import (
@@ -89,7 +89,7 @@ def _read_rows(operations: Sequence[Operation]) -> _Rows:
     return _Rows(
         persons=persons,
         definitions=synced_custom_fields(),
-        field_map=conf.sync_setting("VIBES_SYNC_PERSON_FIELDS"),
+        field_map=setting("VIBES_SYNC_PERSON_FIELDS"),
         requests=OptInRequest.objects.select_related("subscription_list").in_bulk(
             {op.opt_in_request_id for op in operations if op.opt_in_request_id}
         ),

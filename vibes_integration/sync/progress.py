@@ -1,4 +1,11 @@
-"""A progress line for long commands: a bar on a terminal, a line per step elsewhere."""
+"""A progress line for long commands (``vibes_backfill``, ``vibes_reconcile``), drawn by tqdm.
+
+On a terminal tqdm redraws the bar in place (at most ten times a second, to the terminal's
+width). In a file or a pipe (a cron job's log, CI) a redrawn line would be a run of
+carriage returns, so there a plain line, formatted by tqdm, is written every ``log_every``
+percent instead. Either way it goes to the stream the command gives, its stderr, so that
+stdout keeps only the results. Why tqdm rather than rich: docs/sync.md.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +15,15 @@ import time
 from collections.abc import Iterator
 from typing import TextIO
 
+from tqdm import tqdm
 
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
+BAR_FORMAT = (
+    "{desc}[{bar:30}] {n:,}/{total:,} {percentage:5.1f}% {rate_fmt} eta {remaining}{postfix}"
+)
 
 
 class ProgressBar:
-    """``update(done)`` redraws the bar; ``finish()`` ends the line.
-
-    On a terminal the bar is redrawn in place at most ten times a second; when the output
-    is a file or a pipe (a log), a plain line is written every ``log_every`` percent.
-    """
-
-    width = 30
+    """``update(done)`` shows how far the command is; ``finish()`` ends the line."""
 
     def __init__(self, total: int, stream: TextIO, *, label: str = "", log_every: int = 10):
         self.total = max(0, total)
@@ -36,31 +32,41 @@ class ProgressBar:
         self.log_every = log_every
         self.started = time.monotonic()
         self.interactive = bool(getattr(stream, "isatty", lambda: False)())
-        self._last_draw = 0.0
         self._last_logged_step = -1
         self.done = 0
+        self._bar = (
+            tqdm(
+                total=self.total,
+                file=stream,
+                desc=label,
+                bar_format=BAR_FORMAT,
+                unit="",
+                mininterval=0.1,
+                dynamic_ncols=True,
+            )
+            if self.interactive
+            else None
+        )
 
     def line(self, done: int, note: str = "") -> str:
-        fraction = done / self.total if self.total else 1.0
-        filled = round(self.width * min(1.0, fraction))
-        elapsed = time.monotonic() - self.started
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - done) / rate if rate > 0 and done < self.total else 0.0
-        bar = "#" * filled + "-" * (self.width - filled)
-        text = (
-            f"{self.label}[{bar}] {done:,}/{self.total:,} {fraction:6.1%} "
-            f"{rate:,.0f}/s eta {_duration(eta)}"
+        """The progress as one line of text (what a log gets)."""
+        return tqdm.format_meter(
+            done,
+            self.total,
+            time.monotonic() - self.started,
+            prefix=self.label,
+            bar_format=BAR_FORMAT,
+            postfix=note or None,
+            unit="",
+            ascii=True,
         )
-        return f"{text}  {note}" if note else text
 
     def update(self, done: int, note: str = "") -> None:
         self.done = done
-        now = time.monotonic()
-        if self.interactive:
-            if now - self._last_draw >= 0.1 or done >= self.total:
-                self.stream.write("\r" + self.line(done, note) + "\033[K")
-                self.stream.flush()
-                self._last_draw = now
+        if self._bar is not None:
+            if note:
+                self._bar.set_postfix_str(note, refresh=False)
+            self._bar.update(done - self._bar.n)
             return
         step = int(100 * done / self.total) // self.log_every if self.total else 0
         if step > self._last_logged_step:
@@ -69,10 +75,12 @@ class ProgressBar:
             self._last_logged_step = step
 
     def finish(self, note: str = "") -> None:
-        if self.interactive:
-            self.stream.write("\r" + self.line(self.done, note) + "\033[K\n")
-        else:
-            self.stream.write(self.line(self.done, note) + "\n")
+        if self._bar is not None:
+            if note:
+                self._bar.set_postfix_str(note, refresh=False)
+            self._bar.close()
+            return
+        self.stream.write(self.line(self.done, note) + "\n")
         self.stream.flush()
 
 

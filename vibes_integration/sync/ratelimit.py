@@ -27,8 +27,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import IntegrityError, connection, connections, transaction
 
+from prefcenter.conf import setting
 from vibes_integration.errors import TransientError
-from vibes_integration.sync import conf
 from vibes_integration.sync.calls import mark_released
 from vibes_integration.sync.models import RateLimitState
 
@@ -160,7 +160,7 @@ class CacheRateLimiter(RateLimiter):
 
 def limiter_backend() -> str:
     """``database`` or ``cache``: where the workers share the schedule (see the module)."""
-    choice = conf.sync_setting("VIBES_SYNC_RATE_LIMITER")
+    choice = setting("VIBES_SYNC_RATE_LIMITER")
     if choice != "auto":
         return choice
     backend = settings.CACHES.get("default", {}).get("BACKEND", "")
@@ -169,9 +169,9 @@ def limiter_backend() -> str:
 
 def get_rate_limiter() -> RateLimiter:
     """The limiter for the configured company, rate and backend, read now."""
-    rate = conf.rate_limit() * conf.sync_setting("VIBES_SYNC_RATE_HEADROOM")
+    rate = setting("VIBES_RATE_LIMIT") * setting("VIBES_SYNC_RATE_HEADROOM")
     cls = CacheRateLimiter if limiter_backend() == "cache" else DatabaseRateLimiter
-    return cls(company_key=conf.company_key(), rate=rate)
+    return cls(company_key=setting("VIBES_COMPANY_KEY"), rate=rate)
 
 
 class RateGate:

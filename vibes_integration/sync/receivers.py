@@ -18,8 +18,9 @@ from django.db.models.signals import post_delete, post_save
 from crm import signals
 from crm.choices import Source, SubscriptionState
 from crm.models import CustomField, OptInRequest, Person, Subscription, SubscriptionList
+from prefcenter.conf import setting
 from vibes_integration.callbacks import registration_jobs
-from vibes_integration.sync import conf, outbox
+from vibes_integration.sync import outbox
 
 _PERSON_ATTRIBUTES = {"external_person_id", "mdn"}
 
@@ -31,7 +32,7 @@ def _came_from_vibes(source: object) -> bool:
 def _concerns_vibes(person: Person, changed_fields: Iterable[str]) -> bool:
     """Whether any changed field is one Vibes holds (names, synced custom fields...)."""
     changed = set(changed_fields)
-    if changed & (_PERSON_ATTRIBUTES | set(conf.sync_setting("VIBES_SYNC_PERSON_FIELDS"))):
+    if changed & (_PERSON_ATTRIBUTES | set(setting("VIBES_SYNC_PERSON_FIELDS"))):
         return True
     keys = [name.split(".", 1)[1] for name in changed if name.startswith("custom_fields.")]
     return bool(keys) and CustomField.objects.filter(key__in=keys, synced_to_vibes=True).exists()

@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 
 from crm.choices import OptInStatus
 from crm.models import OptInRequest, Person, Subscription, SubscriptionList
+from prefcenter.conf import setting
 from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound, VibesError
-from vibes_integration.sync import conf
 from vibes_integration.sync.choices import ACTIVE_STATUSES, PROBLEM_STATUSES, OperationKind
 from vibes_integration.sync.concurrency import CallPool
 from vibes_integration.sync.drift import CrmContext, RemoteState, Repair, person_repairs
@@ -134,7 +134,7 @@ def _context(persons: list[Person]) -> CrmContext:
     )
     return CrmContext(
         definitions=synced_custom_fields(),
-        field_map=conf.sync_setting("VIBES_SYNC_PERSON_FIELDS"),
+        field_map=setting("VIBES_SYNC_PERSON_FIELDS"),
         lists={sl.list_id: sl for sl in SubscriptionList.objects.all()},
         subscriptions=subscriptions,
         open_requests=open_requests,
@@ -153,9 +153,7 @@ def reconcile(
     """Compare, repair (unless ``dry_run``) and report each difference to ``on_repair``."""
     persons = persons_to_compare(since).order_by("id")
     summary = ReconcileSummary(total=persons.count())
-    pool = CallPool(
-        limiter=get_rate_limiter(), concurrency=conf.sync_setting("VIBES_SYNC_CONCURRENCY")
-    )
+    pool = CallPool(limiter=get_rate_limiter(), concurrency=setting("VIBES_SYNC_CONCURRENCY"))
     last_id = 0
     while True:
         chunk = list(persons.filter(id__gt=last_id)[:chunk_size])

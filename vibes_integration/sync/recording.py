@@ -24,7 +24,7 @@ from crm.choices import OptInStatus, Source
 from crm.models import OptInRequest, Person
 from crm.opt_in_messages import opt_in_message
 from crm.services.erasure import erasure_vibes_finish
-from vibes_integration.sync import conf
+from prefcenter.conf import setting
 from vibes_integration.sync.choices import PROBLEM_STATUSES, OperationKind, OperationStatus
 from vibes_integration.sync.claims import return_to_queue
 from vibes_integration.sync.models import Operation, OutboundCall
@@ -46,8 +46,8 @@ _PERSON_RESULT = {True: "vibes_created", False: "vibes_merged", None: "vibes_upd
 
 def backoff_delay(attempt: int) -> float:
     """Seconds before attempt ``attempt + 1``: exponential, capped, with equal jitter."""
-    base = conf.sync_setting("VIBES_SYNC_BACKOFF_BASE")
-    cap = conf.sync_setting("VIBES_SYNC_BACKOFF_MAX")
+    base = setting("VIBES_SYNC_BACKOFF_BASE")
+    cap = setting("VIBES_SYNC_BACKOFF_MAX")
     ceiling = min(cap, base * 2 ** max(0, attempt - 1))
     return ceiling / 2 + random.random() * ceiling / 2
 
@@ -188,7 +188,7 @@ class Recorder:
             return "lost"
         _record_identity(plan, outcome)
         now = timezone.now()
-        if operation.attempts >= conf.sync_setting("VIBES_SYNC_MAX_ATTEMPTS"):
+        if operation.attempts >= setting("VIBES_SYNC_MAX_ATTEMPTS"):
             self._claimed(plan).update(
                 status=OperationStatus.FAILED,
                 finished_at=now,

@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sub
 from django.utils import timezone
 
 from crm.models import Person
-from vibes_integration.sync import conf
+from prefcenter.conf import setting
 from vibes_integration.sync.choices import (
     ACTIVE_STATUSES,
     OperationStatus,
@@ -176,7 +176,7 @@ def sync_dashboard() -> SyncDashboard:
         calls_last_hour=calls["last_hour"],
         failed_calls_last_hour=calls["failed_last_hour"],
         callback_backlog=callback_backlog(),
-        rate_limit=conf.rate_limit(),
+        rate_limit=setting("VIBES_RATE_LIMIT"),
         rate_limiter=limiter_backend(),
     )
 

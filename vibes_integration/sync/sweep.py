@@ -21,10 +21,10 @@ from crm import services
 from crm.choices import OptInStatus, Source
 from crm.models import OptInRequest
 from prefcenter.access.retention import retention_sweep
+from prefcenter.conf import setting
 from prefcenter.webhooks.sweep import webhooks_sweep
 from vibes_integration.callbacks.registration_jobs import due_registration_jobs
 from vibes_integration.callbacks.tasks import schedule_registration_jobs
-from vibes_integration.sync import conf
 from vibes_integration.sync.choices import PROBLEM_STATUSES, SETTLED_STATUSES
 from vibes_integration.sync.claims import due_operations, release_expired_leases
 from vibes_integration.sync.models import Operation, OutboundCall
@@ -79,7 +79,7 @@ def expire_lapsed_opt_ins() -> int:
 
 def prune() -> tuple[int, int]:
     """Delete settled operations and calls older than ``VIBES_SYNC_RETENTION_DAYS``."""
-    days = conf.sync_setting("VIBES_SYNC_RETENTION_DAYS")
+    days = setting("VIBES_SYNC_RETENTION_DAYS")
     cutoff = timezone.now() - datetime.timedelta(days=days)
     operations, _detail = (
         Operation.objects.filter(finished_at__lt=cutoff)

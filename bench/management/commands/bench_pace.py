@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 
 from bench import data
 from bench.harness import print_json
-from vibes_integration.sync import conf
+from prefcenter.conf import setting
 from vibes_integration.sync.concurrency import CallPool
 from vibes_integration.sync.ratelimit import get_rate_limiter
 
@@ -26,9 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, required=True)
 
     def handle(self, *args, count: int, **_):
-        pool = CallPool(
-            limiter=get_rate_limiter(), concurrency=conf.sync_setting("VIBES_SYNC_CONCURRENCY")
-        )
+        pool = CallPool(limiter=get_rate_limiter(), concurrency=setting("VIBES_SYNC_CONCURRENCY"))
         finished: list[float] = []
 
         def work(client, index: int) -> float:

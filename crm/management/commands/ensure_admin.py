@@ -5,7 +5,6 @@
 is stored in the repository or in a file.
 """
 
-import os
 import secrets
 
 from django.conf import settings
@@ -14,6 +13,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+
+from prefcenter.conf import setting
 
 
 class Command(BaseCommand):
@@ -25,12 +26,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--username",
-            default=os.environ.get("PREFCENTER_ADMIN_USERNAME") or "admin",
+            default=setting("PREFCENTER_ADMIN_USERNAME"),
             help="Default: PREFCENTER_ADMIN_USERNAME or 'admin'.",
         )
         parser.add_argument(
             "--email",
-            default=os.environ.get("PREFCENTER_ADMIN_EMAIL", ""),
+            default=setting("PREFCENTER_ADMIN_EMAIL"),
             help="Default: PREFCENTER_ADMIN_EMAIL.",
         )
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         username = username.strip()
         if not username:
             raise CommandError("The admin username cannot be empty.")
-        password = os.environ.get("PREFCENTER_ADMIN_PASSWORD") or None
+        password = setting("PREFCENTER_ADMIN_PASSWORD") or None
         User = get_user_model()
         login_url = f"{settings.SITE_URL}/admin/"
         with transaction.atomic():

@@ -10,7 +10,7 @@ from django.utils import timezone
 from crm import services
 from crm.demo.loader import demo_external_id
 from crm.models import Person
-from prefcenter.preferences import conf
+from prefcenter.conf import setting
 from prefcenter.preferences.tokens import preference_url
 
 
@@ -58,5 +58,5 @@ class Command(BaseCommand):
             person = services.person_rotate_link_secret(person=person)
             self.stderr.write("Earlier links of this person no longer work.")
         self.stdout.write(preference_url(person, base_url=base_url))
-        expires = timezone.now() + datetime.timedelta(seconds=conf.link_max_age())
+        expires = timezone.now() + datetime.timedelta(seconds=setting("PREFCENTER_LINK_MAX_AGE"))
         self.stderr.write(f"Valid until {expires:%Y-%m-%d %H:%M} UTC.")

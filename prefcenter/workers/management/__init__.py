@@ -1,0 +1,1 @@
+"""The task worker's management command."""

@@ -1,0 +1,1 @@
+"""``prefcenter_worker``: the task worker that production and ``make run`` start."""

@@ -8,10 +8,13 @@ writes a heartbeat that ``GET /healthz/workers`` and the sync dashboard read.
 
 from __future__ import annotations
 
+import logging
 import os
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
+from django_tasks_db.management.commands.db_worker import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from prefcenter.workers.worker import ResilientWorker
@@ -22,6 +25,20 @@ class Command(DbWorkerCommand):
         "Run the task worker (callbacks, sync to Vibes). Like django-tasks-db's db_worker, "
         "but it waits out database outages instead of exiting, and writes a heartbeat."
     )
+
+    def configure_logging(self, verbosity: int) -> None:
+        """db_worker sets its loggers to INFO at start; at the default verbosity the levels
+        ``LOGGING`` names for them win, so that ``PREFCENTER_LOG_LEVELS`` (``make run``'s
+        quiet default) holds in the worker too. ``-v 0`` and ``-v 2`` still mean what
+        they say."""
+        super().configure_logging(verbosity)
+        if verbosity != 1:
+            return
+        configured = settings.LOGGING.get("loggers", {})
+        for name in (TASKS_LOGGER, "django_tasks_db"):
+            level = configured.get(name, {}).get("level")
+            if level:
+                logging.getLogger(name).setLevel(level)
 
     def handle(
         self,

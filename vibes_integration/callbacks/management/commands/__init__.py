@@ -1,0 +1,1 @@
+"""``vibes_callbacks``: register our endpoint at Vibes, and replay stored events."""

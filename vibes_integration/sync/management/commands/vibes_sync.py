@@ -11,10 +11,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
 from django.utils.translation import gettext as _
 
+from prefcenter.conf import setting
 from prefcenter.workers.heartbeat import Heartbeat, heartbeat_interval
 from prefcenter.workers.models import WorkerKind
 from prefcenter.workers.outage import Outage
-from vibes_integration.sync import conf
 from vibes_integration.sync.choices import OperationStatus
 from vibes_integration.sync.engine import process_until_idle
 from vibes_integration.sync.models import Operation
@@ -67,7 +67,7 @@ class Command(BaseCommand):
         if sweep:
             self._sweep_once()
         elif loop:
-            self._loop(interval or conf.sync_setting("VIBES_SYNC_SWEEP_INTERVAL"))
+            self._loop(interval or setting("VIBES_SYNC_SWEEP_INTERVAL"))
         elif retry_failed:
             failed = Operation.objects.filter(status=OperationStatus.FAILED, resolved=False)
             count = operations_retry(operation_ids=failed.values_list("pk", flat=True))

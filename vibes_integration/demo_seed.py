@@ -19,7 +19,7 @@ import requests
 from crm import services
 from crm.choices import OptInStatus, Source, SubscriptionState
 from crm.models import OptInRequest, Person, Subscription
-from vibes_integration.sync import conf
+from prefcenter.conf import setting
 from vibes_integration.sync.payloads import synced_custom_fields, update_person_payload
 from vibes_integration.sync.services import operations_settle_seeded
 
@@ -58,7 +58,7 @@ def sandbox_seed(*, persons: Iterable[Person], sandbox_url: str) -> dict[str, in
 
 def _import_body(persons: list[Person]) -> list[dict[str, Any]]:
     definitions = synced_custom_fields()
-    field_map = conf.sync_setting("VIBES_SYNC_PERSON_FIELDS")
+    field_map = setting("VIBES_SYNC_PERSON_FIELDS")
     ids = [person.pk for person in persons]
     subscriptions: dict[int, list[dict[str, Any]]] = {}
     for subscription in Subscription.objects.filter(

@@ -1,4 +1,8 @@
-"""``python manage.py load_demo``: the demo lists, custom fields and persons."""
+"""``python manage.py load_demo``: the demo lists, custom fields and persons (``crm.demo``),
+and with ``--sandbox`` the same world given to the local Vibes sandbox (``demo_seed``).
+
+It lives with the Vibes integration because of that option: the CRM knows nothing of Vibes.
+"""
 
 from pathlib import Path
 
@@ -7,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crm.demo.loader import DEFAULT_PERSONS, DemoConfigError, load_demo
 from crm.demo.people import MAX_PERSONS
-from crm.demo.sandbox import SandboxSeedError, sandbox_seed
+from vibes_integration.demo_seed import SandboxSeedError, sandbox_seed
 
 
 class Command(BaseCommand):
