@@ -20,6 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py settings_table
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -31,4 +32,4 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) var test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) var test-artifacts .pytest_cache .ruff_cache .import_linter_cache .grimp_cache

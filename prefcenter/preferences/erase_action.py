@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from crm.choices import Source
 from crm.services.erasure import erasure_request
-from prefcenter.preferences.page_actions import ActionResult
+from prefcenter.preferences.action_results import ActionResult
 from prefcenter.preferences.selectors import PageState
 
 

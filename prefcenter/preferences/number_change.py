@@ -18,9 +18,9 @@ from crm import services
 from crm.choices import NumberChangeStatus, Source
 from crm.models import NumberChange, Person
 from crm.phone import mask_mdn
+from prefcenter.preferences.action_results import ActionResult
 from prefcenter.preferences.client import client_ip, consent_context
 from prefcenter.preferences.forms import OptInForm
-from prefcenter.preferences.page_actions import ActionResult
 from prefcenter.preferences.ratelimits import LimitReached, check_opt_in_limits
 from prefcenter.preferences.selectors import NOT_SUBSCRIBED, PageState, format_mdn
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -21,28 +20,14 @@ from crm.choices import OptOutReason, Source, SubscriptionState
 from crm.models import Person
 from crm.phone import mask_mdn
 from prefcenter.conf import setting
+from prefcenter.preferences import number_change
+from prefcenter.preferences.action_results import ActionResult
 from prefcenter.preferences.client import client_ip, consent_context
 from prefcenter.preferences.forms import DetailsForm, OptInForm
 from prefcenter.preferences.ratelimits import LimitReached, check_opt_in_limits
 from prefcenter.preferences.selectors import PENDING, PageState, format_mdn
 
 SOURCE = Source.PREFERENCE_CENTER
-
-
-@dataclass
-class ActionResult:
-    ok: bool
-    message: str = ""
-    form_name: str = ""
-    form: forms.Form | None = None
-    error: str = ""
-    status: int = 200
-    #: The subscriber has not confirmed yet: show the confirmation step, change nothing.
-    confirm_stop_all: bool = False
-    #: "Delete my data" was pressed but not confirmed yet: show its confirmation step.
-    confirm_erase: bool = False
-    #: Where to go on success, when the page itself no longer exists (erasure).
-    redirect_to: str = ""
 
 
 def _names(states) -> str:
@@ -203,13 +188,6 @@ ACTIONS: dict[str, Callable[[HttpRequest, PageState], ActionResult]] = {
     "opt_in": join_lists,
     "leave": leave_list,
     "stop_all": stop_all,
-    "change_number": lambda request, state: _number_change().change_number(request, state),
-    "remove_number": lambda request, state: _number_change().remove_number(request, state),
+    "change_number": number_change.change_number,
+    "remove_number": number_change.remove_number,
 }
-
-
-def _number_change():
-    # The mobile-number section's actions live in their own module, which imports this one.
-    from prefcenter.preferences import number_change
-
-    return number_change

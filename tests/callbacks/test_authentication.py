@@ -133,6 +133,18 @@ class TestAddressAllowlist:
         assert event.remote_addr == VIBES_US
         assert event.headers["X-Forwarded-For"] == f"{VIBES_US}, 10.0.0.7"
 
+    @pytest.mark.parametrize(
+        ("forwarded", "stored"),
+        [(f"{VIBES_US}:5000", VIBES_US), ("[::ffff:10.20.3.4]:443", "::ffff:10.20.3.4")],
+    )
+    def test_a_forwarded_address_with_a_port_is_read_as_the_preference_pages_read_it(
+        self, client, settings, forwarded, stored
+    ):
+        settings.VIBES_TRUSTED_PROXIES = ["10.0.0.5"]
+        response = _post(client, REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=forwarded)
+        assert response.status_code == 200
+        assert CallbackEvent.objects.get().remote_addr == stored
+
     def test_a_spoofed_leftmost_forwarded_for_does_not_help(self, client, settings):
         # The attacker sends X-Forwarded-For: <Vibes>; the proxy appends the real client.
         settings.VIBES_TRUSTED_PROXIES = ["10.0.0.5"]

@@ -208,7 +208,7 @@ def snapshot() -> dict[str, Any]:
 
 def process_in_arrival_order() -> int:
     """What the worker's processing run does with the stored events, oldest first."""
-    return callback_events_process_received(tail=True)
+    return callback_events_process_received()
 
 
 def _wipe() -> None:

@@ -218,7 +218,7 @@ def test_two_workers_on_one_backlog_apply_each_event_exactly_once(monkeypatch):
         try:
             start.wait()
             # Small batches, so that each worker claims several while the other works.
-            handled[name] = processing.callback_events_process_received(tail=True, batch=7)
+            handled[name] = processing.callback_events_process_received(batch=7)
         except BaseException as exc:
             errors.append(exc)
         finally:

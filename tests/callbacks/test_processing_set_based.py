@@ -231,7 +231,7 @@ def _processed(monkeypatch, bodies, *, together: bool) -> tuple[dict[str, Any], 
         with transaction.atomic():
             _setup()
             _store(bodies)
-            processing.callback_events_process_received(tail=True)
+            processing.callback_events_process_received()
             snapshot = _snapshot()
             raise _RolledBack
     except _RolledBack:
@@ -291,7 +291,7 @@ def test_a_batch_of_known_persons_costs_a_few_statements_not_a_few_per_event(mon
     _setup()
     _store(_known_batch(60))
     with CaptureQueriesContext(transaction.get_connection()) as queries:
-        assert processing.callback_events_process_received(tail=True) == 60
+        assert processing.callback_events_process_received() == 60
 
     assert set(CallbackEvent.objects.values_list("status", flat=True)) == {CallbackStatus.PROCESSED}
     assert ConsentEvent.objects.filter(reference__startswith="callback:evt-eq-").count() == 60
@@ -317,7 +317,7 @@ def test_a_failure_inside_the_set_based_step_leaves_nothing_and_applies_one_by_o
     _setup()
     _store(bodies)
 
-    assert processing.callback_events_process_received(tail=True) == 40
+    assert processing.callback_events_process_received() == 40
 
     # Tried together first (again for what was left when the batch's time was up).
     assert calls[0] == 40
@@ -342,7 +342,7 @@ def test_an_event_failing_one_by_one_undoes_the_set_based_step_too(monkeypatch):
     _setup()
     _store(bodies)
 
-    assert processing.callback_events_process_received(tail=True) == 31
+    assert processing.callback_events_process_received() == 31
 
     statuses = dict(CallbackEvent.objects.values_list("event_id", "status"))
     assert statuses.pop("evt-eq-0099") == CallbackStatus.FAILED

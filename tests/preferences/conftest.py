@@ -5,6 +5,7 @@ from crm import services
 from crm.choices import Source, SubscriptionState
 from prefcenter.preferences.tokens import preference_path
 from tests.fixtures.builders import make_person
+from tests.fixtures.tasks import run_ready_tasks
 from tests.preferences.catalogue import make_catalogue
 
 
@@ -63,28 +64,10 @@ def run_link_emails():
     Only this page's tasks run: the sync to Vibes that the builders also queue is tested
     elsewhere and would call a Vibes server here.
     """
-    from django_tasks_db.management.commands.db_worker import Worker
-    from django_tasks_db.models import DBTaskResult
 
     def run() -> int:
-        worker = Worker(
-            queue_names=["*"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="pytest-preferences",
-            excluded_queue_names=[],
+        return run_ready_tasks(
+            path_prefix="prefcenter.preferences.tasks.", worker_id="pytest-preferences"
         )
-        ran = 0
-        ready = DBTaskResult.objects.ready().filter(
-            task_path__startswith="prefcenter.preferences.tasks."
-        )
-        for task_result in ready:
-            task_result.claim(worker.worker_id)
-            worker.run_task(task_result)
-            ran += 1
-        return ran
 
     return run

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixtures.tasks import run_ready_tasks
+
 
 @pytest.fixture
 def fast_sync(settings):
@@ -13,41 +15,6 @@ def fast_sync(settings):
     settings.VIBES_SYNC_BACKOFF_MAX = 0.05
     settings.VIBES_SYNC_MAX_ATTEMPTS = 30
     return settings
-
-
-def run_ready_tasks(limit: int = 100_000) -> int:
-    """Run every ready task in this process and this transaction, as ``db_worker`` does.
-
-    Unlike ``tests.fixtures.tasks.run_pending_tasks`` it never closes the database
-    connection, so it works inside a test's transaction. Tasks due later stay queued.
-    """
-    from django_tasks_db.management.commands.db_worker import Worker
-    from django_tasks_db.models import DBTaskResult
-
-    worker = Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="pytest-sync",
-        excluded_queue_names=[],
-    )
-    from django.db import transaction
-
-    ran = 0
-    while ran < limit:
-        # Claimed in a transaction of its own, as db_worker does (a test without one, such
-        # as a live-server test on PostgreSQL, cannot lock rows otherwise).
-        with transaction.atomic():
-            task_result = DBTaskResult.objects.ready().get_locked()
-            if task_result is None:
-                break
-            task_result.claim(worker.worker_id)
-        worker.run_task(task_result)
-        ran += 1
-    return ran
 
 
 def settle(*, timeout: float = 60.0) -> None:

@@ -12,7 +12,8 @@ from django.utils import timezone
 from crm import services
 from crm.choices import Source
 from tests.fixtures.builders import make_person
-from tests.sync.conftest import run_ready_tasks, settle, vibes_calls
+from tests.fixtures.tasks import run_ready_tasks
+from tests.sync.conftest import settle, vibes_calls
 from vibes_integration.sync.choices import OperationStatus, SyncStatus
 from vibes_integration.sync.models import Operation, OutboundCall
 from vibes_integration.sync.selectors import person_sync_states

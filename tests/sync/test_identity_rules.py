@@ -17,7 +17,8 @@ from crm import services
 from crm.choices import Source, SubscriptionState
 from tests.fixtures.builders import make_person
 from tests.fixtures.sandbox import contract_variants
-from tests.sync.conftest import run_ready_tasks, settle, vibes_calls
+from tests.fixtures.tasks import run_ready_tasks
+from tests.sync.conftest import settle, vibes_calls
 from vibes_integration.sync.choices import OperationKind, OperationStatus, SyncStatus
 from vibes_integration.sync.models import Operation
 from vibes_integration.sync.selectors import person_sync_states

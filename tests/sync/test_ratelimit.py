@@ -10,10 +10,10 @@ from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
 from prefcenter.conf import setting
-from vibes_integration.sync.concurrency import RateGate
 from vibes_integration.sync.ratelimit import (
     CacheRateLimiter,
     DatabaseRateLimiter,
+    RateGate,
     get_rate_limiter,
     limiter_backend,
 )

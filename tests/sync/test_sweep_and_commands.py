@@ -15,7 +15,8 @@ from django_tasks_db.models import DBTaskResult
 from crm import services
 from crm.choices import OptInStatus, Source
 from tests.fixtures.builders import make_person
-from tests.sync.conftest import run_ready_tasks, settle, vibes_calls
+from tests.fixtures.tasks import run_ready_tasks
+from tests.sync.conftest import settle, vibes_calls
 from vibes_integration.sync.choices import OperationStatus
 from vibes_integration.sync.claims import claim_due
 from vibes_integration.sync.models import Operation
@@ -64,8 +65,8 @@ def test_sweep_takes_back_work_of_a_worker_that_died_mid_call(vibes_sandbox, set
 
 def test_a_late_answer_from_a_worker_that_lost_its_lease_changes_nothing(vibes_sandbox):
     from vibes_integration.sync.planning import build_plans
-    from vibes_integration.sync.plans import Outcome, Result
     from vibes_integration.sync.recording import Recorder
+    from vibes_integration.sync.reports import Result, SendReport
 
     make_person(first_name="Twice")
     slow = claim_due(worker="slow", limit=10)
@@ -74,7 +75,7 @@ def test_a_late_answer_from_a_worker_that_lost_its_lease_changes_nothing(vibes_s
     assert fast and fast.token != slow.token
     [plan] = build_plans(slow.operations, slow.token)
     recorder = Recorder()
-    recorder.record([(plan, Outcome(result=Result.FAILED, error="late"))])
+    recorder.record([(plan, SendReport(result=Result.FAILED, error="late"))])
     assert recorder.counts == {"lost": 1}
     assert Operation.objects.get().status == OperationStatus.RUNNING
 

@@ -8,5 +8,6 @@ class CallbacksConfig(AppConfig):
     verbose_name = _("Vibes callbacks")
 
     def ready(self) -> None:
-        # Connects the receiver that notes the CRM's own changes to persons.
-        from vibes_integration.callbacks import watermarks  # noqa: F401
+        # Connect the receivers: the one that notes the CRM's own changes to persons, and
+        # the one that enqueues a failed event's retry.
+        from vibes_integration.callbacks import tasks, watermarks  # noqa: F401

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
+from prefcenter.client_address import client_address as address_behind_proxies
 from prefcenter.conf import setting
 from vibes_integration.conf import callback_credentials
 
@@ -90,22 +91,10 @@ def _address_in(address: str, entries: tuple[str, ...]) -> bool:
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The address of whoever sent the request, trusting only configured proxies.
-
-    ``X-Forwarded-For`` is read from the right: each hop a trusted proxy added is skipped,
-    and the first address not a trusted proxy is the client. A header sent by a client
-    that is not itself a trusted proxy is ignored entirely (it could say anything).
-    """
-    peer = request.META.get("REMOTE_ADDR") or None
-    proxies = setting("VIBES_TRUSTED_PROXIES")
-    if not proxies or not _in_networks(peer, proxies):
-        return peer
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if not _in_networks(hop, proxies):
-            return hop
-    return hops[0] if hops else peer
+    """The address of whoever sent the request, trusting only ``VIBES_TRUSTED_PROXIES``
+    (read as everywhere else: ``prefcenter.client_address``)."""
+    proxies = _networks(tuple(setting("VIBES_TRUSTED_PROXIES") or ()))
+    return address_behind_proxies(request.META, proxies)
 
 
 def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:

@@ -33,7 +33,7 @@ from django.db import connection
 from django.db.models import Q
 
 from crm import services
-from crm.choices import OptOutReason, Source, SubscriptionState
+from crm.choices import OptOutReason, Source
 from crm.models import Person, SubscriptionList
 from crm.phone import mdn_text, try_parse_mdn
 from vibes_integration.callbacks.events import (
@@ -44,7 +44,7 @@ from vibes_integration.callbacks.events import (
     SubscriptionEvent,
 )
 from vibes_integration.callbacks.handlers import HandlerContext
-from vibes_integration.callbacks.handlers.subscriptions import ordering_date
+from vibes_integration.callbacks.handlers.subscriptions import subscription_report
 from vibes_integration.callbacks.models import CallbackEvent
 from vibes_integration.callbacks.parsing import parse_body
 
@@ -106,7 +106,17 @@ def plan(callback_events: list[CallbackEvent]) -> list[Planned]:
 def apply(planned: list[Planned]) -> list[Planned]:
     """Write the planned events' subscriptions and ledger lines in the caller's
     transaction; answers those applied (the stale ones are not)."""
-    reports = [_report(item) for item in planned]
+    reports = [
+        subscription_report(
+            item.event,
+            HandlerContext(
+                callback_event=item.callback_event, event_date=item.event.envelope.event_date
+            ),
+            person=item.person,
+            subscription_list=item.subscription_list,
+        )
+        for item in planned
+    ]
     changes = services.subscriptions_report_many(reports=reports, source=Source.VIBES)
     return [item for item, change in zip(planned, changes, strict=True) if not change.stale]
 
@@ -190,25 +200,3 @@ def _person_identifiers(person: Person) -> set[tuple[str, str]]:
         ("mdn", mdn_text(person.mdn)),
     }
     return {(kind, value) for kind, value in identifiers if value}
-
-
-def _report(item: Planned) -> services.SubscriptionReport:
-    """What ``handle_subscription`` passes to ``subscription_change`` and the ledger."""
-    event = item.event
-    context = HandlerContext(
-        callback_event=item.callback_event, event_date=event.envelope.event_date
-    )
-    added = event.envelope.callback_type == CallbackType.SUBSCRIPTION_ADDED
-    consent_date = (event.opt_in_date if added else event.opt_out_date) or context.event_date
-    return services.SubscriptionReport(
-        person=item.person,
-        subscription_list=item.subscription_list,
-        state=SubscriptionState.SUBSCRIBED if added else SubscriptionState.UNSUBSCRIBED,
-        event_date=ordering_date(event, context, added=added),
-        opt_in_date=(event.opt_in_date or context.event_date) if added else event.opt_in_date,
-        opt_out_date=None if added else (event.opt_out_date or context.event_date),
-        opt_out_reason="" if added else event.opt_out_reason,
-        consent=services.ConsentContext(
-            occurred_at=consent_date, disclosure_text="", reference=context.reference
-        ),
-    )

@@ -42,7 +42,7 @@ from crm.models import SubscriptionList
 from crm.services.rows import rows_update
 from vibes_integration.callbacks import bulk_apply
 from vibes_integration.callbacks.erasure import callback_events_of_erased_scrub
-from vibes_integration.callbacks.handlers import HandlerContext, Outcome, handle
+from vibes_integration.callbacks.handlers import HandlerContext, HandlerResult, handle
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus, RequestedTestEvent
 from vibes_integration.callbacks.parsing import CallbackParseError, parse_body
 from vibes_integration.callbacks.recording import (
@@ -52,11 +52,7 @@ from vibes_integration.callbacks.recording import (
     record_failure,
     truncated_reason,
 )
-from vibes_integration.callbacks.services import PROCESSING_WINDOW, forget_scheduled
 from vibes_integration.callbacks.storable import storable_text
-from vibes_integration.callbacks.tasks import (
-    process_received_callback_events,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -66,19 +62,14 @@ BATCH_SIZE = 100
 BATCH_SECONDS = 0.25
 
 
-def callback_events_process_received(*, tail: bool = False, batch: int = BATCH_SIZE) -> int:
+def callback_events_process_received(*, batch: int = BATCH_SIZE) -> int:
     """Process every event still waiting to be processed, oldest first; returns how many.
 
     Walks forward by id so that an event left waiting (its failure could not even be
     recorded) is not picked again in the same run. Events another worker has claimed
-    are left to it. Unless this is the ``tail`` run, one tail run is scheduled a window
-    later (see ``services.schedule_processing``).
+    are left to it. The task that runs this schedules the next run
+    (``tasks.process_received_callback_events``).
     """
-    forget_scheduled()
-    if not tail:
-        process_received_callback_events.using(
-            run_after=timezone.now() + PROCESSING_WINDOW
-        ).enqueue(tail=True)
     processed = 0
     last_pk = 0
     while True:
@@ -381,7 +372,7 @@ def _apply(
         context.notes.append("The body has no event_date; the time it was received is used.")
     if callback_event.requested_test:
         context.notes.append("A test event requested with `vibes_callbacks test`; not applied.")
-        outcome = Outcome(status=CallbackStatus.IGNORED)
+        outcome = HandlerResult(status=CallbackStatus.IGNORED)
     else:
         outcome = handle(event, context)
     callback_event.status = outcome.status

@@ -27,8 +27,8 @@ from vibes_integration.callbacks.events import (
 )
 from vibes_integration.callbacks.models import CallbackEvent, CallbackStatus
 from vibes_integration.callbacks.parsing import parse_body
+from vibes_integration.callbacks.signals import retry_due
 from vibes_integration.callbacks.storable import storable_text
-from vibes_integration.callbacks.tasks import process_callback_event
 
 logger = logging.getLogger(__name__)
 
@@ -109,12 +109,16 @@ def _describe(exc: BaseException) -> str:
 
 
 def _schedule_retry(callback_event_id: int, attempts: int) -> datetime.datetime | None:
-    """Enqueue the next attempt with backoff; None once ``MAX_ATTEMPTS`` were made."""
+    """Announce the next attempt with backoff (``signals.retry_due``: ``tasks`` enqueues it,
+    in this transaction); None once ``MAX_ATTEMPTS`` were made."""
     if attempts >= MAX_ATTEMPTS:
         return None
     run_after = timezone.now() + retry_delay(attempts)
-    process_callback_event.using(run_after=run_after).enqueue(
-        callback_event_id, attempt=attempts + 1
+    retry_due.send(
+        sender=CallbackEvent,
+        callback_event_id=callback_event_id,
+        attempt=attempts + 1,
+        run_after=run_after,
     )
     return run_after
 

@@ -69,7 +69,10 @@ class Wanted:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RegistrationResult:
+    """What happened to one wanted registration: registered, unchanged, updated, removed,
+    or a conflict or failure to report."""
+
     wanted: Wanted
     action: str  # "registered", "unchanged", "updated", "removed", "conflict", "failed"
     callback_id: str | None = None
@@ -175,7 +178,7 @@ def register_all(
     method: str = "POST",
     content_type: str = "application/json",
     replace: bool = False,
-) -> list[Outcome]:
+) -> list[RegistrationResult]:
     """Make Vibes call us for every list, campaign and unfiltered type; returns what
     happened to each registration, removals of ours for lists and campaigns gone included.
 
@@ -196,7 +199,7 @@ def register_all(
 
 def register_target(
     client: VibesClient, *, list_id: str | None = None, campaign_id: str | None = None
-) -> list[Outcome] | None:
+) -> list[RegistrationResult] | None:
     """The registrations of one list or one campaign, made or removed to match the CRM.
 
     Method and content type follow our existing registrations (``register`` chose them).
@@ -235,7 +238,7 @@ def reconcile(
     content_type: str,
     replace: bool,
     existing: list[dict] | None = None,
-) -> list[Outcome]:
+) -> list[RegistrationResult]:
     """Make the registrations ``in_scope`` match ``wanted``: register what is missing,
     update ours that differ, and remove ours that nothing wants any more. Each
     registration fails alone (its outcome says why); the others are still made."""
@@ -273,14 +276,14 @@ def reconcile(
         try:
             client.delete_callback(callback_id)
         except VibesError as exc:
-            outcomes.append(Outcome(gone, "failed", callback_id, _vibes_message(exc)))
+            outcomes.append(RegistrationResult(gone, "failed", callback_id, _vibes_message(exc)))
         else:
             reason = (
                 "a second registration of ours for the same thing"
                 if gone.key in wanted_keys
                 else _removal_reason(gone)
             )
-            outcomes.append(Outcome(gone, "removed", callback_id, reason))
+            outcomes.append(RegistrationResult(gone, "removed", callback_id, reason))
     return outcomes
 
 
@@ -303,7 +306,7 @@ def _register_one(
     method: str,
     content_type: str,
     replace: bool,
-) -> Outcome:
+) -> RegistrationResult:
     try:
         if found is None:
             created = client.register_callback(
@@ -314,10 +317,10 @@ def _register_one(
                 list_id=wanted.list_id,
                 campaign_id=wanted.campaign_id,
             )
-            return Outcome(wanted, "registered", str(created.get("callback_id") or ""))
+            return RegistrationResult(wanted, "registered", str(created.get("callback_id") or ""))
         destination = found.get("destination") or {}
         if not points_at(found, url) and not replace:
-            return Outcome(
+            return RegistrationResult(
                 wanted,
                 "conflict",
                 str(found.get("callback_id")),
@@ -330,7 +333,7 @@ def _register_one(
             and str(destination.get("content_type", "application/json")).lower() == content_type
         )
         if unchanged:
-            return Outcome(wanted, "unchanged", str(found.get("callback_id")))
+            return RegistrationResult(wanted, "unchanged", str(found.get("callback_id")))
         client.update_callback(
             str(found["callback_id"]),
             callback_type=wanted.callback_type,
@@ -340,9 +343,9 @@ def _register_one(
             list_id=wanted.list_id,
             campaign_id=wanted.campaign_id,
         )
-        return Outcome(wanted, "updated", str(found.get("callback_id")))
+        return RegistrationResult(wanted, "updated", str(found.get("callback_id")))
     except VibesError as exc:
-        return Outcome(wanted, "failed", None, _vibes_message(exc))
+        return RegistrationResult(wanted, "failed", None, _vibes_message(exc))
 
 
 def missing_registrations(registrations: Iterable[dict]) -> list[Wanted]:

@@ -5,7 +5,8 @@ that list (and a campaign's acquisition callbacks through one filtered on that c
 so a list added after ``vibes_callbacks register`` ran would stay silent. When a list is
 created or deleted, or a list names an acquisition campaign not seen before, the sync's
 receiver writes a ``RegistrationJob`` in the same transaction (``registration_job_queue``):
-the row exists exactly when the change does. After the commit a task runs it: the
+the row exists exactly when the change does. After the commit a task runs it (enqueued by
+``tasks``, told by ``signals.registration_jobs_due``): the
 registrations of that one list or campaign are made (or, for one that is gone, ours are
 removed) with ``registration.register_target``, by the same rules as ``register``.
 
@@ -35,6 +36,8 @@ from vibes_integration.callbacks.models import (
     RegistrationJobStatus,
     RegistrationTarget,
 )
+from vibes_integration.callbacks.signals import registration_jobs_due
+from vibes_integration.client import VibesClient
 from vibes_integration.errors import Retryable, VibesError
 
 logger = logging.getLogger(__name__)
@@ -71,7 +74,7 @@ def registration_job_queue(*, target: RegistrationTarget, target_id: str) -> Reg
             job = RegistrationJob.objects.create(target=target, target_id=target_id)
     except IntegrityError:
         return None  # another transaction queued it first
-    transaction.on_commit(schedule_registration_jobs)
+    transaction.on_commit(_announce_due)
     return job
 
 
@@ -96,12 +99,9 @@ def registration_jobs_for_list_deleted(*, list_id: str, campaign_id: str) -> Non
         registration_job_queue(target=RegistrationTarget.CAMPAIGN, target_id=campaign_id)
 
 
-def schedule_registration_jobs(*, run_after: datetime.datetime | None = None) -> None:
-    """Enqueue a run of the due jobs (now, or at ``run_after`` for a retry)."""
-    if run_after is not None and run_after > timezone.now():
-        process_registration_jobs.using(run_after=run_after).enqueue()
-    else:
-        process_registration_jobs.enqueue()
+def _announce_due(run_after: datetime.datetime | None = None) -> None:
+    """Jobs are due now (or at ``run_after``, a retry): ``tasks`` enqueues a run."""
+    registration_jobs_due.send(sender=RegistrationJob, run_after=run_after)
 
 
 def due_registration_jobs():
@@ -139,8 +139,6 @@ def _claim(job_id: int) -> bool:
 def registration_job_run(job: RegistrationJob) -> RegistrationJob:
     """Make Vibes' registrations of the job's list or campaign match the CRM, and record
     how that went on the job."""
-    from vibes_integration.client import VibesClient
-
     kwargs = (
         {"list_id": job.target_id}
         if job.target == RegistrationTarget.LIST
@@ -171,7 +169,7 @@ def registration_job_run(job: RegistrationJob) -> RegistrationJob:
     return _finish(job, RegistrationJobStatus.FAILED, result=lines, error=_line(problems[0]))
 
 
-def _line(outcome: registration.Outcome) -> str:
+def _line(outcome: registration.RegistrationResult) -> str:
     line = f"{outcome.action} {outcome.wanted.label}"
     if outcome.callback_id:
         line += f" (callback {outcome.callback_id})"
@@ -191,7 +189,7 @@ def _retry_or_fail(job: RegistrationJob, error: str) -> RegistrationJob:
     except IntegrityError:
         # A newer job for the same target is waiting: it does this work.
         return _finish(job, RegistrationJobStatus.SKIPPED, result="Covered by a newer job.")
-    schedule_registration_jobs(run_after=job.next_attempt_at)
+    _announce_due(job.next_attempt_at)
     return job
 
 
@@ -223,5 +221,8 @@ def registration_jobs_retry(*, jobs) -> int:
 
 @task()
 def process_registration_jobs() -> int:
-    """Run every due callback registration job; answers how many ran."""
+    """Run every due callback registration job; answers how many ran.
+
+    Defined here, not in ``tasks`` (which enqueues it): a waiting task is stored under
+    this path."""
     return registration_jobs_run_due()

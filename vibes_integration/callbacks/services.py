@@ -2,13 +2,9 @@
 
 ``callback_event_store`` is what the request runs: ONE insert, committed on its own (no
 transaction around it, no query before it), so that the event is durable before the view
-answers 2xx. Processing is then scheduled after that commit by ``schedule_processing``:
-rather than one task per event (a second insert in every request), a task that processes
-every waiting event is enqueued at most once per ``PROCESSING_WINDOW`` in each process,
-and each such run schedules one more run a window later for the events stored while it
-was looking. Every stored event thus has a run scheduled after its commit. If enqueueing
-fails, the view answers 503: Vibes delivers again, and the repeat (a duplicate, answered
-2xx) schedules processing.
+answers 2xx; then it asks ``tasks.schedule_processing`` for a run after that commit (see
+``tasks``). If enqueueing fails, the view answers 503: Vibes delivers again, and the repeat
+(a duplicate, answered 2xx) schedules processing.
 """
 
 from __future__ import annotations
@@ -18,10 +14,8 @@ import functools
 import hashlib
 import ipaddress
 import logging
-import time
 from collections.abc import Iterable, Mapping
 
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -36,16 +30,9 @@ from vibes_integration.callbacks.models import (
 )
 from vibes_integration.callbacks.parsing import peek
 from vibes_integration.callbacks.storable import body_text, storable_text
-from vibes_integration.callbacks.tasks import (
-    process_callback_event,
-    process_received_callback_events,
-)
+from vibes_integration.callbacks.tasks import schedule_processing, schedule_replay
 
 logger = logging.getLogger(__name__)
-
-PROCESSING_WINDOW = datetime.timedelta(seconds=1)
-_SCHEDULED_KEY = "vibes_callbacks:processing-scheduled"
-_scheduled_until = 0.0  # time.monotonic() until which this process needs not look again
 
 # The request headers worth keeping as evidence; Authorization never is.
 STORED_HEADERS = {
@@ -200,41 +187,6 @@ def _default_literal(db: BaseDatabaseWrapper, field: Field) -> str:
     return literal
 
 
-def schedule_processing() -> None:
-    """Make sure a processing run starts after this moment (see the module docstring).
-
-    This process remembers when it last scheduled one, and so does the cache (with a
-    shared cache, ``CACHE_URL``, for all processes together): within a window, nothing
-    more is needed. A cache that cannot be reached only means one more run is scheduled.
-    """
-    global _scheduled_until
-    now = time.monotonic()
-    if now < _scheduled_until:
-        return
-    try:
-        if not cache.add(_SCHEDULED_KEY, True, timeout=PROCESSING_WINDOW.total_seconds()):
-            _scheduled_until = now + PROCESSING_WINDOW.total_seconds() / 2
-            return
-    except Exception:  # any cache failure: schedule anyway
-        logger.warning("The cache is unavailable; scheduling callback processing anyway.")
-    try:
-        process_received_callback_events.enqueue()
-    except DatabaseError:
-        forget_scheduled()
-        raise
-    _scheduled_until = now + PROCESSING_WINDOW.total_seconds()
-
-
-def forget_scheduled() -> None:
-    """A processing run has started: the next stored event schedules a new one."""
-    global _scheduled_until
-    _scheduled_until = 0.0
-    try:
-        cache.delete(_SCHEDULED_KEY)
-    except Exception:  # the window expires by itself
-        logger.warning("The cache is unavailable; the processing window expires by itself.")
-
-
 def _count_duplicate(key: str, callback_type: str) -> None:
     """Best effort: the event is already stored, so failing to count it loses nothing."""
     try:
@@ -255,7 +207,7 @@ def callback_event_replay(*, callback_events: Iterable[CallbackEvent]) -> int:
     count = 0
     for callback_event in callback_events:
         CallbackEvent.objects.filter(pk=callback_event.pk).update(next_attempt_at=None)
-        process_callback_event.enqueue(callback_event.pk, replay=True)
+        schedule_replay(callback_event.pk)
         count += 1
     return count
 

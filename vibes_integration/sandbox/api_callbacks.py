@@ -206,60 +206,15 @@ def sample_payload(
     sandbox: Sandbox, callback_type: str, body: dict[str, Any], selector: str | None = None
 ) -> dict[str, Any]:
     """A plausible body for a test event, completed with what the request supplied."""
-    first_list = (sandbox.config["subscription_lists"] or [{"id": "1", "name": "Test"}])[0]
     stamp = clock.iso(clock.now())
     if callback_type in ("person_added", "person_updated"):
-        person = _test_person(sandbox, body.get("person") or {})
-        return {
-            "person": {
-                "person_key": person["person_key"],
-                "person_id": str(person["person_id"]),
-                "external_person_id": person["external_person_id"],
-                "mobile_phone": {"mdn": person["mdn"], "carrier_code": person["carrier_code"]},
-                "custom_fields": (body.get("person") or {}).get("custom_fields") or {},
-                "timezone": sandbox.config["timezone"],
-                "created_at": stamp,
-                "updated_at": stamp,
-                "url": sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
-            }
-        }
+        return _sample_person(sandbox, body, stamp)
     if callback_type in ("subscription_added", "subscription_removed"):
-        given = copy.deepcopy(body.get("subscription") or {})
-        list_id = selector or first_list["id"]
-        person = _test_person(sandbox, given.get("person") or {})
-        subscription = {
-            "person": person_reference(sandbox, person),
-            "subscription_list": {
-                "id": str(list_id),
-                "url": sandbox.url(f"/mobiledb/subscription_lists/{list_id}"),
-            },
-            "opt_in_date": stamp,
-            "url": sandbox.url(f"/mobiledb/persons/test-person/subscriptions/{list_id}"),
-        }
-        if callback_type == "subscription_removed":
-            subscription.update(opt_out_date=stamp, opt_out_reason="user_opt_out")
-        return {"subscription": subscription}
+        return _sample_subscription(sandbox, callback_type, body, selector, stamp)
     if callback_type.startswith(("ack_participant", "company_participant")):
-        given = body.get("participant") or {}
-        campaign = given.get("acquisition_campaign") or {}
-        campaign_id = selector or campaign.get("api_key")
-        person = _test_person(sandbox, given)
-        return {
-            "participant": {
-                "person": person_reference(sandbox, person),
-                "mobile_phone": given.get("mobile_phone") or {"mdn": None},
-                "acquisition_campaign": {
-                    "id": campaign_id,
-                    "description": campaign.get("description"),
-                    "keyword": campaign.get("keyword"),
-                    "url": sandbox.url(f"/campaigns/acquisition/{campaign_id}"),
-                },
-                "participation_date": stamp,
-                "expire_date": stamp,
-                "status": "PENDING" if callback_type.endswith("added") else "CONFIRMED",
-            }
-        }
+        return _sample_participant(sandbox, callback_type, body, selector, stamp)
     if callback_type.startswith("subscription_list"):
+        first_list = _first_list(sandbox)
         given = body.get("subscription_list") or {}
         return {
             "subscription_list": {
@@ -268,3 +223,76 @@ def sample_payload(
             }
         }
     return {"test": True}
+
+
+def _first_list(sandbox: Sandbox) -> dict[str, Any]:
+    return (sandbox.config["subscription_lists"] or [{"id": "1", "name": "Test"}])[0]
+
+
+def _sample_person(sandbox: Sandbox, body: dict[str, Any], stamp: str) -> dict[str, Any]:
+    person = _test_person(sandbox, body.get("person") or {})
+    return {
+        "person": {
+            "person_key": person["person_key"],
+            "person_id": str(person["person_id"]),
+            "external_person_id": person["external_person_id"],
+            "mobile_phone": {"mdn": person["mdn"], "carrier_code": person["carrier_code"]},
+            "custom_fields": (body.get("person") or {}).get("custom_fields") or {},
+            "timezone": sandbox.config["timezone"],
+            "created_at": stamp,
+            "updated_at": stamp,
+            "url": sandbox.url(f"/mobiledb/persons/{person['person_key']}"),
+        }
+    }
+
+
+def _sample_subscription(
+    sandbox: Sandbox,
+    callback_type: str,
+    body: dict[str, Any],
+    selector: str | None,
+    stamp: str,
+) -> dict[str, Any]:
+    given = copy.deepcopy(body.get("subscription") or {})
+    list_id = selector or _first_list(sandbox)["id"]
+    person = _test_person(sandbox, given.get("person") or {})
+    subscription = {
+        "person": person_reference(sandbox, person),
+        "subscription_list": {
+            "id": str(list_id),
+            "url": sandbox.url(f"/mobiledb/subscription_lists/{list_id}"),
+        },
+        "opt_in_date": stamp,
+        "url": sandbox.url(f"/mobiledb/persons/test-person/subscriptions/{list_id}"),
+    }
+    if callback_type == "subscription_removed":
+        subscription.update(opt_out_date=stamp, opt_out_reason="user_opt_out")
+    return {"subscription": subscription}
+
+
+def _sample_participant(
+    sandbox: Sandbox,
+    callback_type: str,
+    body: dict[str, Any],
+    selector: str | None,
+    stamp: str,
+) -> dict[str, Any]:
+    given = body.get("participant") or {}
+    campaign = given.get("acquisition_campaign") or {}
+    campaign_id = selector or campaign.get("api_key")
+    person = _test_person(sandbox, given)
+    return {
+        "participant": {
+            "person": person_reference(sandbox, person),
+            "mobile_phone": given.get("mobile_phone") or {"mdn": None},
+            "acquisition_campaign": {
+                "id": campaign_id,
+                "description": campaign.get("description"),
+                "keyword": campaign.get("keyword"),
+                "url": sandbox.url(f"/campaigns/acquisition/{campaign_id}"),
+            },
+            "participation_date": stamp,
+            "expire_date": stamp,
+            "status": "PENDING" if callback_type.endswith("added") else "CONFIRMED",
+        }
+    }

@@ -19,6 +19,7 @@ from vibes_integration.sandbox.config import load_config
 from vibes_integration.sandbox.contract import clean_contract
 from vibes_integration.sandbox.custom_fields import defined_fields
 from vibes_integration.sandbox.delivery import DeliveryQueue
+from vibes_integration.sandbox.events import emit_subscription
 from vibes_integration.sandbox.faults import Faults
 from vibes_integration.sandbox.store import Store
 
@@ -222,8 +223,6 @@ class Sandbox:
         }
         self.store.put("subscription", record["id"], record)
         self._index_subscription(record)
-        from vibes_integration.sandbox.events import emit_subscription
-
         emit_subscription(self, "subscription_added", record)
         return record
 
@@ -233,8 +232,6 @@ class Sandbox:
         record["opt_out_date"] = clock.iso(clock.now())
         record["opt_out_reason"] = reason
         self.store.put("subscription", record["id"], record)
-        from vibes_integration.sandbox.events import emit_subscription
-
         emit_subscription(self, "subscription_removed", record)
         return record
 

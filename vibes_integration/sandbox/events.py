@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from vibes_integration.sandbox import clock
 from vibes_integration.sandbox.custom_fields import options_as_objects
 from vibes_integration.sandbox.mdn import format_mdn
+from vibes_integration.sandbox.rendering import render_list
 
 if TYPE_CHECKING:
     from vibes_integration.sandbox.core import Sandbox
@@ -268,6 +269,4 @@ def emit_participant(sandbox: Sandbox, callback_type: str, participant: dict[str
 
 
 def list_body(sandbox: Sandbox, subscription_list: dict[str, Any]) -> dict[str, Any]:
-    from vibes_integration.sandbox.rendering import render_list
-
     return render_list(sandbox, subscription_list)

@@ -78,6 +78,14 @@ def has_block(sandbox: Sandbox, mdn: str, acquisition_id: str) -> bool:
     return sandbox.store.get("block", f"{mdn}|{acquisition_id}") is not None
 
 
+class _Refused(Exception):
+    """Vibes refuses the request with ``response``."""
+
+    def __init__(self, response: ApiResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 def add_participant(sandbox: Sandbox, request: ApiRequest, acquisition_id: str) -> ApiResponse:
     found = sandbox.campaign(acquisition_id)
     if found is None:
@@ -86,63 +94,22 @@ def add_participant(sandbox: Sandbox, request: ApiRequest, acquisition_id: str) 
     body = request.body
     if not isinstance(body, dict):
         return error(400, "The request body must be a JSON object.")
-    phone = body.get("mobile_phone")
-    raw_mdn = phone.get("mdn") if isinstance(phone, dict) else None
-    if raw_mdn is None and body.get("person_id") is not None:
-        # Adding by person_id: the number is the one that person already has.
-        by_id = person_by_id(sandbox, str(body["person_id"]))
-        if by_id is None:
-            return error(404, "The person_id cannot be located.")
-        if not by_id.get("mdn"):
-            return error(400, "The person has no mobile number; send mobile_phone.mdn.")
-        mdn = by_id["mdn"]
-    else:
-        try:
-            mdn = parse_api_mdn(
-                raw_mdn, version=request.api_version, region=sandbox.config["default_region"]
-            )
-        except InvalidMdn:
-            return error(400, "The supplied mobile number is not in proper mobile number format.")
-    external_person_id = body.get("external_person_id")
-    if external_person_id is not None and (
-        not isinstance(external_person_id, str) or not 0 < len(external_person_id) <= 128
-    ):
-        return error(400, "external_person_id must have 1 to 128 characters.")
     try:
-        custom_fields = clean_custom_fields(
-            body.get("custom_fields"), sandbox.custom_field_definitions()
-        )
-    except CustomFieldErrors as exc:
-        return error(422, *exc.messages)
-    if mdn in sandbox.config["landline_mdns"]:
-        return error(
-            422,
-            ("The supplied phone number does not map to a provisioned carrier.", NO_CARRIER),
-        )
-    holder = sandbox.person_by_mdn(mdn)
-    owner = sandbox.person_by_external_id(external_person_id) if external_person_id else None
-    person = holder
-    if owner is not None and owner is not holder:
-        if holder is None and not owner.get("mdn"):
-            person = owner
-        else:
-            return error(422, ("The external_person_id is already in use.", EXTERNAL_ID_MISMATCH))
-    if (
-        holder is not None
-        and external_person_id
-        and holder.get("external_person_id")
-        and holder["external_person_id"] != external_person_id
-    ):
-        return error(422, ("The external_person_id is already in use.", EXTERNAL_ID_MISMATCH))
-    if person is not None and sandbox.active_subscription(
-        person["person_key"], subscription_list["id"]
-    ):
-        return error(409, "Already subscribed: the person is already subscribed to the list.")
-    if has_block(sandbox, mdn, campaign["id"]):
-        return error(
-            422,
-            ("The MDN previously replied No to this acquisition campaign.", CONFIRMATION_BLOCK),
-        )
+        mdn = _participant_number(sandbox, request, body)
+        external_person_id = body.get("external_person_id")
+        if external_person_id is not None and (
+            not isinstance(external_person_id, str) or not 0 < len(external_person_id) <= 128
+        ):
+            return error(400, "external_person_id must have 1 to 128 characters.")
+        try:
+            custom_fields = clean_custom_fields(
+                body.get("custom_fields"), sandbox.custom_field_definitions()
+            )
+        except CustomFieldErrors as exc:
+            return error(422, *exc.messages)
+        person = _participant_person(sandbox, campaign, subscription_list, mdn, external_person_id)
+    except _Refused as refused:
+        return refused.response
     existing = pending_requests(sandbox, mdn=mdn, acquisition_id=campaign["id"])
     if existing:
         return ApiResponse(200, render_participant(sandbox, existing[0]))
@@ -156,6 +123,75 @@ def add_participant(sandbox: Sandbox, request: ApiRequest, acquisition_id: str) 
     sandbox.text(mdn, confirmation_text(sandbox, campaign, subscription_list))
     emit_participant(sandbox, "ack_participant_added", participant)
     return ApiResponse(201, render_participant(sandbox, participant))
+
+
+def _participant_number(sandbox: Sandbox, request: ApiRequest, body: dict[str, Any]) -> str:
+    """The number to opt in: ``mobile_phone.mdn``, or the one the ``person_id`` has."""
+    phone = body.get("mobile_phone")
+    raw_mdn = phone.get("mdn") if isinstance(phone, dict) else None
+    if raw_mdn is None and body.get("person_id") is not None:
+        # Adding by person_id: the number is the one that person already has.
+        by_id = person_by_id(sandbox, str(body["person_id"]))
+        if by_id is None:
+            raise _Refused(error(404, "The person_id cannot be located."))
+        if not by_id.get("mdn"):
+            raise _Refused(error(400, "The person has no mobile number; send mobile_phone.mdn."))
+        return by_id["mdn"]
+    try:
+        return parse_api_mdn(
+            raw_mdn, version=request.api_version, region=sandbox.config["default_region"]
+        )
+    except InvalidMdn:
+        raise _Refused(
+            error(400, "The supplied mobile number is not in proper mobile number format.")
+        ) from None
+
+
+def _participant_person(
+    sandbox: Sandbox,
+    campaign: dict[str, Any],
+    subscription_list: dict[str, Any],
+    mdn: str,
+    external_person_id: str | None,
+) -> dict[str, Any] | None:
+    """The person the opt-in is for (None: a new one), unless Vibes refuses the opt-in."""
+    if mdn in sandbox.config["landline_mdns"]:
+        raise _Refused(
+            error(
+                422,
+                ("The supplied phone number does not map to a provisioned carrier.", NO_CARRIER),
+            )
+        )
+    holder = sandbox.person_by_mdn(mdn)
+    owner = sandbox.person_by_external_id(external_person_id) if external_person_id else None
+    person = holder
+    in_use = ("The external_person_id is already in use.", EXTERNAL_ID_MISMATCH)
+    if owner is not None and owner is not holder:
+        if holder is None and not owner.get("mdn"):
+            person = owner
+        else:
+            raise _Refused(error(422, in_use))
+    if (
+        holder is not None
+        and external_person_id
+        and holder.get("external_person_id")
+        and holder["external_person_id"] != external_person_id
+    ):
+        raise _Refused(error(422, in_use))
+    if person is not None and sandbox.active_subscription(
+        person["person_key"], subscription_list["id"]
+    ):
+        raise _Refused(
+            error(409, "Already subscribed: the person is already subscribed to the list.")
+        )
+    if has_block(sandbox, mdn, campaign["id"]):
+        raise _Refused(
+            error(
+                422,
+                ("The MDN previously replied No to this acquisition campaign.", CONFIRMATION_BLOCK),
+            )
+        )
+    return person
 
 
 def landing_page_sign_up(sandbox: Sandbox, mdn: str, acquisition_id: str) -> ApiResponse:

@@ -15,6 +15,7 @@ from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
+from vibes_integration.sandbox.control_input import ControlError, control_mdn, form_fields
 from vibes_integration.sandbox.mdn import format_mdn
 from vibes_integration.sandbox.phone import receive_text
 from vibes_integration.sandbox.wire import ApiRequest, ApiResponse
@@ -38,8 +39,6 @@ nav.pages a,nav.pages span{margin-right:.6rem}
 
 
 def handle(sandbox: Sandbox, request: ApiRequest) -> ApiResponse:
-    from vibes_integration.sandbox.control_api import ControlError, control_mdn, form_fields
-
     if request.method == "POST":
         fields = form_fields(request)
         text = (fields.get("reply") or fields.get("text") or "").strip()

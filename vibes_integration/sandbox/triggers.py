@@ -9,6 +9,8 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from vibes_integration.sandbox import clock
+from vibes_integration.sandbox.config import load_config
+from vibes_integration.sandbox.control_input import control_mdn
 from vibes_integration.sandbox.events import (
     FILTERS,
     KNOWN_TYPES,
@@ -43,8 +45,6 @@ _OBJECT_KEYS = {
 
 
 def _person(sandbox: Sandbox, payload: dict[str, Any]) -> dict[str, Any]:
-    from vibes_integration.sandbox.control_api import control_mdn
-
     person = None
     if payload.get("person_key"):
         person = sandbox.person(payload["person_key"])
@@ -156,8 +156,6 @@ def _participant(sandbox: Sandbox, callback_type: str, payload: dict[str, Any]) 
 
 def upsert_list(sandbox: Sandbox, entry: dict[str, Any]) -> dict[str, Any]:
     """Add or change one subscription list; announces ``subscription_list_added``/``_updated``."""
-    from vibes_integration.sandbox.config import load_config
-
     if not isinstance(entry, dict) or not entry.get("id") or not entry.get("name"):
         raise TriggerError("a list needs id and name")
     entry = dict(entry, id=str(entry["id"]))

@@ -18,8 +18,9 @@ from crm.choices import Source
 from crm.models import Person
 from vibes_integration.sync import outbox
 from vibes_integration.sync.choices import ACTIVE_STATUSES
-from vibes_integration.sync.engine import process_until_idle, schedule_remaining
+from vibes_integration.sync.engine import process_until_idle
 from vibes_integration.sync.models import BackfillCheckpoint, Operation
+from vibes_integration.sync.tasks import schedule_remaining
 
 CHECKPOINT_UNKNOWN = "unknown"
 CHECKPOINT_EVERYONE = "everyone"

@@ -14,7 +14,7 @@ from typing import Any
 from django.utils import timezone
 
 from vibes_integration.errors import VibesError
-from vibes_integration.sync.plans import CallRecord, Outcome
+from vibes_integration.sync.reports import CallRecord, SendReport
 
 _released = threading.local()
 
@@ -24,7 +24,7 @@ def mark_released() -> None:
     _released.at = time.monotonic()
 
 
-def call(outcome: Outcome, action: str, function: Callable[..., Any], *args, **kwargs) -> Any:
+def call(outcome: SendReport, action: str, function: Callable[..., Any], *args, **kwargs) -> Any:
     """Make one call, record it in ``outcome`` and answer its value (or raise Vibes' error)."""
     _released.at = None
     started = time.monotonic()

@@ -15,19 +15,18 @@ never had) are reported and left alone. Repairs that change the CRM go through
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from crm import services
-from crm.choices import OptInStatus, OptOutReason, Source, SubscriptionState
+from crm.choices import Source, SubscriptionState
 from crm.models import CustomField, OptInRequest, Person, Subscription, SubscriptionList
 from crm.phone import mask_mdn
 from vibes_integration.sync import outbox
+from vibes_integration.sync.list_repairs import list_repair
 from vibes_integration.sync.number_holders import number_holder_repairs
 from vibes_integration.sync.payloads import (
     from_vibes_value,
@@ -35,21 +34,7 @@ from vibes_integration.sync.payloads import (
     vibes_mdn,
     vibes_person_key,
 )
-
-VIBES_IS_RIGHT = _lazy("Vibes is right")
-CRM_IS_RIGHT = _lazy("the CRM is right")
-A_PERSON_DECIDES = _lazy("a person must decide")
-
-
-@dataclass(frozen=True)
-class Repair:
-    """One difference: what differs, which side is right, and what repairing it does.
-    ``apply`` is None when it is only reported (a person must decide)."""
-
-    description: str
-    apply: Callable[[], Any] | None = None
-    right: str = ""
-    action: str = ""
+from vibes_integration.sync.repairs import A_PERSON_DECIDES, CRM_IS_RIGHT, VIBES_IS_RIGHT, Repair
 
 
 @dataclass
@@ -288,112 +273,9 @@ def _subscription_repairs(person: Person, remote: RemoteState, context: CrmConte
         state = subscription.state if subscription else SubscriptionState.UNSUBSCRIBED
         active = record is not None and not record.get("opt_out_date")
         request = context.open_requests.get((person.pk, subscription_list.pk))
-        repair = _list_repair(
+        repair = list_repair(
             person, subscription_list, record, subscription, state, active, request
         )
         if repair is not None:
             repairs.append(repair)
     return repairs
-
-
-def _list_repair(
-    person: Person,
-    subscription_list: SubscriptionList,
-    record: dict[str, Any] | None,
-    subscription: Subscription | None,
-    state: str,
-    active: bool,
-    request: OptInRequest | None,
-) -> Repair | None:
-    name = {"list": subscription_list.name}
-    if active and state == SubscriptionState.SUBSCRIBED:
-        return None
-    if active:
-        opted_in = parse_vibes_datetime(record.get("opt_in_date"))
-        if state == SubscriptionState.PENDING and request is not None:
-            return Repair(
-                _("%(list)s: confirmed in Vibes, pending in the CRM") % name,
-                lambda: services.opt_in_request_update(
-                    opt_in_request=request,
-                    status=OptInStatus.CONFIRMED,
-                    source=Source.VIBES,
-                    event_date=opted_in,
-                    person_key=person.person_key,
-                ),
-                right=VIBES_IS_RIGHT,
-                action=_("confirm the opt-in in the CRM"),
-            )
-        left = _crm_change_date(subscription)
-        if state == SubscriptionState.UNSUBSCRIBED and left and opted_in and left > opted_in:
-            return Repair(
-                _("%(list)s: left in the CRM after joining in Vibes") % name,
-                lambda: outbox.outbox_unsubscribe(
-                    person=person, subscription_list=subscription_list, source=Source.STAFF
-                ),
-                right=CRM_IS_RIGHT,
-                action=_("send the leave to Vibes"),
-            )
-        return Repair(
-            _("%(list)s: subscribed in Vibes, not in the CRM") % name,
-            lambda: services.subscription_change(
-                person=person,
-                subscription_list=subscription_list,
-                state=SubscriptionState.SUBSCRIBED,
-                source=Source.VIBES,
-                event_date=opted_in,
-                opt_in_date=opted_in,
-            ),
-            right=VIBES_IS_RIGHT,
-            action=_("subscribe in the CRM"),
-        )
-    if state == SubscriptionState.SUBSCRIBED:
-        if record is None:
-            return Repair(
-                _(
-                    "%(list)s: subscribed in the CRM but never in Vibes; a number joins only "
-                    "through opt-in"
-                )
-                % name,
-                right=VIBES_IS_RIGHT,
-            )
-        opted_out = parse_vibes_datetime(record.get("opt_out_date"))
-        reason = record.get("opt_out_reason") or ""
-        return Repair(
-            _("%(list)s: left in Vibes, subscribed in the CRM") % name,
-            lambda: services.subscription_change(
-                person=person,
-                subscription_list=subscription_list,
-                state=SubscriptionState.UNSUBSCRIBED,
-                source=Source.VIBES,
-                event_date=opted_out,
-                opt_out_date=opted_out,
-                opt_out_reason=reason if reason in OptOutReason.values else "",
-            ),
-            right=VIBES_IS_RIGHT,
-            action=_("unsubscribe in the CRM"),
-        )
-    if (
-        state == SubscriptionState.PENDING
-        and request is not None
-        and request.expire_date
-        and request.expire_date < timezone.now()
-    ):
-        return Repair(
-            _("%(list)s: the confirmation text lapsed unanswered in Vibes, pending in the CRM")
-            % name,
-            lambda: services.opt_in_request_update(
-                opt_in_request=request,
-                status=OptInStatus.EXPIRED,
-                source=Source.VIBES,
-                message=_("The confirmation text expired without a reply."),
-            ),
-            right=VIBES_IS_RIGHT,
-            action=_("expire the opt-in in the CRM"),
-        )
-    return None
-
-
-def _crm_change_date(subscription: Subscription | None) -> datetime.datetime | None:
-    if subscription is None:
-        return None
-    return subscription.opt_out_date or subscription.event_date or subscription.updated_at

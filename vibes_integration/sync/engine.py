@@ -15,27 +15,19 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
-from django.utils import timezone
 
 from prefcenter.conf import setting
-from vibes_integration.sync import tasks
-from vibes_integration.sync.claims import (
-    claim_due,
-    has_due,
-    new_claim_token,
-    next_wakeup,
-    release_claim,
-)
+from vibes_integration.sync.claims import claim_due, has_due, new_claim_token, release_claim
 from vibes_integration.sync.concurrency import CallPool
-from vibes_integration.sync.planning import build_plans
-from vibes_integration.sync.plans import Outcome, Plan, Result
+from vibes_integration.sync.planning import Plan, build_plans
 from vibes_integration.sync.ratelimit import RateLimiter, get_rate_limiter
 from vibes_integration.sync.recording import Recorder
+from vibes_integration.sync.reports import Result, SendReport
 from vibes_integration.sync.sending import perform
 
 logger = logging.getLogger(__name__)
@@ -57,10 +49,10 @@ class BatchSummary:
         return {"claimed": self.claimed, "calls": self.calls, **dict(self.counts)}
 
 
-def _outcome_of(plan: Plan, result: Any) -> Outcome:
-    if isinstance(result, Outcome):
+def _outcome_of(plan: Plan, result: Any) -> SendReport:
+    if isinstance(result, SendReport):
         return result
-    return Outcome(result=Result.FAILED, error=f"{result.__class__.__name__}: {result}")
+    return SendReport(result=Result.FAILED, error=f"{result.__class__.__name__}: {result}")
 
 
 def process_due(
@@ -68,12 +60,15 @@ def process_due(
     worker: str,
     person_ids: Collection[int] | None = None,
     limiter: RateLimiter | None = None,
-    schedule: bool = True,
+    on_backlog: Callable[[], None] | None = None,
     max_seconds: float | None = None,
 ) -> BatchSummary:
     """Send due operations, batch after batch, for up to ``max_seconds``
-    (``VIBES_SYNC_TASK_SECONDS`` by default). With ``schedule``, leave a task for what is
-    left, and let another worker start on the backlog meanwhile."""
+    (``VIBES_SYNC_TASK_SECONDS`` by default).
+
+    ``on_backlog`` is called once when more is due than the first batch holds: the task
+    passes its scheduler there, so that another worker starts on the backlog meanwhile
+    (this module does not schedule: ``tasks`` does, and runs this)."""
     budget = setting("VIBES_SYNC_TASK_SECONDS") if max_seconds is None else max_seconds
     deadline = time.monotonic() + budget
     batch_size = setting("VIBES_SYNC_BATCH_SIZE")
@@ -91,9 +86,8 @@ def process_due(
                 tokens.pop()
                 return []
             summary.claimed += len(claim.operations)
-            if schedule and len(tokens) == 1 and has_due(person_ids):
-                # More is due than one batch holds: let another worker start on it.
-                tasks.ensure_processing()
+            if on_backlog is not None and len(tokens) == 1 and has_due(person_ids):
+                on_backlog()
             plans = build_plans(claim.operations, claim.token)
             recorder.record([(plan, perform(None, plan)) for plan in plans if plan.skip_reason])
             sendable = [plan for plan in plans if not plan.skip_reason]
@@ -120,8 +114,6 @@ def process_due(
         give_back(tokens)
         raise
     summary.counts.update(recorder.counts)
-    if schedule:
-        schedule_remaining(person_ids)
     return summary
 
 
@@ -168,16 +160,6 @@ def _release(tokens: list[str]) -> None:
         release_claim(token)
 
 
-def schedule_remaining(person_ids: Collection[int] | None = None) -> None:
-    """Leave a task for what is due now, and one for when the next retry falls due."""
-    now = timezone.now()
-    if has_due(person_ids, now=now):
-        tasks.ensure_processing()
-    wakeup = next_wakeup(person_ids, now=now)
-    if wakeup is not None:
-        tasks.ensure_processing(run_after=wakeup)
-
-
 def process_until_idle(*, worker: str, person_ids: Collection[int] | None = None) -> BatchSummary:
     """Send in this process until nothing is due (retries that wait are left).
 
@@ -189,7 +171,6 @@ def process_until_idle(*, worker: str, person_ids: Collection[int] | None = None
             worker=worker,
             person_ids=person_ids,
             limiter=limiter,
-            schedule=False,
             max_seconds=float("inf"),
         )
         if not summary.claimed:

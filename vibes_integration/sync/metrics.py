@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import hmac
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -56,17 +56,17 @@ class SyncCollector(Collector):
         dashboard = sync_dashboard()
         lag = lag_figures()
         workers = workers_status()
-
-        operations = GaugeMetricFamily(
+        yield _labelled(
             "prefcenter_sync_operations",
             "Outbound operations by state (failed and conflict: unresolved only).",
-            labels=["status"],
+            ["status"],
+            [
+                ([OperationStatus.PENDING], dashboard.pending),
+                ([OperationStatus.RUNNING], dashboard.running),
+                ([OperationStatus.FAILED], dashboard.failed),
+                ([OperationStatus.CONFLICT], dashboard.conflicts),
+            ],
         )
-        operations.add_metric([OperationStatus.PENDING], dashboard.pending)
-        operations.add_metric([OperationStatus.RUNNING], dashboard.running)
-        operations.add_metric([OperationStatus.FAILED], dashboard.failed)
-        operations.add_metric([OperationStatus.CONFLICT], dashboard.conflicts)
-        yield operations
         yield GaugeMetricFamily(
             "prefcenter_sync_oldest_waiting_change_age_seconds",
             "Age of the oldest change Vibes has not answered yet; 0 when none waits.",
@@ -93,39 +93,48 @@ class SyncCollector(Collector):
             "Callback received until it was applied, last hour.",
             lag.callback,
         )
-        calls = GaugeMetricFamily(
-            "prefcenter_vibes_calls_last_hour",
-            "Calls to Vibes in the last hour by operation, HTTP status and outcome "
-            "(ok, not_found_done: a 404 that meant done, failed).",
-            labels=["action", "status", "outcome"],
-        )
-        for action, status, outcome, count in calls_by_status(_hour_ago()):
-            calls.add_metric([action, status, outcome], count)
-        yield calls
-        failures = GaugeMetricFamily(
-            "prefcenter_sync_failures",
-            "Unresolved failed or conflicting operations by kind.",
-            labels=["kind", "status"],
-        )
-        for kind, status, count in failures_by_kind():
-            failures.add_metric([kind, status], count)
-        yield failures
-        problems = GaugeMetricFamily(
-            "prefcenter_callbacks_problems",
-            "Callbacks that failed (retried) or could not be read, by status.",
-            labels=["status"],
-        )
-        for status, count in callback_problems().items():
-            problems.add_metric([status], count)
-        yield problems
-        seen = GaugeMetricFamily(
+        yield from _counts()
+        yield _labelled(
             "prefcenter_workers_seen",
             "Workers whose heartbeat is recent, by kind.",
-            labels=["kind"],
+            ["kind"],
+            [(["task_worker"], workers.task_workers), (["sweep"], workers.sweeps)],
         )
-        seen.add_metric(["task_worker"], workers.task_workers)
-        seen.add_metric(["sweep"], workers.sweeps)
-        yield seen
+
+
+def _labelled(
+    name: str, documentation: str, labels: list[str], rows: Iterable[tuple[list[str], float]]
+) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for values, value in rows:
+        family.add_metric(values, value)
+    return family
+
+
+def _counts() -> Iterator[Metric]:
+    """Calls of the last hour, and the problems left for staff."""
+    yield _labelled(
+        "prefcenter_vibes_calls_last_hour",
+        "Calls to Vibes in the last hour by operation, HTTP status and outcome "
+        "(ok, not_found_done: a 404 that meant done, failed).",
+        ["action", "status", "outcome"],
+        (
+            ([action, status, outcome], count)
+            for action, status, outcome, count in calls_by_status(_hour_ago())
+        ),
+    )
+    yield _labelled(
+        "prefcenter_sync_failures",
+        "Unresolved failed or conflicting operations by kind.",
+        ["kind", "status"],
+        (([kind, status], count) for kind, status, count in failures_by_kind()),
+    )
+    yield _labelled(
+        "prefcenter_callbacks_problems",
+        "Callbacks that failed (retried) or could not be read, by status.",
+        ["status"],
+        (([status], count) for status, count in callback_problems().items()),
+    )
 
 
 def _hour_ago() -> datetime.datetime:

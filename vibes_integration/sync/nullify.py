@@ -14,7 +14,9 @@ from __future__ import annotations
 from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound
 from vibes_integration.sync.calls import call
-from vibes_integration.sync.plans import JSONDict, Outcome, Plan
+from vibes_integration.sync.payloads import JSONDict
+from vibes_integration.sync.planning import Plan
+from vibes_integration.sync.reports import SendReport
 
 
 def nullification_body(person: JSONDict) -> JSONDict:
@@ -32,7 +34,7 @@ def _list_id(subscription: JSONDict) -> str:
     return str(listed.get("id") or "") if isinstance(listed, dict) else ""
 
 
-def send_nullify(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
+def send_nullify(client: VibesClient, plan: Plan, outcome: SendReport) -> None:
     """Nullify every target; a failure raises (the sending layer classifies it)."""
     for target in plan.erasure_targets:
         company = client.for_company(str(target.get("company_key") or client.company_key))

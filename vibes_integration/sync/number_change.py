@@ -24,30 +24,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from crm.models import OptInRequest
 from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound
 from vibes_integration.sync.payloads import JSONDict, vibes_person_key
-from vibes_integration.sync.plans import Outcome, Plan, Result
-
-
-def number_change_plan(base: dict, request: OptInRequest | None, payload: JSONDict) -> Plan:
-    change = request.number_change if request is not None else None
-    if change is None:
-        return Plan(**base, skip_reason=_("The change of number no longer exists."))
-    return Plan(
-        **base,
-        opt_in_request_id=request.pk,
-        old_person_key=change.old_person_key,
-        old_mdn=str(change.old_mdn),
-        new_person_key=change.new_person_key,
-        old_list_ids=tuple(change.old_list_ids),
-        update_payload=payload,
-    )
+from vibes_integration.sync.planning import Plan
+from vibes_integration.sync.reports import Result, SendReport
 
 
 def send_number_change(
-    client: VibesClient, plan: Plan, outcome: Outcome, call: Callable[..., Any]
+    client: VibesClient, plan: Plan, outcome: SendReport, call: Callable[..., Any]
 ) -> None:
     old_key = plan.old_person_key
     if not old_key and plan.old_mdn:

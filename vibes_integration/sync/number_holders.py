@@ -22,6 +22,7 @@ from crm.phone import mask_mdn
 from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound, Retryable, VibesError
 from vibes_integration.sync.payloads import vibes_mdn, vibes_person_key
+from vibes_integration.sync.repairs import A_PERSON_DECIDES, VIBES_IS_RIGHT, Repair
 
 
 def find_number_holder(
@@ -64,8 +65,6 @@ def number_holder_repairs(
     person: Person, remote_person: dict[str, Any] | None, holder: dict[str, Any]
 ):
     """What to say (and do) about ``holder``, a Vibes person with the CRM person's number."""
-    from vibes_integration.sync.drift import A_PERSON_DECIDES, VIBES_IS_RIGHT, Repair
-
     key = vibes_person_key(holder) or ""
     external = holder.get("external_person_id") or ""
     shown = {

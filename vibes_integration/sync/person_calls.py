@@ -29,10 +29,11 @@ from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound
 from vibes_integration.sync.calls import call
 from vibes_integration.sync.payloads import vibes_mdn, vibes_person_key
-from vibes_integration.sync.plans import Outcome, Plan, Result
+from vibes_integration.sync.planning import Plan
+from vibes_integration.sync.reports import Result, SendReport
 
 
-def send_person(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
+def send_person(client: VibesClient, plan: Plan, outcome: SendReport) -> None:
     """Update the person by the identifier Vibes knows; add them when Vibes has none."""
     if plan.external_id_in_vibes and _update(
         outcome, client.update_person_by_external_id, plan.external_person_id, plan
@@ -65,7 +66,7 @@ def send_person(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
         _learn_key(client, plan, outcome)
 
 
-def send_unsubscribe(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
+def send_unsubscribe(client: VibesClient, plan: Plan, outcome: SendReport) -> None:
     """DELETE the subscription by an identifier Vibes knows; a 404 then means done.
 
     A person named by neither a confirmed external id nor a key is looked up first: a
@@ -111,7 +112,7 @@ def send_unsubscribe(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
 
 
 def read(
-    outcome: Outcome, action: str, function: Callable[..., Any], *args: Any
+    outcome: SendReport, action: str, function: Callable[..., Any], *args: Any
 ) -> Mapping[str, Any] | None:
     """A person read from Vibes, or None when Vibes does not know that identifier."""
     try:
@@ -121,7 +122,7 @@ def read(
     return found or None
 
 
-def _update(outcome: Outcome, function: Callable[..., Any], identifier: str, plan: Plan) -> bool:
+def _update(outcome: SendReport, function: Callable[..., Any], identifier: str, plan: Plan) -> bool:
     """Update Person; True on any 2xx (its body is not read), False on 404."""
     try:
         call(outcome, "update_person", function, identifier, plan.update_payload)
@@ -131,7 +132,7 @@ def _update(outcome: Outcome, function: Callable[..., Any], identifier: str, pla
 
 
 def _find_key(
-    client: VibesClient, plan: Plan, outcome: Outcome, *, by_external_id: bool = True
+    client: VibesClient, plan: Plan, outcome: SendReport, *, by_external_id: bool = True
 ) -> str | None:
     """The person key of a person the CRM cannot name yet: by external id, then number."""
     remote = None
@@ -156,7 +157,7 @@ def _find_key(
     return outcome.person_key
 
 
-def _learn_key(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
+def _learn_key(client: VibesClient, plan: Plan, outcome: SendReport) -> None:
     """Read the key Vibes gave (Add Person may answer 201 with no body)."""
     remote = read(outcome, "get_person", client.get_person_by_external_id, plan.external_person_id)
     if remote is None and plan.crm_mdn:
@@ -164,7 +165,7 @@ def _learn_key(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
     outcome.person_key = vibes_person_key(remote)
 
 
-def _check_number(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
+def _check_number(client: VibesClient, plan: Plan, outcome: SendReport) -> None:
     """After the CRM's number changed, read which number Vibes holds: Update Person never
     carries a new number, so a different one there is a conflict staff must see."""
     if not (plan.check_mdn and plan.crm_mdn):

@@ -16,16 +16,23 @@ clocks in sync (NTP); the headroom covers a few milliseconds of skew.
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 
 from prefcenter.conf import setting
+from vibes_integration.errors import TransientError
+from vibes_integration.sync.calls import mark_released
 from vibes_integration.sync.models import RateLimitState
+
+logger = logging.getLogger(__name__)
 
 SHARED_CACHE_BACKENDS = (
     "django.core.cache.backends.redis.RedisCache",
@@ -165,3 +172,122 @@ def get_rate_limiter() -> RateLimiter:
     rate = setting("VIBES_RATE_LIMIT") * setting("VIBES_SYNC_RATE_HEADROOM")
     cls = CacheRateLimiter if limiter_backend() == "cache" else DatabaseRateLimiter
     return cls(company_key=setting("VIBES_COMPANY_KEY"), rate=rate)
+
+
+class RateGate:
+    """Sending threads wait at the gate for a slot; the gate's refiller reserves the slots.
+
+    A thread asks for a slot, gets the start time of one reserved for it, and sleeps until
+    then on its own, so the owning thread never sleeps through the schedule and can record
+    results in between. Slots are reserved only for threads that are waiting (none is
+    wasted ahead of need), a few per transaction. A thread that gets its slot, or wakes for it,
+    more than ``max_lateness`` seconds late (the machine was busy) leaves it unused and
+    takes the next: late calls must not bunch up and push a second over the limit. At a
+    pace of ``r`` calls per second no window of ``w`` seconds then holds more than
+    ``r * (w + max_lateness)`` of our calls: 95 per 0.95 s at 97/s with 30 ms.
+    """
+
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        *,
+        max_reserve: int = 8,
+        max_lateness: float = 0.03,
+        wait_timeout: float = 300,
+    ) -> None:
+        self.limiter = limiter
+        self.max_reserve = max(1, max_reserve)
+        self.max_lateness = max_lateness
+        self.wait_timeout = wait_timeout
+        self._slots: deque[float] = deque()
+        self._waiting = 0
+        self._closed = False
+        self._changed = threading.Condition()
+        #: Slots that went unused: taken too late (woken late) or never taken (passed).
+        self.woke_late = 0
+        self.passed = 0
+
+    def wait(self) -> None:
+        """Block this sending thread until its slot starts (the client's throttle)."""
+        deadline = time.monotonic() + self.wait_timeout
+        while True:
+            with self._changed:
+                self._waiting += 1
+                self._changed.notify_all()
+                try:
+                    slot = self._take_slot(deadline)
+                finally:
+                    self._waiting -= 1
+            self.limiter.wait_until(slot)
+            # Woken late (the machine was busy): calling now could bunch with the calls of
+            # the next slots, so this slot goes unused and the thread asks for another.
+            if self.limiter.clock() - slot <= self.max_lateness:
+                break
+            self.woke_late += 1
+        mark_released()
+
+    def _take_slot(self, deadline: float) -> float:
+        while True:
+            if self._closed:
+                raise TransientError("the batch was stopped before this call")
+            self._drop_passed_slots()
+            if self._slots:
+                return self._slots.popleft()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TransientError("no rate-limit slot was given in time")
+            self._changed.wait(min(remaining, 0.05))
+
+    def _drop_passed_slots(self) -> None:
+        """Forget slots too far in the past to be used (call with ``_changed`` held)."""
+        now = self.limiter.clock()
+        while self._slots and self._slots[0] < now - self.max_lateness:
+            self._slots.popleft()
+            self.passed += 1
+
+    def refill(self) -> int:
+        """Reserve slots for the threads waiting without one; answers how many."""
+        with self._changed:
+            self._drop_passed_slots()
+            wanted = min(self._waiting - len(self._slots), self.max_reserve)
+        if wanted <= 0:
+            return 0
+        slots = self.limiter.reserve(wanted)
+        with self._changed:
+            self._slots.extend(slots)
+            self._changed.notify_all()
+        return wanted
+
+    def wait_for_requests(self, timeout: float) -> None:
+        """Sleep until a thread asks for a slot, or ``timeout`` passes."""
+        with self._changed:
+            if self._waiting <= len(self._slots) and not self._closed:
+                self._changed.wait(timeout)
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def refill_on_own_thread(self) -> threading.Thread:
+        """Reserve slots from a thread of its own until the gate closes.
+
+        The owning thread then records results without holding up the schedule: a slow
+        commit of results no longer leaves the sending threads without slots. The thread
+        uses its own database connection (the database limiter), closed when it ends; if
+        reserving fails, the gate closes so that no sending thread waits for a slot in vain.
+        """
+        thread = threading.Thread(target=self._refill_loop, name="vibes-sync-gate", daemon=True)
+        thread.start()
+        return thread
+
+    def _refill_loop(self) -> None:
+        try:
+            while not self._closed:
+                if not self.refill():
+                    self.wait_for_requests(0.02)
+        except Exception:
+            logger.exception("Reserving rate-limit slots failed; this batch stops sending")
+            self.close()
+        finally:
+            connections.close_all()  # this thread's own connections only

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models.signals import post_delete, post_save
+
+from crm import signals
 from crm.choices import Source, SubscriptionState
 from crm.models import CustomField, OptInRequest, Person, Subscription, SubscriptionList
 from prefcenter.conf import setting
@@ -108,10 +111,6 @@ def on_subscription_list_deleted(sender, *, instance: SubscriptionList, **kwargs
 
 
 def connect() -> None:
-    from django.db.models.signals import post_delete, post_save
-
-    from crm import signals
-
     post_save.connect(
         on_subscription_list_saved,
         sender=SubscriptionList,

@@ -28,11 +28,11 @@ from vibes_integration.errors import NotFound, VibesError
 from vibes_integration.sync.choices import ACTIVE_STATUSES, PROBLEM_STATUSES, OperationKind
 from vibes_integration.sync.concurrency import CallPool
 from vibes_integration.sync.drift import CrmContext, RemoteState, Repair, person_repairs
-from vibes_integration.sync.engine import schedule_remaining
 from vibes_integration.sync.models import Operation
 from vibes_integration.sync.number_holders import find_number_holder
 from vibes_integration.sync.payloads import synced_custom_fields, vibes_person_key
 from vibes_integration.sync.ratelimit import get_rate_limiter
+from vibes_integration.sync.tasks import schedule_remaining
 
 OPEN_REQUEST = (OptInStatus.REQUESTED, OptInStatus.PENDING)
 

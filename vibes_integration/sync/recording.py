@@ -22,13 +22,14 @@ from django.utils.translation import gettext as _
 from crm import services
 from crm.choices import OptInStatus, Source
 from crm.models import OptInRequest, Person
+from crm.opt_in_messages import opt_in_message
 from crm.services.erasure import erasure_vibes_finish
 from prefcenter.conf import setting
 from vibes_integration.sync.choices import PROBLEM_STATUSES, OperationKind, OperationStatus
 from vibes_integration.sync.claims import return_to_queue
 from vibes_integration.sync.models import Operation, OutboundCall
-from vibes_integration.sync.opt_in_messages import opt_in_message
-from vibes_integration.sync.plans import Outcome, Plan, Result
+from vibes_integration.sync.planning import Plan
+from vibes_integration.sync.reports import Result, SendReport
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class Recorder:
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
 
-    def record(self, results: Sequence[tuple[Plan, Outcome]]) -> None:
+    def record(self, results: Sequence[tuple[Plan, SendReport]]) -> None:
         """Record several outcomes in one transaction (one commit per group, not per call).
 
         Outcomes that change nothing but the operation (an Update Person answered 200, a
@@ -153,7 +154,7 @@ class Recorder:
             pk=plan.operation_id, claim_token=plan.claim_token, status=OperationStatus.RUNNING
         )
 
-    def _record_one(self, plan: Plan, outcome: Outcome) -> str:
+    def _record_one(self, plan: Plan, outcome: SendReport) -> str:
         if outcome.result == Result.RETRY:
             return self._retry(plan, outcome)
         now = timezone.now()
@@ -181,7 +182,7 @@ class Recorder:
             erasure_vibes_finish(person_id=plan.person_id)
         return status
 
-    def _retry(self, plan: Plan, outcome: Outcome) -> str:
+    def _retry(self, plan: Plan, outcome: SendReport) -> str:
         operation = self._claimed(plan).select_for_update().first()
         if operation is None:
             return "lost"
@@ -222,7 +223,7 @@ class Recorder:
         return OperationStatus.FAILED
 
 
-def _changes_only_the_operation(plan: Plan, outcome: Outcome) -> bool:
+def _changes_only_the_operation(plan: Plan, outcome: SendReport) -> bool:
     if outcome.result == Result.SKIPPED:
         return True
     if outcome.result != Result.DONE or outcome.opt_in is not None:
@@ -236,7 +237,7 @@ def _changes_only_the_operation(plan: Plan, outcome: Outcome) -> bool:
     )
 
 
-def _record_identity(plan: Plan, outcome: Outcome) -> str:
+def _record_identity(plan: Plan, outcome: SendReport) -> str:
     """Store what Vibes said about the person's identity: the person key it gave or a
     read found, and that it now holds the CRM's external id (only while the CRM still has
     that external id: a change made during the call is one Vibes does not know yet).
@@ -271,7 +272,7 @@ def _record_identity(plan: Plan, outcome: Outcome) -> str:
     return ""
 
 
-def _record_opt_in(plan: Plan, outcome: Outcome) -> None:
+def _record_opt_in(plan: Plan, outcome: SendReport) -> None:
     answer = outcome.opt_in
     request = OptInRequest.objects.select_related("subscription_list", "person").get(
         pk=plan.opt_in_request_id

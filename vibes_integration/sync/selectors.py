@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldError
@@ -74,7 +75,7 @@ def person_sync_states(person_ids: Iterable[int]) -> dict[int, SyncState]:
                 Operation.objects.filter(person_id=OuterRef("pk"), status=OperationStatus.DONE)
             ),
         )
-        .values_list(
+        .values(
             "pk",
             "person_key",
             "conflict_id",
@@ -87,31 +88,21 @@ def person_sync_states(person_ids: Iterable[int]) -> dict[int, SyncState]:
             "synced",
         )
     )
-    states = {}
-    for (
-        pk,
-        person_key,
-        conflict_id,
-        conflict_error,
-        conflict_at,
-        failed_id,
-        failed_error,
-        failed_at,
-        pending_since,
-        synced,
-    ) in rows:
-        if conflict_id is not None:
-            state = SyncState(SyncStatus.CONFLICT, conflict_error, conflict_at, conflict_id)
-        elif failed_id is not None:
-            state = SyncState(SyncStatus.FAILED, failed_error, failed_at, failed_id)
-        elif pending_since is not None:
-            state = SyncState(SyncStatus.PENDING, since=pending_since)
-        elif synced or person_key:
-            state = SyncState(SyncStatus.IN_SYNC)
-        else:
-            state = SyncState(SyncStatus.NOT_SENT)
-        states[pk] = state
-    return states
+    return {row["pk"]: _state_of(row) for row in rows}
+
+
+def _state_of(row: dict[str, Any]) -> SyncState:
+    if row["conflict_id"] is not None:
+        return SyncState(
+            SyncStatus.CONFLICT, row["conflict_error"], row["conflict_at"], row["conflict_id"]
+        )
+    if row["failed_id"] is not None:
+        return SyncState(SyncStatus.FAILED, row["failed_error"], row["failed_at"], row["failed_id"])
+    if row["pending_since"] is not None:
+        return SyncState(SyncStatus.PENDING, since=row["pending_since"])
+    if row["synced"] or row["person_key"]:
+        return SyncState(SyncStatus.IN_SYNC)
+    return SyncState(SyncStatus.NOT_SENT)
 
 
 def person_sync_state(person: Person) -> SyncState:

@@ -31,13 +31,14 @@ from vibes_integration.sync.nullify import send_nullify
 from vibes_integration.sync.number_change import send_number_change
 from vibes_integration.sync.payloads import parse_vibes_datetime, vibes_person_key
 from vibes_integration.sync.person_calls import send_person, send_unsubscribe
-from vibes_integration.sync.plans import OptInAnswer, Outcome, Plan, Result
+from vibes_integration.sync.planning import Plan
+from vibes_integration.sync.reports import OptInAnswer, Result, SendReport
 
 logger = logging.getLogger(__name__)
 
 
-def _failure(result: Result, exc: VibesError) -> Outcome:
-    return Outcome(
+def _failure(result: Result, exc: VibesError) -> SendReport:
+    return SendReport(
         result=result,
         http_status=exc.status,
         error=str(exc),
@@ -45,11 +46,11 @@ def _failure(result: Result, exc: VibesError) -> Outcome:
     )
 
 
-def perform(client: VibesClient, plan: Plan) -> Outcome:
+def perform(client: VibesClient, plan: Plan) -> SendReport:
     """Make the calls of one operation; never raises (a bug becomes a failed outcome)."""
     if plan.skip_reason:
-        return Outcome(result=Result.SKIPPED, error=plan.skip_reason)
-    outcome = Outcome(result=Result.DONE)
+        return SendReport(result=Result.SKIPPED, error=plan.skip_reason)
+    outcome = SendReport(result=Result.DONE)
     try:
         if plan.kind == OperationKind.PERSON:
             send_person(client, plan, outcome)
@@ -74,12 +75,12 @@ def perform(client: VibesClient, plan: Plan) -> Outcome:
     except Exception as exc:
         logger.exception("Sending operation %s failed unexpectedly", plan.operation_id)
         return _with_calls(
-            Outcome(result=Result.FAILED, error=f"{exc.__class__.__name__}: {exc}"), outcome
+            SendReport(result=Result.FAILED, error=f"{exc.__class__.__name__}: {exc}"), outcome
         )
     return outcome
 
 
-def _with_calls(result: Outcome, made: Outcome) -> Outcome:
+def _with_calls(result: SendReport, made: SendReport) -> SendReport:
     """A failed outcome that keeps the calls made and what Vibes said about the person."""
     result.calls = made.calls
     result.person_key = made.person_key
@@ -97,7 +98,7 @@ def _conflict_message(plan: Plan, exc: VibesError) -> str:
     return f"{text} {details}".strip()
 
 
-def _send_opt_in(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
+def _send_opt_in(client: VibesClient, plan: Plan, outcome: SendReport) -> None:
     try:
         result = call(
             outcome,
@@ -130,7 +131,7 @@ def _send_opt_in(client: VibesClient, plan: Plan, outcome: Outcome) -> None:
     )
 
 
-def _refused(outcome: Outcome, exc: VibesError, answer: str) -> None:
+def _refused(outcome: SendReport, exc: VibesError, answer: str) -> None:
     codes = [str(code) for code in exc.codes]
     outcome.result = Result.FAILED
     outcome.error = str(exc)

@@ -23,14 +23,12 @@ from crm.models import OptInRequest
 from prefcenter.access.retention import retention_sweep
 from prefcenter.conf import setting
 from prefcenter.webhooks.sweep import webhooks_sweep
-from vibes_integration.callbacks.registration_jobs import (
-    due_registration_jobs,
-    schedule_registration_jobs,
-)
+from vibes_integration.callbacks.registration_jobs import due_registration_jobs
+from vibes_integration.callbacks.tasks import schedule_registration_jobs
 from vibes_integration.sync.choices import PROBLEM_STATUSES, SETTLED_STATUSES
 from vibes_integration.sync.claims import due_operations, release_expired_leases
-from vibes_integration.sync.engine import schedule_remaining
 from vibes_integration.sync.models import Operation, OutboundCall
+from vibes_integration.sync.tasks import schedule_remaining
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,18 @@ import datetime
 import logging
 import os
 import socket
+from collections.abc import Collection
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db import DatabaseBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from vibes_integration.sync.claims import has_due, next_wakeup
+from vibes_integration.sync.engine import process_due
 
 logger = logging.getLogger(__name__)
 
@@ -32,28 +38,35 @@ def default_worker_name() -> str:
 
 @task(takes_context=True)
 def process_operations(context) -> dict[str, Any]:
-    """Send due operations to Vibes for a few seconds (and schedule the rest)."""
-    from vibes_integration.sync.engine import process_due
+    """Send due operations to Vibes for a few seconds, then schedule the rest.
 
+    While it sends, a backlog larger than one batch gets a task of its own, so that
+    another worker starts on it meanwhile.
+    """
     worker_ids = getattr(context.task_result, "worker_ids", None) or []
     worker = f"{default_worker_name()}/{worker_ids[-1][:12]}" if worker_ids else None
-    summary = process_due(worker=worker or default_worker_name())
+    summary = process_due(worker=worker or default_worker_name(), on_backlog=ensure_processing)
+    schedule_remaining()
     return summary.as_dict()
 
 
+def schedule_remaining(person_ids: Collection[int] | None = None) -> None:
+    """Leave a task for what is due now, and one for when the next retry falls due."""
+    now = timezone.now()
+    if has_due(person_ids, now=now):
+        ensure_processing()
+    wakeup = next_wakeup(person_ids, now=now)
+    if wakeup is not None:
+        ensure_processing(run_after=wakeup)
+
+
 def _uses_database_backend() -> bool:
-    try:
-        from django_tasks_db import DatabaseBackend
-    except ImportError:  # pragma: no cover - the project depends on it
-        return False
     return isinstance(process_operations.get_backend(), DatabaseBackend)
 
 
 def ensure_processing(*, run_after: datetime.datetime | None = None) -> None:
     """Make sure a task will process the outbox now (or at ``run_after``)."""
     if _uses_database_backend():
-        from django_tasks_db.models import DBTaskResult, get_date_max
-
         moment = run_after or timezone.now()
         waiting = DBTaskResult.objects.filter(
             task_path=process_operations.module_path,

@@ -17,14 +17,14 @@ from vibes_integration.callbacks.events import (
     SubscriptionListEvent,
     UnknownEvent,
 )
-from vibes_integration.callbacks.handlers.base import HandlerContext, Outcome
+from vibes_integration.callbacks.handlers.base import HandlerContext, HandlerResult
 from vibes_integration.callbacks.handlers.lists import handle_subscription_list
 from vibes_integration.callbacks.handlers.participants import handle_participant
 from vibes_integration.callbacks.handlers.persons import handle_person
 from vibes_integration.callbacks.handlers.subscriptions import handle_subscription
 from vibes_integration.callbacks.models import CallbackStatus
 
-HANDLERS: dict[type, Callable[[Any, HandlerContext], Outcome]] = {
+HANDLERS: dict[type, Callable[[Any, HandlerContext], HandlerResult]] = {
     SubscriptionEvent: handle_subscription,
     PersonEvent: handle_person,
     ParticipantEvent: handle_participant,
@@ -32,7 +32,7 @@ HANDLERS: dict[type, Callable[[Any, HandlerContext], Outcome]] = {
 }
 
 
-def handle(event: CallbackEventData, context: HandlerContext) -> Outcome:
+def handle(event: CallbackEventData, context: HandlerContext) -> HandlerResult:
     if not isinstance(event, SubscriptionEvent):
         context.subscription_lists.clear()
     if isinstance(event, UnknownEvent):
@@ -41,11 +41,11 @@ def handle(event: CallbackEventData, context: HandlerContext) -> Outcome:
             or f"Callback type {event.envelope.remote_type or '(none)'!r} is not one this "
             "product applies; kept for the record."
         )
-        return Outcome(status=CallbackStatus.IGNORED)
+        return HandlerResult(status=CallbackStatus.IGNORED)
     if event.envelope.is_test:
         context.notes.append("Vibes marked this a test event; nothing applied.")
-        return Outcome(status=CallbackStatus.IGNORED)
+        return HandlerResult(status=CallbackStatus.IGNORED)
     return HANDLERS[type(event)](event, context)
 
 
-__all__ = ["HandlerContext", "Outcome", "handle"]
+__all__ = ["HandlerContext", "HandlerResult", "handle"]

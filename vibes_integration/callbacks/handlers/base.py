@@ -30,7 +30,9 @@ class HandlerContext:
 
 
 @dataclass
-class Outcome:
+class HandlerResult:
+    """The status a handler leaves its callback event in, and the person and list it touched."""
+
     status: CallbackStatus
     person: Person | None = None
     subscription_list: SubscriptionList | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from crm import services
 from crm.choices import Source
 from vibes_integration.callbacks.events import SubscriptionListEvent
-from vibes_integration.callbacks.handlers.base import HandlerContext, Outcome
+from vibes_integration.callbacks.handlers.base import HandlerContext, HandlerResult
 from vibes_integration.callbacks.matching import subscription_list_resolve
 from vibes_integration.callbacks.models import CallbackStatus
 from vibes_integration.callbacks.watermarks import (
@@ -23,11 +23,13 @@ from vibes_integration.callbacks.watermarks import (
 _NAME_MAX_LENGTH = 200
 
 
-def handle_subscription_list(event: SubscriptionListEvent, context: HandlerContext) -> Outcome:
+def handle_subscription_list(
+    event: SubscriptionListEvent, context: HandlerContext
+) -> HandlerResult:
     watermark = watermark_lock(list_subject(event.list_id))
     if is_stale(watermark, context.event_date):
         subscription_list, _ = subscription_list_resolve(event.list_id)
-        return Outcome(status=CallbackStatus.STALE, subscription_list=subscription_list)
+        return HandlerResult(status=CallbackStatus.STALE, subscription_list=subscription_list)
     values = {}
     if event.name:
         values["name"] = event.name[:_NAME_MAX_LENGTH]
@@ -35,4 +37,4 @@ def handle_subscription_list(event: SubscriptionListEvent, context: HandlerConte
         list_id=event.list_id, source=Source.VIBES, **values
     )
     watermark_advance(watermark, context.event_date, context.callback_event)
-    return Outcome(status=CallbackStatus.PROCESSED, subscription_list=subscription_list)
+    return HandlerResult(status=CallbackStatus.PROCESSED, subscription_list=subscription_list)

@@ -15,7 +15,11 @@ from crm import services
 from crm.choices import ConsentAction, OptInStatus, Source, SubscriptionState
 from crm.models import OptInRequest, Person, Subscription, SubscriptionList
 from vibes_integration.callbacks.events import ParticipantEvent, ParticipantStatus
-from vibes_integration.callbacks.handlers.base import HandlerContext, Outcome, record_consent_once
+from vibes_integration.callbacks.handlers.base import (
+    HandlerContext,
+    HandlerResult,
+    record_consent_once,
+)
 from vibes_integration.callbacks.matching import (
     person_find,
     person_resolve,
@@ -35,18 +39,18 @@ _STATUSES = {
 _OPEN = [OptInStatus.REQUESTED, OptInStatus.PENDING]
 
 
-def handle_participant(event: ParticipantEvent, context: HandlerContext) -> Outcome:
+def handle_participant(event: ParticipantEvent, context: HandlerContext) -> HandlerResult:
     status = _STATUSES.get(event.status)
     if status is None:
         context.notes.append(f"Participant status {event.remote_status!r} is not one we know.")
-        return Outcome(status=CallbackStatus.IGNORED)
+        return HandlerResult(status=CallbackStatus.IGNORED)
     subscription_list = _campaign_list(event)
     if subscription_list is None:
         context.notes.append(
             f"No CRM list uses acquisition campaign {event.campaign_id}; "
             "set it on the list and replay this event."
         )
-        return Outcome(status=CallbackStatus.IGNORED)
+        return HandlerResult(status=CallbackStatus.IGNORED)
 
     person = person_find(event.person)
     request = _open_request(person, event.person.mdn, subscription_list)
@@ -69,7 +73,7 @@ def handle_participant(event: ParticipantEvent, context: HandlerContext) -> Outc
         mdn = event.person.mdn
         if status == OptInStatus.PENDING:
             context.notes.append("No web opt-in request of the CRM matches; nothing to update.")
-            return Outcome(CallbackStatus.PROCESSED, person, subscription_list)
+            return HandlerResult(CallbackStatus.PROCESSED, person, subscription_list)
         person = _apply_without_request(person, subscription_list, status, mdn, context)
 
     if status == OptInStatus.CONFIRMED:
@@ -92,7 +96,7 @@ def handle_participant(event: ParticipantEvent, context: HandlerContext) -> Outc
             mdn=mdn,
             may_exist=True,
         )
-    return Outcome(CallbackStatus.PROCESSED, person, subscription_list)
+    return HandlerResult(CallbackStatus.PROCESSED, person, subscription_list)
 
 
 def _campaign_list(event: ParticipantEvent) -> SubscriptionList | None:

@@ -30,7 +30,7 @@ from crm.choices import Source
 from crm.custom_fields import clean_custom_field_value
 from crm.models import Person
 from vibes_integration.callbacks.events import PersonEvent
-from vibes_integration.callbacks.handlers.base import HandlerContext, Outcome
+from vibes_integration.callbacks.handlers.base import HandlerContext, HandlerResult
 from vibes_integration.callbacks.matching import (
     identity_changes,
     person_create_from,
@@ -52,14 +52,14 @@ PERSON_COLUMNS = ("first_name", "last_name", "email")
 _NAME_MAX_LENGTH = 150
 
 
-def handle_person(event: PersonEvent, context: HandlerContext) -> Outcome:
+def handle_person(event: PersonEvent, context: HandlerContext) -> HandlerResult:
     change = selectors.number_change_of_vibes_person(event.person.person_key, event.person.mdn)
     if change is not None:
         context.notes.append(
             "This Vibes person belongs to a change of number (the old number's, or the new "
             "number's before its Y); the CRM person is not changed by it."
         )
-        return Outcome(status=CallbackStatus.PROCESSED, person=change.person)
+        return HandlerResult(status=CallbackStatus.PROCESSED, person=change.person)
     person = person_find(event.person)
     if person is None:
         values = person_values(event, None, context.notes)
@@ -77,11 +77,11 @@ def handle_person(event: PersonEvent, context: HandlerContext) -> Outcome:
                 event_date=context.event_date,
                 callback_event=context.callback_event,
             )
-            return Outcome(status=CallbackStatus.PROCESSED, person=person)
+            return HandlerResult(status=CallbackStatus.PROCESSED, person=person)
 
     watermark = watermark_lock(person_subject(person.pk))
     if is_stale(watermark, context.event_date):
-        return Outcome(status=CallbackStatus.STALE, person=person)
+        return HandlerResult(status=CallbackStatus.STALE, person=person)
     values = person_values(event, person, context.notes)
     _keep_newer_local_changes(
         values, fields_changed_locally_since(watermark, context.event_date), context.notes
@@ -89,7 +89,7 @@ def handle_person(event: PersonEvent, context: HandlerContext) -> Outcome:
     changes = identity_changes(person, event.person, context.notes)
     person = services.person_update(person=person, source=Source.VIBES, **changes, **values).person
     watermark_advance(watermark, context.event_date, context.callback_event)
-    return Outcome(status=CallbackStatus.PROCESSED, person=person)
+    return HandlerResult(status=CallbackStatus.PROCESSED, person=person)
 
 
 def _create(event: PersonEvent, values: dict[str, Any], context: HandlerContext) -> Person:

@@ -13,13 +13,18 @@ import datetime
 
 from crm import selectors, services
 from crm.choices import ConsentAction, NumberChangeStatus, Source, SubscriptionState
+from crm.models import Person, SubscriptionList
 from vibes_integration.callbacks.events import CallbackType, SubscriptionEvent
-from vibes_integration.callbacks.handlers.base import HandlerContext, Outcome, record_consent_once
+from vibes_integration.callbacks.handlers.base import (
+    HandlerContext,
+    HandlerResult,
+    record_consent_once,
+)
 from vibes_integration.callbacks.matching import person_resolve, subscription_list_resolve
 from vibes_integration.callbacks.models import CallbackStatus
 
 
-def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Outcome:
+def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> HandlerResult:
     added = event.envelope.callback_type == CallbackType.SUBSCRIPTION_ADDED
     change = selectors.number_change_of_vibes_person(event.person.person_key, event.person.mdn)
     if not added and change is not None and change.status == NumberChangeStatus.COMPLETED:
@@ -27,7 +32,7 @@ def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Ou
             "The old number of a completed change of number left the list; "
             "the CRM recorded that when the new number confirmed."
         )
-        return Outcome(status=CallbackStatus.PROCESSED, person=change.person)
+        return HandlerResult(status=CallbackStatus.PROCESSED, person=change.person)
     person, _ = person_resolve(event.person, context.notes)
     subscription_list = context.subscription_lists.get(event.list_id)
     if subscription_list is None:
@@ -38,40 +43,60 @@ def handle_subscription(event: SubscriptionEvent, context: HandlerContext) -> Ou
             f"Opt-out reason {event.remote_opt_out_reason!r} is not one Vibes documents; "
             "stored without a reason."
         )
+    report = subscription_report(event, context, person=person, subscription_list=subscription_list)
     change = services.subscription_change(
         person=person,
         subscription_list=subscription_list,
-        state=SubscriptionState.SUBSCRIBED if added else SubscriptionState.UNSUBSCRIBED,
+        state=report.state,
         source=Source.VIBES,
-        event_date=ordering_date(event, context, added=added),
-        # Dates are always given (the event's own date when the body has none) so that
-        # the subscription ends the same whichever order the callbacks arrive in.
-        opt_in_date=(event.opt_in_date or context.event_date) if added else event.opt_in_date,
-        opt_out_date=None if added else (event.opt_out_date or context.event_date),
-        opt_out_reason="" if added else event.opt_out_reason,
+        event_date=report.event_date,
+        opt_in_date=report.opt_in_date,
+        opt_out_date=report.opt_out_date,
+        opt_out_reason=report.opt_out_reason,
         record_consent=False,
     )
-    if added:
-        record_consent_once(
-            context,
-            person=person,
-            subscription_list=subscription_list,
-            action=ConsentAction.OPTED_IN,
-            occurred_at=event.opt_in_date or context.event_date,
-        )
-    else:
-        record_consent_once(
-            context,
-            person=person,
-            subscription_list=subscription_list,
-            action=ConsentAction.OPTED_OUT,
-            occurred_at=event.opt_out_date or context.event_date,
-            opt_out_reason=event.opt_out_reason,
-        )
-    return Outcome(
+    record_consent_once(
+        context,
+        person=person,
+        subscription_list=subscription_list,
+        action=ConsentAction.OPTED_IN if added else ConsentAction.OPTED_OUT,
+        occurred_at=report.consent.occurred_at,
+        opt_out_reason=report.opt_out_reason,
+    )
+    return HandlerResult(
         status=CallbackStatus.STALE if change.stale else CallbackStatus.PROCESSED,
         person=person,
         subscription_list=subscription_list,
+    )
+
+
+def subscription_report(
+    event: SubscriptionEvent,
+    context: HandlerContext,
+    *,
+    person: Person,
+    subscription_list: SubscriptionList,
+) -> services.SubscriptionReport:
+    """What a subscription event reports: the state, the dates and the consent fact.
+
+    The one reading of an event for both paths: ``handle_subscription`` (one by one) and
+    ``bulk_apply`` (a batch together). Dates are always given (the event's own date when
+    the body has none) so that the subscription ends the same whichever order the
+    callbacks arrive in.
+    """
+    added = event.envelope.callback_type == CallbackType.SUBSCRIPTION_ADDED
+    consent_date = (event.opt_in_date if added else event.opt_out_date) or context.event_date
+    return services.SubscriptionReport(
+        person=person,
+        subscription_list=subscription_list,
+        state=SubscriptionState.SUBSCRIBED if added else SubscriptionState.UNSUBSCRIBED,
+        event_date=ordering_date(event, context, added=added),
+        opt_in_date=(event.opt_in_date or context.event_date) if added else event.opt_in_date,
+        opt_out_date=None if added else (event.opt_out_date or context.event_date),
+        opt_out_reason="" if added else event.opt_out_reason,
+        consent=services.ConsentContext(
+            occurred_at=consent_date, disclosure_text="", reference=context.reference
+        ),
     )
 
 

@@ -16,13 +16,13 @@ from prefcenter.workers.heartbeat import Heartbeat, heartbeat_interval
 from prefcenter.workers.models import WorkerKind
 from prefcenter.workers.outage import Outage
 from vibes_integration.sync.choices import OperationStatus
-from vibes_integration.sync.engine import process_until_idle, schedule_remaining
+from vibes_integration.sync.engine import process_until_idle
 from vibes_integration.sync.models import Operation
 from vibes_integration.sync.progress import quiet_call_log
 from vibes_integration.sync.selectors import sync_dashboard
 from vibes_integration.sync.services import operations_retry
 from vibes_integration.sync.sweep import sweep
-from vibes_integration.sync.tasks import default_worker_name
+from vibes_integration.sync.tasks import default_worker_name, schedule_remaining
 
 
 def _seconds(value: str) -> float:
