@@ -33,6 +33,7 @@ from vibes_integration.answers import (
     object_of,
     refusal,
 )
+from vibes_integration.callback_config import CallbackConfigCalls, segment
 from vibes_integration.errors import NotFound, TransientError, mask_mdns_in
 from vibes_integration.session import DEFAULT_POOL_SIZE, get_session
 
@@ -41,11 +42,6 @@ __all__ = ["AddPersonResult", "ParticipantResult", "VibesClient", "get_session"]
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2"
-
-
-def _segment(value: object) -> str:
-    """A path segment, percent-encoded completely (``/`` and ``+`` included)."""
-    return quote(str(value), safe="")
 
 
 def _query(params: Mapping[str, object]) -> str:
@@ -58,7 +54,7 @@ def _query(params: Mapping[str, object]) -> str:
     return "&".join(pairs)
 
 
-class VibesClient:
+class VibesClient(CallbackConfigCalls):
     """Calls Vibes for one company. Cheap to build; share the process-wide session.
 
     ``from_settings`` is the one way the product builds a client; tests build one directly.
@@ -132,7 +128,7 @@ class VibesClient:
         json: Any = None,
     ) -> requests.Response:
         """Send one request; answer the response when it is 2xx, raise otherwise."""
-        relative = f"/companies/{_segment(self.company_key)}{path}"
+        relative = f"/companies/{segment(self.company_key)}{path}"
         query = _query(params or {})
         if query:
             relative = f"{relative}?{query}"
@@ -177,10 +173,10 @@ class VibesClient:
     # -- persons --------------------------------------------------------------------------
 
     def get_person(self, person_key: str) -> JSONDict:
-        return object_of(self._request("GET", f"/mobiledb/persons/{_segment(person_key)}"))
+        return object_of(self._request("GET", f"/mobiledb/persons/{segment(person_key)}"))
 
     def get_person_by_external_id(self, external_person_id: str) -> JSONDict:
-        path = f"/mobiledb/persons/external/{_segment(external_person_id)}"
+        path = f"/mobiledb/persons/external/{segment(external_person_id)}"
         return object_of(self._request("GET", path))
 
     def find_person_by_mdn(self, mdn: str) -> JSONDict | None:
@@ -207,7 +203,7 @@ class VibesClient:
         """Update Person by key. Any 2xx is success; the body answered (ours echoed, the
         stored person, or none: Vibes documents each) is returned as found and says
         nothing reliable about what Vibes holds."""
-        path = f"/mobiledb/persons/{_segment(person_key)}"
+        path = f"/mobiledb/persons/{segment(person_key)}"
         return lenient_object(self._request("PUT", path, json=dict(payload)))
 
     def update_person_by_external_id(
@@ -216,33 +212,33 @@ class VibesClient:
         """Update Person by external id (404 when Vibes does not know it; Vibes also
         documents this form as "add or update", so never call it with an external id
         Vibes may not hold). Answers as ``update_person``."""
-        path = f"/mobiledb/persons/external/{_segment(external_person_id)}"
+        path = f"/mobiledb/persons/external/{segment(external_person_id)}"
         return lenient_object(self._request("PUT", path, json=dict(payload)))
 
     # -- subscriptions ----------------------------------------------------------------------
 
     def list_subscriptions(self, person_key: str, *, active_only: bool = False) -> list[JSONDict]:
         """Every subscription record of the person (history included unless ``active_only``)."""
-        path = f"/mobiledb/persons/{_segment(person_key)}/subscriptions"
+        path = f"/mobiledb/persons/{segment(person_key)}/subscriptions"
         params = {"active_only": "true"} if active_only else None
         return array_of(self._request("GET", path, params=params))
 
     def list_subscriptions_by_external_id(
         self, external_person_id: str, *, active_only: bool = False
     ) -> list[JSONDict]:
-        path = f"/mobiledb/persons/external/{_segment(external_person_id)}/subscriptions"
+        path = f"/mobiledb/persons/external/{segment(external_person_id)}/subscriptions"
         params = {"active_only": "true"} if active_only else None
         return array_of(self._request("GET", path, params=params))
 
     def unsubscribe(self, person_key: str, list_id: str) -> bool:
         """Unsubscribe; False when Vibes answered 404 (unknown or already not subscribed)."""
-        path = f"/mobiledb/persons/{_segment(person_key)}/subscriptions/{_segment(list_id)}"
+        path = f"/mobiledb/persons/{segment(person_key)}/subscriptions/{segment(list_id)}"
         return self._delete_subscription(path)
 
     def unsubscribe_by_external_id(self, external_person_id: str, list_id: str) -> bool:
         path = (
-            f"/mobiledb/persons/external/{_segment(external_person_id)}"
-            f"/subscriptions/{_segment(list_id)}"
+            f"/mobiledb/persons/external/{segment(external_person_id)}"
+            f"/subscriptions/{segment(list_id)}"
         )
         return self._delete_subscription(path)
 
@@ -259,18 +255,18 @@ class VibesClient:
         return array_of(self._request("GET", "/mobiledb/subscription_lists/"))
 
     def get_subscription_list(self, list_id: str) -> JSONDict:
-        path = f"/mobiledb/subscription_lists/{_segment(list_id)}"
+        path = f"/mobiledb/subscription_lists/{segment(list_id)}"
         return object_of(self._request("GET", path))
 
     def list_acquisition_campaigns(self, list_id: str) -> list[JSONDict]:
         """The acquisition campaigns that opt people in to ``list_id``."""
-        path = f"/mobiledb/subscription_lists/{_segment(list_id)}/acquisition_campaigns/"
+        path = f"/mobiledb/subscription_lists/{segment(list_id)}/acquisition_campaigns/"
         return array_of(self._request("GET", path))
 
     def search_subscriber(self, list_id: str, *, mdn: str) -> JSONDict | None:
         """Search for subscriber: the person subscribed to ``list_id`` now with number
         ``mdn``, or None (Vibes answers 404 for unknown and for not subscribed alike)."""
-        path = f"/mobiledb/subscription_lists/{_segment(list_id)}/subscribers"
+        path = f"/mobiledb/subscription_lists/{segment(list_id)}/subscribers"
         try:
             return object_of(self._request("GET", path, params={"mdn": mdn}))
         except NotFound:
@@ -290,7 +286,7 @@ class VibesClient:
             payload["external_person_id"] = external_person_id
         if custom_fields:
             payload["custom_fields"] = dict(custom_fields)
-        path = f"/campaigns/acquisition/{_segment(acquisition_id)}/participants"
+        path = f"/campaigns/acquisition/{segment(acquisition_id)}/participants"
         response = self._request("POST", path, json=payload)
         raw = object_of(response)
         person = raw.get("person") if isinstance(raw.get("person"), dict) else {}
@@ -303,101 +299,3 @@ class VibesClient:
             participation_date=raw.get("participation_date"),
             raw=raw,
         )
-
-    # -- callbacks ----------------------------------------------------------------------------
-
-    @staticmethod
-    def _callback_body(
-        callback_type: str,
-        *,
-        url: str,
-        method: str,
-        content_type: str,
-        list_id: str | None,
-        campaign_id: str | None,
-    ) -> JSONDict:
-        body: JSONDict = {
-            "callback_type": callback_type,
-            "destination": {"url": url, "method": method, "content_type": content_type},
-        }
-        if list_id is not None:
-            body[callback_type] = {"list_id": list_id}
-        elif campaign_id is not None:
-            body[callback_type] = {"campaign_id": campaign_id}
-        return body
-
-    def register_callback(
-        self,
-        callback_type: str,
-        *,
-        url: str,
-        method: str = "POST",
-        content_type: str = "application/json",
-        list_id: str | None = None,
-        campaign_id: str | None = None,
-    ) -> JSONDict:
-        """Register a destination for one callback type.
-
-        Vibes requires ``list_id`` for subscription callbacks and ``campaign_id`` for
-        acquisition callbacks (one registration per list or campaign); person and
-        list-catalogue callbacks take neither (one registration per type).
-        """
-        body = self._callback_body(
-            callback_type,
-            url=url,
-            method=method,
-            content_type=content_type,
-            list_id=list_id,
-            campaign_id=campaign_id,
-        )
-        return object_of(self._request("POST", "/config/callbacks/", json=body))
-
-    def list_callbacks(self) -> list[JSONDict]:
-        return array_of(self._request("GET", "/config/callbacks/"))
-
-    def update_callback(
-        self,
-        callback_id: str,
-        *,
-        callback_type: str,
-        url: str,
-        method: str = "POST",
-        content_type: str = "application/json",
-        list_id: str | None = None,
-        campaign_id: str | None = None,
-    ) -> JSONDict:
-        body = self._callback_body(
-            callback_type,
-            url=url,
-            method=method,
-            content_type=content_type,
-            list_id=list_id,
-            campaign_id=campaign_id,
-        )
-        path = f"/config/callbacks/{_segment(callback_id)}"
-        return object_of(self._request("PUT", path, json=body))
-
-    def delete_callback(self, callback_id: str) -> JSONDict:
-        path = f"/config/callbacks/{_segment(callback_id)}"
-        return object_of(self._request("DELETE", path))
-
-    def create_test_callback_event(
-        self,
-        callback_type: str,
-        *,
-        list_id: str | None = None,
-        campaign_id: str | None = None,
-        payload: Mapping[str, Any] | None = None,
-    ) -> JSONDict:
-        """Ask Vibes to send a test event of ``callback_type`` to its registered destination.
-
-        ``payload`` adds type-specific fields (e.g. ``{"person": {...}}``) as documented
-        for the test-event request. Answers ``{"message", "event_id"}``.
-        """
-        body: JSONDict = {"callback_type": callback_type}
-        if list_id is not None:
-            body[callback_type] = {"list_id": list_id}
-        if campaign_id is not None:
-            body["acquisition_campaign_changed"] = {"campaign_id": campaign_id}
-        body.update(payload or {})
-        return object_of(self._request("POST", "/config/callback_events/test", json=body))

@@ -203,15 +203,22 @@ def person_update(
         if not name.startswith("custom_fields."):
             setattr(person, name, new[name])
     _save_person(person)
+    return _announced_change(person, frozenset(changed), source, previous_mdn)
+
+
+def _announced_change(
+    person: Person, changed: frozenset[str], source: Source, previous_mdn: str | None
+) -> PersonChange:
+    """Tell the other parts (the sync, webhooks) what changed, in the update's transaction."""
     signals.person_changed.send(
         sender=Person,
         person=person,
         created=False,
-        changed_fields=frozenset(changed),
+        changed_fields=changed,
         source=source,
         previous_mdn=previous_mdn,
     )
-    return PersonChange(person=person, created=False, changed_fields=frozenset(changed))
+    return PersonChange(person=person, created=False, changed_fields=changed)
 
 
 _UNIQUE_FIELDS = ("external_person_id", "person_key", "vibes_person_id", "mdn")
