@@ -22,6 +22,18 @@ from django.db.models.functions import Cast
 from crm.models import Person
 
 ERASED_TEXT = "[erased]"
+# What an erasure blanks in a line of Vibes' callback log: the stored request and every
+# identifier copied from it (the log keeps that an event came and what it did). Used here
+# and when a callback about an already erased person is stored.
+CALLBACK_EVENT_BLANKS: dict[str, Any] = {
+    "body": "",
+    "payload": None,
+    "headers": {},
+    "mdn": "",
+    "external_person_id": "",
+    "error": "",
+    "traceback": "",
+}
 
 
 def number_forms(mdn: str) -> list[str]:
@@ -66,16 +78,7 @@ def scrub_callbacks(person: Person, identity: dict[str, str], needles: list[str]
         match |= Q(person_key=identity["person_key"])
     if identity.get("mdn"):
         match |= Q(mdn__in=number_forms(identity["mdn"]))
-    model.objects.filter(match).update(
-        body="",
-        payload=None,
-        headers={},
-        mdn="",
-        external_person_id="",
-        error="",
-        traceback="",
-        notes=[],
-    )
+    model.objects.filter(match).update(**CALLBACK_EVENT_BLANKS, notes=[])
 
 
 def scrub_sync(person: Person, identity: dict[str, str], needles: list[str]) -> None:

@@ -66,17 +66,11 @@ class SubscriptionListAdmin(admin.ModelAdmin):
         return readonly
 
     def save_model(self, request, obj, form, change):
+        # Every field staff set, but the list id: it names the list to write.
         values = {
             name: form.cleaned_data[name]
-            for name in (
-                "name",
-                "description",
-                "disclosure",
-                "acquisition_campaign_id",
-                "keyword",
-                "shown_in_preference_center",
-                "order",
-            )
+            for name in SubscriptionListForm.Meta.fields
+            if name != "list_id"
         }
         subscription_list, _created = services.subscription_list_upsert(
             list_id=obj.list_id, source=Source.STAFF, **values

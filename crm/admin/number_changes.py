@@ -10,12 +10,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from crm.admin.records import ReadOnlyAdmin, _person_matches
+from crm.admin.records import SearchedByPersonAdmin
 from crm.models import NumberChange
 from crm.phone import mask_mdn
 
 
-class NumberChangeAdmin(ReadOnlyAdmin):
+class NumberChangeAdmin(SearchedByPersonAdmin):
     list_display = (
         "created_at",
         "person",
@@ -28,13 +28,6 @@ class NumberChangeAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "source", "created_at")
     list_select_related = ("person", "conflict_person")
-    search_fields = ("person__external_person_id",)
-    search_help_text = _("The person's number in any format, external id, email or name.")
-
-    def get_search_results(self, request, queryset, search_term):
-        if not search_term.strip():
-            return queryset, False
-        return queryset.filter(_person_matches(search_term)), False
 
     @admin.display(description=_("old number"))
     def masked_old(self, obj: NumberChange) -> str:

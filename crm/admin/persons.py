@@ -37,6 +37,7 @@ from crm.admin.person_saving import (
     save_person,
     save_subscriptions,
 )
+from crm.admin.read_only import ReadOnlyPermissions
 from crm.choices import SubscriptionState
 from crm.forms import SubscriptionInlineForm, custom_field_form_name, person_form_class
 from crm.models import ConsentEvent, CustomField, OptInRequest, Person, Subscription
@@ -116,19 +117,10 @@ class SubscriptionInline(admin.TabularInline):
         return formset
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyPermissions, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OptInRequestInline(ReadOnlyInline):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm import selectors
 from crm.admin.pagination import LargeTableAdmin
+from crm.admin.read_only import ReadOnlyPermissions
 from crm.models import ConsentEvent, OptInRequest, Person, Subscription
 from crm.phone import mask_mdn, try_parse_mdn
 
@@ -21,23 +22,26 @@ def _person_matches(term: str) -> Q:
     return Q(person__in=selectors.person_search(term, Person.objects.all()).values("pk"))
 
 
-class ReadOnlyAdmin(LargeTableAdmin):
+class ReadOnlyAdmin(ReadOnlyPermissions, LargeTableAdmin):
     """Staff may look, filter and search; nobody adds, changes or deletes here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
 
-class SubscriptionAdmin(ReadOnlyAdmin):
+class SearchedByPersonAdmin(ReadOnlyAdmin):
+    """A table of a person's records, searched by the person (see ``person_search``)."""
+
+    search_fields = ("person__external_person_id",)
+    search_help_text = _("The person's number in any format, external id, email or name.")
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(_person_matches(search_term)), False
+
+
+class SubscriptionAdmin(SearchedByPersonAdmin):
     list_display = (
         "person",
         "subscription_list",
@@ -51,13 +55,6 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     list_filter = ("state", "subscription_list", "source", "opt_out_reason", "updated_at")
     sortable_by = ("updated_at",)
     list_select_related = ("person", "subscription_list")
-    search_fields = ("person__external_person_id",)
-    search_help_text = _("The person's number in any format, external id, email or name.")
-
-    def get_search_results(self, request, queryset, search_term):
-        if not search_term.strip():
-            return queryset, False
-        return queryset.filter(_person_matches(search_term)), False
 
 
 class OptInRequestAdmin(ReadOnlyAdmin):

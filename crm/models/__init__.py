@@ -13,11 +13,17 @@ and changes of number), ``consent`` (the ledger), and erasure requests in
 from crm.models.persons import EXTERNAL_PERSON_ID_MAX_LENGTH, Person, new_link_secret  # noqa: I001
 from crm.models.catalogue import CustomField, SubscriptionList
 from crm.models.subscriptions import NumberChange, OptInRequest, Subscription
-from crm.models.consent import ConsentEvent, ConsentEventQuerySet, LedgerIsAppendOnly
+from crm.models.consent import (
+    LEDGER_FIELDS,
+    ConsentEvent,
+    ConsentEventQuerySet,
+    LedgerIsAppendOnly,
+)
 from crm.erasure_models import ErasureRequest
 
 __all__ = [
     "EXTERNAL_PERSON_ID_MAX_LENGTH",
+    "LEDGER_FIELDS",
     "ConsentEvent",
     "ConsentEventQuerySet",
     "CustomField",

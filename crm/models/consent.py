@@ -12,6 +12,21 @@ from crm.choices import ConsentAction, OptOutReason, Source
 from crm.models.catalogue import SubscriptionList
 from crm.models.persons import Person
 
+# What one ledger line says, in the order every reading of the ledger shows it (the API, its
+# export, a person's access export): a column added to the ledger is added here, once.
+LEDGER_FIELDS = (
+    "action",
+    "source",
+    "occurred_at",
+    "recorded_at",
+    "mdn",
+    "ip_address",
+    "user_agent",
+    "disclosure_text",
+    "opt_out_reason",
+    "reference",
+)
+
 
 class ConsentEventQuerySet(models.QuerySet):
     def update(self, **kwargs):

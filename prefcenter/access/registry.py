@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 from django_tasks_db.models import DBTaskResult
 
 from crm.models import (
+    LEDGER_FIELDS,
     ConsentEvent,
     CustomField,
     NumberChange,
@@ -106,21 +107,7 @@ def _subscriptions(person: Person) -> Iterator[dict[str, Any]]:
     )
 
 
-CONSENT_COLUMNS = (
-    "id",
-    "list_id",
-    "list_name",
-    "action",
-    "source",
-    "occurred_at",
-    "recorded_at",
-    "mdn",
-    "ip_address",
-    "user_agent",
-    "disclosure_text",
-    "opt_out_reason",
-    "reference",
-)
+CONSENT_COLUMNS = ("id", "list_id", "list_name", *LEDGER_FIELDS)
 
 
 NUMBER_CHANGE_COLUMNS = (

@@ -7,24 +7,19 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from crm.models import Person
 from prefcenter.access.models import AccessRequestChannel
 from prefcenter.access.responses import export_response
 from prefcenter.access.services import access_request_receive
-from prefcenter.preferences.tokens import ExpiredLink, InvalidLink, resolve_token
-from prefcenter.preferences.views import _invalid_link, _private
+from prefcenter.preferences.views import _private, linked_person
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def subscriber_export(request: HttpRequest, token: str) -> HttpResponse:
+@linked_person
+def subscriber_export(request: HttpRequest, token: str, *, person: Person) -> HttpResponse:
     """POST: record the request and stream the zip. GET: back to the page's section (a
     download is never started by following a link)."""
-    try:
-        person = resolve_token(token)
-    except ExpiredLink:
-        return _invalid_link(request, expired=True)
-    except InvalidLink:
-        return _invalid_link(request, expired=False)
     page = reverse("preferences:page", args=[token]) + "#my-data"
     if request.method != "POST":
         return _private(HttpResponseRedirect(page, status=303))

@@ -67,7 +67,11 @@ def issue_key(modeladmin, request: HttpRequest, queryset) -> HttpResponse:
 
 @admin.action(description=_("Revoke every key of the selected clients"), permissions=["change"])
 def revoke_client_keys(modeladmin, request: HttpRequest, queryset) -> None:
-    keys = ApiKey.objects.filter(client__in=queryset, revoked_at=None)
+    _revoke(modeladmin, request, ApiKey.objects.filter(client__in=queryset, revoked_at=None))
+
+
+def _revoke(modeladmin, request: HttpRequest, keys) -> None:
+    """Revoke each key through the service and tell staff how many were revoked."""
     count = 0
     for api_key in keys:
         api_key_revoke(api_key=api_key)
@@ -100,15 +104,7 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
 def revoke_keys(modeladmin, request: HttpRequest, queryset) -> None:
-    count = 0
-    for api_key in queryset.filter(revoked_at=None):
-        api_key_revoke(api_key=api_key)
-        count += 1
-    modeladmin.message_user(
-        request,
-        ngettext("%(n)d key revoked.", "%(n)d keys revoked.", count) % {"n": count},
-        messages.SUCCESS,
-    )
+    _revoke(modeladmin, request, queryset.filter(revoked_at=None))
 
 
 @admin.register(ApiKey)

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from crm.models import ConsentEvent
+from crm.models import LEDGER_FIELDS, ConsentEvent
 from prefcenter.api.problems import QueryValidationError, query_values
 from prefcenter.api.scopes import Scope
 from prefcenter.api.serializers import (
@@ -39,16 +39,7 @@ EXPORT_FIELDS = [
     "person_id",
     "person__external_person_id",
     "subscription_list__list_id",
-    "action",
-    "source",
-    "occurred_at",
-    "recorded_at",
-    "mdn",
-    "ip_address",
-    "user_agent",
-    "disclosure_text",
-    "opt_out_reason",
-    "reference",
+    *LEDGER_FIELDS,
 ]
 EXPORT_NAMES = {
     "person__external_person_id": "external_person_id",

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from crm.choices import ConsentAction, OptInStatus, OptOutReason, Source, SubscriptionState
 from crm.models import (
     EXTERNAL_PERSON_ID_MAX_LENGTH,
+    LEDGER_FIELDS,
     ConsentEvent,
     CustomField,
     OptInRequest,
@@ -260,22 +261,7 @@ class ConsentEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ConsentEvent
-        fields = [
-            "id",
-            "person_id",
-            "external_person_id",
-            "list_id",
-            "action",
-            "source",
-            "occurred_at",
-            "recorded_at",
-            "mdn",
-            "ip_address",
-            "user_agent",
-            "disclosure_text",
-            "opt_out_reason",
-            "reference",
-        ]
+        fields = ["id", "person_id", "external_person_id", "list_id", *LEDGER_FIELDS]
         read_only_fields = fields
 
 

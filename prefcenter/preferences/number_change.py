@@ -123,7 +123,6 @@ def change_number(request: HttpRequest, state: PageState) -> ActionResult:
         mdn = form.cleaned_data["mdn"]
         try:
             with transaction.atomic():
-                Person.objects.select_for_update().filter(pk=state.person.pk).exists()
                 check_opt_in_limits(
                     person=state.person,
                     mdn=mdn,

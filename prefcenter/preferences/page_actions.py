@@ -87,9 +87,6 @@ def join_lists(request: HttpRequest, state: PageState) -> ActionResult:
         mdn = form.cleaned_data["mdn"]
         try:
             with transaction.atomic():
-                # One opt-in at a time per person, so concurrent posts cannot both pass
-                # the limits below.
-                Person.objects.select_for_update().filter(pk=state.person.pk).exists()
                 check_opt_in_limits(
                     person=state.person,
                     mdn=mdn,

@@ -64,7 +64,11 @@ def _opt_in_message(rate: Rate) -> str:
 
 
 def check_opt_in_limits(*, person: Person, mdn: str, ip_address: str | None, texts: int) -> None:
-    """Raise ``LimitReached`` if sending ``texts`` more confirmation texts would pass a limit."""
+    """Raise ``LimitReached`` if sending ``texts`` more confirmation texts would pass a limit.
+
+    Called inside the transaction that records the opt-ins: it locks the person's row first,
+    so that one opt-in runs at a time per person and concurrent posts cannot both pass."""
+    Person.objects.select_for_update().filter(pk=person.pk).exists()
     if texts <= 0:
         return
     source = Source.PREFERENCE_CENTER

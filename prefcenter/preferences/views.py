@@ -8,6 +8,9 @@ even its timing says nothing about who is a subscriber.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -16,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from crm.models import Person
 from prefcenter.conf import setting
 from prefcenter.preferences import tasks
 from prefcenter.preferences.client import client_ip
@@ -55,20 +59,33 @@ def _invalid_link(request: HttpRequest, *, expired: bool) -> HttpResponse:
     return _private(response)
 
 
+def linked_person(
+    view: Callable[..., HttpResponse],
+) -> Callable[[HttpRequest, str], HttpResponse]:
+    """Call ``view`` with the person its signed link names (as ``person``); an expired or
+    invalid link gets the page that says so, with the form for a new link, instead."""
+
+    @functools.wraps(view)
+    def with_person(request: HttpRequest, token: str) -> HttpResponse:
+        try:
+            person = resolve_token(token)
+        except ExpiredLink:
+            return _invalid_link(request, expired=True)
+        except InvalidLink:
+            return _invalid_link(request, expired=False)
+        return view(request, token, person=person)
+
+    return with_person
+
+
 def _days(seconds: int) -> int:
     return max(1, seconds // 86400)
 
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def preference_page(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        person = resolve_token(token)
-    except ExpiredLink:
-        return _invalid_link(request, expired=True)
-    except InvalidLink:
-        return _invalid_link(request, expired=False)
-
+@linked_person
+def preference_page(request: HttpRequest, token: str, *, person: Person) -> HttpResponse:
     state = preference_page_state(person)
     join = request.GET.get("join", "")
     page_forms = {

@@ -11,20 +11,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from crm.admin.read_only import ReadOnlyPermissions
 from prefcenter.webhooks import services
 from prefcenter.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookMessage
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
+class ReadOnlyMixin(ReadOnlyPermissions):
     def has_replay_permission(self, request) -> bool:
         return request.user.has_perm("webhooks.replay_webhookmessage")
 

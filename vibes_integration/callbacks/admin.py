@@ -33,6 +33,7 @@ from crm.admin.confirmation import (
     render_action_confirmation,
     shown_rows,
 )
+from crm.admin.read_only import ReadOnlyPermissions
 from vibes_integration.callbacks import selectors
 from vibes_integration.callbacks.models import CallbackEvent, RegistrationJob
 from vibes_integration.callbacks.registration_jobs import registration_jobs_retry
@@ -66,7 +67,7 @@ def pretty_json(text: str) -> str:
 
 
 @admin.register(CallbackEvent)
-class CallbackEventAdmin(admin.ModelAdmin):
+class CallbackEventAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     list_display = (
         "received",
         "callback_type",
@@ -135,15 +136,6 @@ class CallbackEventAdmin(admin.ModelAdmin):
             },
         ),
     )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_replay_permission(self, request) -> bool:
         return request.user.has_perm(REPLAY_PERMISSION)

@@ -12,10 +12,7 @@ figures and which one Vibes is told to call).
 
 from __future__ import annotations
 
-import logging
-
-from django.db import DatabaseError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -27,17 +24,7 @@ from vibes_integration.callbacks.drf_authentication import (
     RawBodyParser,
     VibesCallbackAuthentication,
 )
-from vibes_integration.callbacks.services import callback_event_store, stored_headers
-from vibes_integration.callbacks.views import (
-    ALLOWED_METHODS,
-    DUPLICATE,
-    RETRY_AFTER_SECONDS,
-    STORED,
-    _refused,
-)
-
-# The plain view's logger: one place to filter or alert on refusals, whichever view answered.
-logger = logging.getLogger("vibes_integration.callbacks.views")
+from vibes_integration.callbacks.views import ALLOWED_METHODS, refusal_answer, store_and_answer
 
 
 class CallbackReceiveView(APIView):
@@ -59,29 +46,13 @@ class CallbackReceiveView(APIView):
         verdict = request.auth
         data = request.data
         raw = data if isinstance(data, RawBody) else RawBody(b"")
-        if raw.truncated_from_bytes is not None:
-            logger.error(
-                "A Vibes callback of %d bytes from %s is over VIBES_CALLBACK_MAX_BODY_BYTES "
-                "(%d): its start is stored, marked truncated.",
-                raw.truncated_from_bytes,
-                verdict.client_address,
-                len(raw.content),
-            )
-        try:
-            created = callback_event_store(
-                body=raw.content,
-                method=request.method,
-                headers=stored_headers(request.META),
-                remote_addr=verdict.client_address,
-                authenticated_as=verdict.authenticated_as,
-                truncated_from_bytes=raw.truncated_from_bytes,
-            )
-        except DatabaseError:
-            logger.exception("Could not store a Vibes callback; answered 503 so Vibes retries.")
-            response = JsonResponse({"status": "unavailable"}, status=503)
-            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return response
-        return HttpResponse(STORED if created else DUPLICATE, content_type="application/json")
+        return store_and_answer(
+            method=request.method,
+            meta=request.META,
+            verdict=verdict,
+            body=raw.content,
+            truncated_from_bytes=raw.truncated_from_bytes,
+        )
 
     put = post
 
@@ -92,14 +63,7 @@ class CallbackReceiveView(APIView):
 
     def handle_exception(self, exc: Exception) -> HttpResponse:
         if isinstance(exc, CallbackRefused):
-            verdict = exc.verdict
-            logger.warning(
-                "Refused a Vibes callback from %s: %s (answered %d)",
-                verdict.client_address or "an unknown address",
-                verdict.reason,
-                verdict.status,
-            )
-            return _refused(verdict.status)
+            return refusal_answer(exc.verdict)
         return super().handle_exception(exc)
 
 

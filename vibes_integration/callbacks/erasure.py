@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from crm.erasure_hashing import email_hash, mdn_hash
 from crm.erasure_models import ERASED_ID_PREFIX, ErasureRequest
+from crm.erasure_scrubbing import CALLBACK_EVENT_BLANKS
 from vibes_integration.callbacks.models import CallbackEvent
 
 ERASED_NOTE = "The person was erased: this event's body and identifiers are not kept."
@@ -26,16 +27,7 @@ def callback_events_of_erased_scrub(callback_event_ids: Iterable[int]) -> int:
         pk__in=list(callback_event_ids),
         person__external_person_id__startswith=ERASED_ID_PREFIX,
     )
-    return events.update(
-        body="",
-        payload=None,
-        headers={},
-        mdn="",
-        external_person_id="",
-        error="",
-        traceback="",
-        notes=[ERASED_NOTE],
-    )
+    return events.update(**CALLBACK_EVENT_BLANKS, notes=[ERASED_NOTE])
 
 
 def erased_before_note(*, mdn: object = None, email: object = None) -> str:

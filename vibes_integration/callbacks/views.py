@@ -15,13 +15,15 @@ answered 200, and processing records it invalid for staff to see.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from prefcenter.conf import setting
-from vibes_integration.callbacks.authentication import authenticate
+from vibes_integration.callbacks.authentication import Verdict, authenticate
 from vibes_integration.callbacks.services import callback_event_store, stored_headers
 
 logger = logging.getLogger(__name__)
@@ -52,15 +54,38 @@ def callback_receive(request: HttpRequest, token: str | None = None) -> HttpResp
 
     verdict = authenticate(request, token)
     if not verdict.allowed:
-        logger.warning(
-            "Refused a Vibes callback from %s: %s (answered %d)",
-            verdict.client_address or "an unknown address",
-            verdict.reason,
-            verdict.status,
-        )
-        return _refused(verdict.status)
-
+        return refusal_answer(verdict)
     body, truncated_from_bytes = _read_body(request, setting("VIBES_CALLBACK_MAX_BODY_BYTES"))
+    return store_and_answer(
+        method=request.method,
+        meta=request.META,
+        verdict=verdict,
+        body=body,
+        truncated_from_bytes=truncated_from_bytes,
+    )
+
+
+def refusal_answer(verdict: Verdict) -> JsonResponse:
+    """One log line (no body: it is not from Vibes) and the refusal; both views answer so."""
+    logger.warning(
+        "Refused a Vibes callback from %s: %s (answered %d)",
+        verdict.client_address or "an unknown address",
+        verdict.reason,
+        verdict.status,
+    )
+    return _refused(verdict.status)
+
+
+def store_and_answer(
+    *,
+    method: str,
+    meta: Mapping[str, Any],
+    verdict: Verdict,
+    body: bytes,
+    truncated_from_bytes: int | None,
+) -> HttpResponse:
+    """Store an authenticated body as received and answer: 200 stored or duplicate, 503
+    when the database cannot store it. Both views (plain and REST framework) end here."""
     if truncated_from_bytes is not None:
         logger.error(
             "A Vibes callback of %d bytes from %s is over VIBES_CALLBACK_MAX_BODY_BYTES "
@@ -72,8 +97,8 @@ def callback_receive(request: HttpRequest, token: str | None = None) -> HttpResp
     try:
         created = callback_event_store(
             body=body,
-            method=request.method,
-            headers=stored_headers(request.META),
+            method=method,
+            headers=stored_headers(meta),
             remote_addr=verdict.client_address,
             authenticated_as=verdict.authenticated_as,
             truncated_from_bytes=truncated_from_bytes,

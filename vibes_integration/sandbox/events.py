@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from vibes_integration.sandbox import clock
 from vibes_integration.sandbox.custom_fields import options_as_objects
 from vibes_integration.sandbox.mdn import format_mdn
-from vibes_integration.sandbox.rendering import render_list
+from vibes_integration.sandbox.rendering import render_list, subscription_document
 
 if TYPE_CHECKING:
     from vibes_integration.sandbox.core import Sandbox
@@ -205,27 +205,14 @@ def emit_person(sandbox: Sandbox, callback_type: str, person: dict[str, Any]) ->
 
 def subscription_body(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, Any]:
     person = sandbox.person(record["person_key"])
-    body: dict[str, Any] = {
-        "person": person_reference(sandbox, person),
-        "subscription_list": {
-            "id": record["list_id"],
-            "url": sandbox.url(f"/mobiledb/subscription_lists/{record['list_id']}"),
-        },
-        "opt_in_date": record["opt_in_date"],
-    }
-    if record.get("opt_out_date"):
-        body["opt_out_date"] = record["opt_out_date"]
-        body["opt_out_reason"] = record["opt_out_reason"]
+    extra: dict[str, Any] = {}
     if record.get("acquisition_campaign_id"):
         campaign_id = record["acquisition_campaign_id"]
-        body["acquisition_campaign"] = {
+        extra["acquisition_campaign"] = {
             "id": campaign_id,
             "url": sandbox.url(f"/campaigns/acquisition/{campaign_id}"),
         }
-    body["url"] = sandbox.url(
-        f"/mobiledb/persons/{record['person_key']}/subscriptions/{record['list_id']}"
-    )
-    return body
+    return subscription_document(sandbox, record, person_reference(sandbox, person), extra)
 
 
 def emit_subscription(sandbox: Sandbox, callback_type: str, record: dict[str, Any]) -> None:

@@ -36,11 +36,23 @@ def render_subscription(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, A
     ``person_id``, never the key) and its resource ``url``; ``opt_out_date`` and
     ``opt_out_reason`` only once the subscription has ended (the document allows no null)."""
     person = sandbox.person(record["person_key"]) or {}
+    reference = {
+        "id": str(person.get("person_id", "")),
+        "url": sandbox.url(f"/mobiledb/persons/{record['person_key']}"),
+    }
+    return subscription_document(sandbox, record, reference)
+
+
+def subscription_document(
+    sandbox: Sandbox,
+    record: dict[str, Any],
+    person: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A subscription as Vibes writes it, in the API's answers and in callbacks alike; they
+    differ in how they name the ``person`` and in the ``extra`` keys a callback adds."""
     body: dict[str, Any] = {
-        "person": {
-            "id": str(person.get("person_id", "")),
-            "url": sandbox.url(f"/mobiledb/persons/{record['person_key']}"),
-        },
+        "person": person,
         "subscription_list": {
             "id": record["list_id"],
             "url": sandbox.url(f"/mobiledb/subscription_lists/{record['list_id']}"),
@@ -50,6 +62,7 @@ def render_subscription(sandbox: Sandbox, record: dict[str, Any]) -> dict[str, A
     if record.get("opt_out_date"):
         body["opt_out_date"] = record["opt_out_date"]
         body["opt_out_reason"] = record["opt_out_reason"]
+    body.update(extra or {})
     body["url"] = sandbox.url(
         f"/mobiledb/persons/{record['person_key']}/subscriptions/{record['list_id']}"
     )

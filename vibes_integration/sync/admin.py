@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from crm.admin.pagination import LargeTableAdmin
 from crm.admin.persons import PersonAdmin
+from crm.admin.read_only import ReadOnlyPermissions
 from crm.erasure_selectors import erasure_overview
 from crm.models import Person
 from prefcenter.workers.status import workers_status
@@ -40,15 +41,8 @@ from vibes_integration.sync.selectors import (
 )
 
 
-class ReadOnlyAdmin(LargeTableAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyPermissions, LargeTableAdmin):
+    """Outbox rows and calls are records: staff act on them through actions only."""
 
 
 def person_link(person: Person | None) -> str:
