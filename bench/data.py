@@ -41,7 +41,15 @@ def subscription_added_body(event_id: str, index: int, list_id: str = BENCH_LIST
             "event_date": "2026-11-28T12:00:00Z",
             "delivery_attempt": "1",
             "subscription": {
-                "person": {"id": key, "external_id": external_id(index), "url": person_url},
+                # The current reference's person: the deprecated numeric id beside the
+                # person key (a different value), and the external id under both names.
+                "person": {
+                    "id": str(index),
+                    "person_key": key,
+                    "external_id": external_id(index),
+                    "external_person_id": external_id(index),
+                    "url": person_url,
+                },
                 "subscription_list": {
                     "id": list_id,
                     "url": f"/companies/demo/mobiledb/subscription_lists/{list_id}",

@@ -22,10 +22,11 @@ function request()
   local body = string.format(
     '{"event_id":"%s","callback_type":"subscription_added","event_type":"subscription_added",' ..
     '"event_date":"2026-11-28T12:00:00Z","delivery_attempt":"1","subscription":{' ..
-    '"person":{"id":"pk-%d","external_id":"bench-%d","url":"/companies/demo/mobiledb/persons/pk-%d"},' ..
+    '"person":{"id":"%d","person_key":"pk-%d","external_id":"bench-%d","external_person_id":"bench-%d",' ..
+    '"url":"/companies/demo/mobiledb/persons/pk-%d"},' ..
     '"subscription_list":{"id":"1001","url":"/companies/demo/mobiledb/subscription_lists/1001"},' ..
     '"opt_in_date":"2026-11-28T12:00:00Z","url":"/companies/demo/mobiledb/persons/pk-%d/subscriptions/1001"}}',
-    id, person, person, person, person)
+    id, person, person, person, person, person, person)
   local headers = {["Content-Type"] = "application/json"}
   if auth then headers["Authorization"] = auth end
   return wrk.format("POST", nil, headers, body)
