@@ -37,8 +37,6 @@ from vibes_integration.callback_config import CallbackConfigCalls, segment
 from vibes_integration.errors import NotFound, TransientError, mask_mdns_in
 from vibes_integration.session import DEFAULT_POOL_SIZE, get_session
 
-__all__ = ["AddPersonResult", "ParticipantResult", "VibesClient", "get_session"]
-
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2"

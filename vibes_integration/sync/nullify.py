@@ -19,13 +19,17 @@ from vibes_integration.sync.planning import Plan
 from vibes_integration.sync.reports import SendReport
 
 
+def custom_fields_cleared(fields: object) -> JSONDict:
+    """Each of ``fields`` (a Vibes ``custom_fields`` object) set to null."""
+    return dict.fromkeys(fields if isinstance(fields, dict) else {}, None)
+
+
 def nullification_body(person: JSONDict) -> JSONDict:
     """Everything Vibes holds that names the person, set to null."""
-    fields = person.get("custom_fields") or {}
     return {
         "external_person_id": None,
         "mobile_phone": {"mdn": None, "carrier_code": None},
-        "custom_fields": dict.fromkeys(fields if isinstance(fields, dict) else {}, None),
+        "custom_fields": custom_fields_cleared(person.get("custom_fields")),
     }
 
 

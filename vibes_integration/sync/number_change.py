@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from vibes_integration.client import VibesClient
 from vibes_integration.errors import NotFound
+from vibes_integration.sync.nullify import custom_fields_cleared
 from vibes_integration.sync.payloads import JSONDict, vibes_person_key
 from vibes_integration.sync.planning import Plan
 from vibes_integration.sync.reports import Result, SendReport
@@ -67,9 +68,8 @@ def send_number_change(
 
 def _old_person_cleared(update_payload: JSONDict | None) -> JSONDict:
     """What the old person keeps of the subscriber: nothing the sync wrote there."""
-    written = (update_payload or {}).get("custom_fields") or {}
     return {
         "external_person_id": None,
         "mobile_phone": {"mdn": None},
-        "custom_fields": dict.fromkeys(written if isinstance(written, dict) else {}, None),
+        "custom_fields": custom_fields_cleared((update_payload or {}).get("custom_fields")),
     }
